@@ -1,0 +1,41 @@
+/* Records as operators and drivers exchange them. Every pointer is borrowed:
+ * an input record's bytes live until its batch is done; an output record's
+ * bytes live only for the duration of the collector call (the driver copies
+ * them, e.g. librdkafka's RD_KAFKA_MSG_F_COPY). A NULL key is a null key; a
+ * NULL value is a tombstone. */
+#ifndef SL_RECORD_H
+#define SL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sl_header {
+    const char *key;   /* NUL-terminated */
+    const void *value; /* NULL for a null header value */
+    size_t value_len;
+} sl_header;
+
+typedef struct sl_record {
+    const char *topic;
+    int32_t partition; /* output: -1 lets the driver partition by key (murmur2) */
+    int64_t offset;    /* input only */
+    int64_t timestamp; /* ms */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const sl_header *headers;
+    size_t nheaders;
+} sl_record;
+
+/* Where a task's results go: the record collector of Kafka Streams. */
+typedef struct sl_collector {
+    /* an output record for a sink topic */
+    void (*send)(void *ctx, const sl_record *out);
+    /* a record that failed to deserialize or evaluate: goes to the processing
+     * log with its source position; processing continues */
+    void (*processing_error)(void *ctx, const sl_record *source, const char *message);
+    void *ctx;
+} sl_collector;
+
+#endif

@@ -1,0 +1,65 @@
+/* The compiled topology: what `sluice run` and `sluice test` execute.
+ *
+ * sl_topology_compile turns a statements file into source topics, operators
+ * and sink topics. A task (one per input partition) runs records through the
+ * operators; it does not know where records come from, only that they arrive
+ * in order per partition and that a batch ends with sl_task_flush. Drivers
+ * (runtime/kafka_driver, runtime/memory_driver) own the I/O. */
+#ifndef SL_TOPOLOGY_H
+#define SL_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/error.h"
+#include "ops/record.h"
+
+typedef struct sl_topology sl_topology;
+typedef struct sl_task sl_task;
+
+typedef struct sl_topic_info {
+    const char *name;
+    int partitions;  /* wanted for a sink topic; 0 = same as the source's */
+    int replicas;    /* 0 = broker default */
+    bool is_source;  /* read by some query */
+    bool is_sink;    /* written by some query */
+} sl_topic_info;
+
+typedef struct sl_compile_options {
+    /* ksqlDB engine properties (ksql.*), e.g. from a test's "properties";
+     * NULL-terminated key, value pairs; may be NULL */
+    const char *const *properties;
+    /* for AVRO: schema lookup; NULL when no registry */
+    void *schema_registry;
+} sl_compile_options;
+
+/* Compiles the statements in text (named file for messages). Caller owns the
+ * topology. On error returns NULL and fills err (code SL_ERR_INVALID or
+ * SL_ERR_UNSUPPORTED, with file:line:col). */
+sl_topology *sl_topology_compile(const char *text, const char *file,
+                                 const sl_compile_options *opts, sl_error *err);
+void sl_topology_destroy(sl_topology *topo);
+
+/* Topics the topology reads and writes (sources that are also sinks, as in
+ * chained queries, appear once with both flags). Borrowed from topo. */
+int sl_topology_topic_count(const sl_topology *topo);
+const sl_topic_info *sl_topology_topic(const sl_topology *topo, int i);
+/* Human/machine readable description for `sluice explain`. Caller frees. */
+char *sl_topology_describe(const sl_topology *topo, const char *format);
+
+/* A task processes the records of one input partition (of every source
+ * topic of that partition number). Caller owns it. */
+sl_task *sl_task_new(const sl_topology *topo, int32_t partition);
+void sl_task_destroy(sl_task *task);
+/* Runs one input record through every query reading its topic. Decoding and
+ * evaluation errors go to out->processing_error and return SL_OK; a non-OK
+ * return is a failure of the task itself (err filled). Temporary data goes
+ * to batch_arena, which the driver resets after the batch. */
+sl_err_t sl_task_process(sl_task *task, const sl_record *in, sl_arena *batch_arena,
+                         const sl_collector *out, sl_error *err);
+/* End of a micro-batch: emit what operators held back (coalesced updates). */
+sl_err_t sl_task_flush(sl_task *task, sl_arena *batch_arena, const sl_collector *out,
+                       sl_error *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* Format dispatch: name parsing and the vtable call-through. */
+#include "serde/serde_int.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+static const char *const format_names[] = {"NONE", "JSON", "DELIMITED", "KAFKA", "AVRO", "PROTOBUF", "JSON_SR"};
+
+bool sl_format_parse(const char *name, sl_format *out)
+{
+    for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
+        if (!strcasecmp(name, format_names[i])) {
+            *out = (sl_format)i;
+            return true;
+        }
+    return false;
+}
+
+const char *sl_format_name(sl_format fmt)
+{
+    return (unsigned)fmt < sizeof format_names / sizeof *format_names ? format_names[fmt] : "?";
+}
+
+sl_serde *sl_serde_new(sl_format fmt, const sl_type *schema, const sl_serde_options *opts,
+                       sl_error *err)
+{
+    sl_serde *s = calloc(1, sizeof *s);
+    if (!s) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->format = fmt;
+    s->schema = schema;
+    if (opts)
+        s->opts = *opts;
+    if (!s->opts.delimiter)
+        s->opts.delimiter = ',';
+    sl_err_t rc;
+    switch (fmt) {
+    case SL_FORMAT_JSON: rc = sl_serde_json_init(s, err); break;
+    case SL_FORMAT_DELIMITED: rc = sl_serde_delimited_init(s, err); break;
+    case SL_FORMAT_KAFKA: rc = sl_serde_kafka_init(s, err); break;
+    case SL_FORMAT_NONE: rc = sl_serde_none_init(s, err); break;
+    case SL_FORMAT_AVRO: rc = sl_serde_avro_init(s, err); break;
+    default:
+        rc = sl_error_set(err, SL_ERR_UNSUPPORTED, "format %s is not supported yet", sl_format_name(fmt));
+    }
+    if (rc) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sl_serde_destroy(sl_serde *s)
+{
+    if (!s)
+        return;
+    if (s->vt && s->vt->destroy)
+        s->vt->destroy(s);
+    free(s);
+}
+
+sl_err_t sl_serde_decode(sl_serde *s, const void *data, size_t len, sl_value *cols,
+                         sl_arena *arena, sl_error *err)
+{
+    if (!data) {
+        for (int i = 0; i < s->schema->nfields; i++)
+            cols[i] = sl_null(s->schema->fields[i].type->kind);
+        return SL_OK;
+    }
+    return s->vt->decode(s, data, len, cols, arena, err);
+}
+
+sl_err_t sl_serde_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_error *err)
+{
+    sl_strbuf_reset(out);
+    return s->vt->encode(s, cols, out, err);
+}

@@ -1,0 +1,8 @@
+/* Placeholder until the kafka format lands: reports the format unsupported. */
+#include "serde/serde_int.h"
+
+sl_err_t sl_serde_kafka_init(sl_serde *serde, sl_error *err)
+{
+    (void)serde;
+    return sl_error_set(err, SL_ERR_UNSUPPORTED, "format kafka is not implemented yet");
+}

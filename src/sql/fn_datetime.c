@@ -1,0 +1,6 @@
+/* datetime functions (placeholder table until the family lands). */
+#include "sql/function.h"
+
+const sl_function_def sl_fn_family_datetime[] = {
+    {NULL, NULL},
+};

@@ -1,0 +1,6 @@
+/* math functions (placeholder table until the family lands). */
+#include "sql/function.h"
+
+const sl_function_def sl_fn_family_math[] = {
+    {NULL, NULL},
+};
