@@ -106,6 +106,7 @@ endif()
 # ENGINE_SOURCES at CMakeLists.txt:31 (file)
 file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/main/src/sql/*.c")
 set(OLD_GLOB
+  "/work/main/src/sql/cast.c"
   "/work/main/src/sql/fn_collection.c"
   "/work/main/src/sql/fn_datetime.c"
   "/work/main/src/sql/fn_json.c"
@@ -113,6 +114,8 @@ set(OLD_GLOB
   "/work/main/src/sql/fn_misc.c"
   "/work/main/src/sql/fn_string.c"
   "/work/main/src/sql/function.c"
+  "/work/main/src/sql/lexer.c"
+  "/work/main/src/sql/parser.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
