@@ -107,6 +107,7 @@ endif()
 file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/main/src/sql/*.c")
 set(OLD_GLOB
   "/work/main/src/sql/cast.c"
+  "/work/main/src/sql/expr.c"
   "/work/main/src/sql/fn_collection.c"
   "/work/main/src/sql/fn_datetime.c"
   "/work/main/src/sql/fn_json.c"
