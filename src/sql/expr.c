@@ -1362,3 +1362,45 @@ const char *sl_expr_default_name(const sl_expr *x)
         return x->u.deref.field;
     return NULL;
 }
+
+static bool list_same(const sl_expr_list *a, const sl_expr_list *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (int i = 0; i < a->count; i++)
+        if (!sl_expr_same(a->items[i], b->items[i]))
+            return false;
+    return true;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+bool sl_expr_same(const sl_expr *a, const sl_expr *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case SL_E_LITERAL:
+        return sl_type_equal(a->u.lit.type, b->u.lit.type) && sl_value_equal(&a->u.lit.value, &b->u.lit.value);
+    case SL_E_COLUMN: return !strcmp(a->u.col.name, b->u.col.name);
+    case SL_E_DEREF: return !strcmp(a->u.deref.field, b->u.deref.field) && sl_expr_same(a->u.deref.base, b->u.deref.base);
+    case SL_E_SUBSCRIPT: return sl_expr_same(a->u.sub.base, b->u.sub.base) && sl_expr_same(a->u.sub.index, b->u.sub.index);
+    case SL_E_UNARY: return a->u.unary.op == b->u.unary.op && sl_expr_same(a->u.unary.arg, b->u.unary.arg);
+    case SL_E_BINARY:
+        return a->u.binary.op == b->u.binary.op && sl_expr_same(a->u.binary.left, b->u.binary.left) &&
+               sl_expr_same(a->u.binary.right, b->u.binary.right);
+    case SL_E_IS_NULL: return a->u.isnull.negated == b->u.isnull.negated && sl_expr_same(a->u.isnull.arg, b->u.isnull.arg);
+    case SL_E_CAST: return sl_type_equal(a->u.cast.to, b->u.cast.to) && sl_expr_same(a->u.cast.arg, b->u.cast.arg);
+    case SL_E_CALL:
+        return !strcasecmp(a->u.call.name, b->u.call.name) && a->u.call.star == b->u.call.star &&
+               list_same(&a->u.call.args, &b->u.call.args);
+    case SL_E_ARRAY: return list_same(&a->u.array.items, &b->u.array.items);
+    case SL_E_INTERVAL: return str_same(a->u.interval.unit, b->u.interval.unit);
+    default: return a == b;
+    }
+}

@@ -1,0 +1,248 @@
+/* Topology compilation: statements in order build the catalog and the
+ * queries; the topology then lists the topics it touches. Tasks are cheap
+ * (per-partition scratch buffers) because stateless queries keep no state. */
+#include "ops/topology.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strbuf.h"
+#include "ops/query.h"
+#include "sql/catalog.h"
+#include "sql/parser.h"
+
+struct sl_topology {
+    sl_arena *arena;
+    sl_catalog *catalog;
+    sl_query **queries;
+    int nqueries;
+    sl_topic_info *topics;
+    int ntopics;
+};
+
+struct sl_task {
+    const sl_topology *topo;
+    int32_t partition;
+    sl_strbuf keybuf, valbuf;
+};
+
+static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink)
+{
+    for (int i = 0; i < t->ntopics; i++)
+        if (!strcmp(t->topics[i].name, name)) {
+            t->topics[i].is_source |= source;
+            t->topics[i].is_sink |= sink;
+            if (partitions && !t->topics[i].partitions)
+                t->topics[i].partitions = partitions;
+            return;
+        }
+    sl_topic_info *n = sl_arena_alloc(t->arena, (size_t)(t->ntopics + 1) * sizeof *n);
+    if (t->ntopics)
+        memcpy(n, t->topics, (size_t)t->ntopics * sizeof *n);
+    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink};
+    t->topics = n;
+    t->ntopics++;
+}
+
+static void apply_properties(sl_catalog *cat, const sl_compile_options *opts)
+{
+    if (!opts || !opts->properties)
+        return;
+    for (const char *const *p = opts->properties; p[0]; p += 2)
+        sl_catalog_set_property(cat, p[0], p[1]);
+}
+
+sl_topology *sl_topology_compile(const char *text, const char *file, const sl_compile_options *opts,
+                                 sl_error *err)
+{
+    sl_topology *t = calloc(1, sizeof *t);
+    if (!t) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    t->arena = sl_arena_new(64 * 1024);
+    t->catalog = sl_catalog_new(t->arena);
+    apply_properties(t->catalog, opts);
+    sl_stmt_list stmts;
+    if (sl_parse(text, file, t->arena, &stmts, err))
+        goto fail;
+    sl_query_build qb = {t->catalog, t->arena, file, 0};
+    t->queries = sl_arena_calloc(t->arena, (size_t)stmts.count + 1, sizeof *t->queries);
+    for (int i = 0; i < stmts.count; i++) {
+        sl_stmt *st = stmts.items[i];
+        switch (st->kind) {
+        case SL_STMT_CREATE_SOURCE:
+            if (sl_catalog_create_source(t->catalog, st, file, err))
+                goto fail;
+            break;
+        case SL_STMT_CREATE_AS:
+        case SL_STMT_INSERT_INTO: {
+            sl_query *q;
+            qb.query_index = t->nqueries;
+            if (sl_query_build_stmt(&qb, st, &q, err))
+                goto fail;
+            t->queries[t->nqueries++] = q;
+            break;
+        }
+        case SL_STMT_SET: sl_catalog_set_property(t->catalog, st->set_name, st->set_value); break;
+        case SL_STMT_UNSET: sl_catalog_set_property(t->catalog, st->set_name, NULL); break;
+        case SL_STMT_CREATE_TYPE:
+        case SL_STMT_DROP_TYPE: break; /* resolved by the parser */
+        case SL_STMT_DROP: {
+            sl_source *s = sl_catalog_find(t->catalog, st->name);
+            if (!s && !st->if_exists) {
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "%s %s does not exist.", st->is_table ? "Table" : "Stream", st->name);
+                goto fail;
+            }
+            if (s && s->is_table != st->is_table) {
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "Incompatible data source type is %s, but statement was DROP %s",
+                            s->is_table ? "TABLE" : "STREAM", st->is_table ? "TABLE" : "STREAM");
+                goto fail;
+            }
+            for (int q = 0; s && q < t->nqueries; q++)
+                if (t->queries[q]->source == s) {
+                    sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                                "Cannot drop %s.\nThe following queries read from this source: [%s].",
+                                st->name, t->queries[q]->id);
+                    goto fail;
+                }
+            if (s)
+                sl_catalog_remove(t->catalog, st->name);
+            break;
+        }
+        case SL_STMT_INSERT_VALUES:
+            sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                        "INSERT INTO ... VALUES is not supported yet");
+            goto fail;
+        default:
+            sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                        "statement %s is not supported", st->name ? st->name : "");
+            goto fail;
+        }
+    }
+    for (int i = 0; i < t->nqueries; i++) {
+        sl_query *q = t->queries[i];
+        add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false);
+        add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true);
+    }
+    return t;
+fail:
+    sl_topology_destroy(t);
+    return NULL;
+}
+
+void sl_topology_destroy(sl_topology *t)
+{
+    if (!t)
+        return;
+    sl_catalog_destroy(t->catalog);
+    sl_arena_destroy(t->arena);
+    free(t);
+}
+
+int sl_topology_topic_count(const sl_topology *t)
+{
+    return t->ntopics;
+}
+
+const sl_topic_info *sl_topology_topic(const sl_topology *t, int i)
+{
+    return &t->topics[i];
+}
+
+int sl_topology_query_count(const sl_topology *t);
+int sl_topology_query_count(const sl_topology *t)
+{
+    return t->nqueries;
+}
+
+sl_task *sl_task_new(const sl_topology *topo, int32_t partition)
+{
+    sl_task *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->topo = topo;
+    k->partition = partition;
+    sl_strbuf_init(&k->keybuf);
+    sl_strbuf_init(&k->valbuf);
+    return k;
+}
+
+void sl_task_destroy(sl_task *k)
+{
+    if (!k)
+        return;
+    sl_strbuf_free(&k->keybuf);
+    sl_strbuf_free(&k->valbuf);
+    free(k);
+}
+
+sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const sl_collector *out,
+                         sl_error *err)
+{
+    const sl_topology *t = k->topo;
+    for (int i = 0; i < t->nqueries; i++)
+        if (!strcmp(t->queries[i]->source->topic, in->topic))
+            sl_query_process(t->queries[i], in, arena, &k->keybuf, &k->valbuf, out);
+    return SL_OK;
+}
+
+sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)
+{
+    return SL_OK;
+}
+
+/* ---- introspection for the test driver and explain ---- */
+
+const sl_catalog *sl_topology_catalog(const sl_topology *t);
+const sl_catalog *sl_topology_catalog(const sl_topology *t)
+{
+    return t->catalog;
+}
+
+char *sl_topology_describe(const sl_topology *t, const char *format)
+{
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    bool json = format && !strcmp(format, "json"), dot = format && !strcmp(format, "dot");
+    if (json)
+        sl_strbuf_puts(&sb, "{\"queries\":[");
+    if (dot)
+        sl_strbuf_puts(&sb, "digraph topology {\n  rankdir=LR;\n");
+    for (int i = 0; i < t->nqueries; i++) {
+        const sl_query *q = t->queries[i];
+        if (json) {
+            sl_strbuf_printf(&sb, "%s{\"id\":\"%s\",\"source\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
+                                  "\"operators\":[\"source\",%s\"project\",\"sink\"],"
+                                  "\"sink\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
+                                  "\"state_stores\":[],\"internal_topics\":[]}",
+                             i ? "," : "", q->id, q->source->name, q->source->topic, sl_format_name(q->source->key_format),
+                             sl_format_name(q->source->value_format), q->where ? "\"filter\"," : "", q->sink->name,
+                             q->sink->topic, sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
+        } else if (dot) {
+            sl_strbuf_printf(&sb, "  \"topic:%s\" -> \"%s\" -> \"topic:%s\";\n", q->source->topic, q->id, q->sink->topic);
+        } else {
+            sl_strbuf_printf(&sb, "Query %s (sub-topology %d)\n", q->id, i);
+            sl_strbuf_printf(&sb, "  Source: %s <- topic '%s' (key %s, value %s)\n", q->source->name, q->source->topic,
+                             sl_format_name(q->source->key_format), sl_format_name(q->source->value_format));
+            if (q->where)
+                sl_strbuf_puts(&sb, "  Filter: WHERE predicate\n");
+            sl_strbuf_printf(&sb, "  Project: %d column(s):", q->ncols);
+            for (int c = 0; c < q->ncols; c++)
+                sl_strbuf_printf(&sb, " %s%s", q->cols[c].name, q->cols[c].is_key ? " (key)" : "");
+            sl_strbuf_puts(&sb, "\n");
+            sl_strbuf_printf(&sb, "  Sink: %s -> topic '%s' (key %s, value %s)\n", q->sink->name, q->sink->topic,
+                             sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
+            sl_strbuf_puts(&sb, "  State stores: none\n  Internal topics: none\n");
+        }
+    }
+    if (json)
+        sl_strbuf_puts(&sb, "]}\n");
+    if (dot)
+        sl_strbuf_puts(&sb, "}\n");
+    if (!sb.data)
+        sl_strbuf_puts(&sb, t->nqueries ? "" : "No persistent queries.\n");
+    return sb.data;
+}

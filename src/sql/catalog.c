@@ -1,0 +1,385 @@
+/* Catalog and CREATE STREAM/TABLE. ksqlDB's rules enforced here: a table
+ * needs a PRIMARY KEY (a stream uses KEY), KAFKA_TOPIC and a value format
+ * are required, the KAFKA key format holds one column, names are unique. */
+#include "sql/catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct sl_catalog {
+    sl_arena *arena;
+    sl_source **items;
+    int count, cap;
+    const char **props; /* name, value pairs */
+    int nprops, capprops;
+};
+
+sl_catalog *sl_catalog_new(sl_arena *arena)
+{
+    sl_catalog *c = calloc(1, sizeof *c);
+    if (c)
+        c->arena = arena;
+    return c;
+}
+
+void sl_catalog_destroy(sl_catalog *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->count; i++) {
+        sl_serde_destroy(c->items[i]->key_serde);
+        sl_serde_destroy(c->items[i]->value_serde);
+    }
+    free(c->items);
+    free(c->props);
+    free(c);
+}
+
+sl_source *sl_catalog_find(sl_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->count; i++)
+        if (!strcmp(c->items[i]->name, name))
+            return c->items[i];
+    return NULL;
+}
+
+int sl_catalog_count(const sl_catalog *c)
+{
+    return c->count;
+}
+
+sl_source *sl_catalog_at(sl_catalog *c, int i)
+{
+    return c->items[i];
+}
+
+sl_err_t sl_catalog_add(sl_catalog *c, sl_source *src, const char *file, sl_pos pos, bool or_replace,
+                        sl_error *err)
+{
+    sl_source *old = sl_catalog_find(c, src->name);
+    if (old && !or_replace)
+        return sl_error_at(err, SL_ERR_INVALID, file, pos.line, pos.col,
+                           "Cannot add %s '%s': A %s with the same name already exists",
+                           src->is_table ? "table" : "stream", src->name, old->is_table ? "table" : "stream");
+    if (old) {
+        for (int i = 0; i < c->count; i++)
+            if (c->items[i] == old)
+                c->items[i] = src;
+        /* the old serdes stay alive: running queries may hold them */
+        return SL_OK;
+    }
+    if (c->count == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->items = realloc(c->items, (size_t)c->cap * sizeof *c->items);
+    }
+    c->items[c->count++] = src;
+    return SL_OK;
+}
+
+void sl_catalog_remove(sl_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->count; i++)
+        if (!strcmp(c->items[i]->name, name)) {
+            /* keep the entry's serdes owned by moving it to the end, hidden */
+            sl_source *s = c->items[i];
+            memmove(&c->items[i], &c->items[i + 1], (size_t)(c->count - i - 1) * sizeof *c->items);
+            c->items[c->count - 1] = s;
+            s->name = "";
+            return;
+        }
+}
+
+void sl_catalog_set_property(sl_catalog *c, const char *name, const char *value)
+{
+    for (int i = 0; i < c->nprops; i++)
+        if (!strcmp(c->props[2 * i], name)) {
+            c->props[2 * i + 1] = value ? sl_arena_strdup(c->arena, value) : NULL;
+            return;
+        }
+    if (c->nprops == c->capprops) {
+        c->capprops = c->capprops ? c->capprops * 2 : 8;
+        c->props = realloc(c->props, (size_t)c->capprops * 2 * sizeof *c->props);
+    }
+    c->props[2 * c->nprops] = sl_arena_strdup(c->arena, name);
+    c->props[2 * c->nprops + 1] = value ? sl_arena_strdup(c->arena, value) : NULL;
+    c->nprops++;
+}
+
+const char *sl_catalog_property(const sl_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->nprops; i++)
+        if (!strcmp(c->props[2 * i], name))
+            return c->props[2 * i + 1];
+    return NULL;
+}
+
+const sl_property *sl_with_find(const sl_property_list *w, const char *name)
+{
+    for (int i = 0; i < w->count; i++)
+        if (!strcmp(w->items[i].name, name))
+            return &w->items[i];
+    return NULL;
+}
+
+static const char *const known_with[] = {
+    "KAFKA_TOPIC", "VALUE_FORMAT", "KEY_FORMAT", "FORMAT", "PARTITIONS", "REPLICAS", "TIMESTAMP",
+    "TIMESTAMP_FORMAT", "WRAP_SINGLE_VALUE", "VALUE_DELIMITER", "KEY_DELIMITER", "WINDOW_TYPE",
+    "WINDOW_SIZE", "VALUE_AVRO_SCHEMA_FULL_NAME", "KEY_AVRO_SCHEMA_FULL_NAME", "VALUE_SCHEMA_ID",
+    "KEY_SCHEMA_ID", "VALUE_SCHEMA_FULL_NAME", "KEY_SCHEMA_FULL_NAME", "RETENTION_MS",
+    "KEY_PROTOBUF_NULLABLE_REPRESENTATION", "VALUE_PROTOBUF_NULLABLE_REPRESENTATION",
+    "CLEANUP_POLICY", "SOURCED_BY_CONNECTOR", NULL};
+
+static sl_err_t check_with(const sl_property_list *w, const char *file, sl_error *err)
+{
+    for (int i = 0; i < w->count; i++) {
+        bool ok = false;
+        for (int k = 0; known_with[k]; k++)
+            if (!strcmp(known_with[k], w->items[i].name))
+                ok = true;
+        if (!ok)
+            return sl_error_at(err, SL_ERR_INVALID, file, w->items[i].pos.line, w->items[i].pos.col,
+                               "Invalid config variable(s) in the WITH clause: %s", w->items[i].name);
+    }
+    return SL_OK;
+}
+
+static const char *prop_string(const sl_property *p)
+{
+    if (!p)
+        return NULL;
+    if (p->value.kind == SL_STRING)
+        return p->value.u.s.ptr;
+    return NULL;
+}
+
+static bool delimiter_char(const char *s, char *out)
+{
+    if (!s)
+        return false;
+    if (!strcasecmp(s, "TAB"))
+        *out = '\t';
+    else if (!strcasecmp(s, "SPACE"))
+        *out = ' ';
+    else if (strlen(s) == 1)
+        *out = s[0];
+    else
+        return false;
+    return true;
+}
+
+sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char *file, sl_pos pos,
+                          sl_error *err)
+{
+    sl_field *kf = sl_arena_calloc(a, (size_t)s->ncols + 1, sizeof *kf);
+    sl_field *vf = sl_arena_calloc(a, (size_t)s->ncols + 1, sizeof *vf);
+    int nk = 0, nv = 0;
+    for (int i = 0; i < s->ncols; i++) {
+        sl_field f = {s->cols[i].name, s->cols[i].type};
+        if (s->cols[i].role == SL_COL_KEY || s->cols[i].role == SL_COL_PRIMARY_KEY)
+            kf[nk++] = f;
+        else if (s->cols[i].role == SL_COL_VALUE)
+            vf[nv++] = f;
+    }
+    s->nkey = nk;
+    s->nvalue = nv;
+    s->key_schema = sl_type_struct(a, nk, kf);
+    s->value_schema = sl_type_struct(a, nv, vf);
+    if (nk == 0 && s->key_format != SL_FORMAT_NONE && !s->window_kind)
+        s->key_format = SL_FORMAT_NONE;
+    sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
+                           .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
+                           .schema_id = s->key_schema_id, .schema_registry = registry};
+    sl_serde_options vo = {.unwrapped = !s->wrap_single_value && nv == 1, .delimiter = s->value_delimiter,
+                           .avro_schema_json = s->value_avro_schema,
+                           .avro_record_name = "KsqlDataSourceSchema",
+                           .schema_id = s->value_schema_id, .schema_registry = registry};
+    sl_error e2 = {0};
+    s->key_serde = sl_serde_new(s->key_format, s->key_schema, &ko, &e2);
+    if (!s->key_serde)
+        return sl_error_at(err, e2.code, file, pos.line, pos.col, "%s", e2.msg);
+    s->value_serde = sl_serde_new(s->value_format, s->value_schema, &vo, &e2);
+    if (!s->value_serde)
+        return sl_error_at(err, e2.code, file, pos.line, pos.col, "%s", e2.msg);
+    return SL_OK;
+}
+
+/* Formats from FORMAT / KEY_FORMAT / VALUE_FORMAT with ksqlDB's defaults. */
+sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
+                              sl_format *value, bool *has_key, bool *has_value, const char *file,
+                              sl_pos pos, sl_error *err);
+sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
+                              sl_format *value, bool *has_key, bool *has_value, const char *file,
+                              sl_pos pos, sl_error *err)
+{
+    const sl_property *f = sl_with_find(w, "FORMAT"), *kf = sl_with_find(w, "KEY_FORMAT"),
+                      *vf = sl_with_find(w, "VALUE_FORMAT");
+    if (f && (kf || vf))
+        return sl_error_at(err, SL_ERR_INVALID, file, f->pos.line, f->pos.col,
+                           "Cannot supply both 'FORMAT' and '%s' properties, as 'FORMAT' sets both key "
+                           "and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.",
+                           kf ? "KEY_FORMAT" : "VALUE_FORMAT");
+    *has_key = *has_value = false;
+    const char *names[2] = {prop_string(f ? f : kf), prop_string(f ? f : vf)};
+    const sl_property *props[2] = {f ? f : kf, f ? f : vf};
+    sl_format *outs[2] = {key, value};
+    bool *has[2] = {has_key, has_value};
+    for (int i = 0; i < 2; i++) {
+        if (!names[i])
+            continue;
+        if (!sl_format_parse(names[i], outs[i]))
+            return sl_error_at(err, SL_ERR_INVALID, file, props[i]->pos.line, props[i]->pos.col,
+                               "Unknown format: %s", names[i]);
+        *has[i] = true;
+    }
+    (void)cat;
+    (void)pos;
+    return SL_OK;
+}
+
+sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char *file, sl_error *err)
+{
+    sl_arena *a = cat->arena;
+    sl_err_t rc = check_with(&st->with, file, err);
+    if (rc)
+        return rc;
+    sl_source *s = sl_arena_calloc(a, 1, sizeof *s);
+    s->name = st->name;
+    s->is_table = st->is_table;
+    s->wrap_single_value = true;
+    const sl_property *topic = sl_with_find(&st->with, "KAFKA_TOPIC");
+    if (!topic || !prop_string(topic))
+        return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                           "Missing required property \"KAFKA_TOPIC\" which has no default value.");
+    s->topic = prop_string(topic);
+    bool hk, hv;
+    s->key_format = SL_FORMAT_KAFKA;
+    const char *dk = sl_catalog_property(cat, "ksql.persistence.default.format.key");
+    if (dk)
+        sl_format_parse(dk, &s->key_format);
+    const char *dv = sl_catalog_property(cat, "ksql.persistence.default.format.value");
+    bool value_default = dv && sl_format_parse(dv, &s->value_format);
+    rc = sl_formats_from_with(&st->with, cat, &s->key_format, &s->value_format, &hk, &hv, file, st->pos, err);
+    if (rc)
+        return rc;
+    if (!hv && !value_default)
+        return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                           "Missing required property \"VALUE_FORMAT\" which has no default value.");
+    if (s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_JSON_SR ||
+        s->key_format == SL_FORMAT_PROTOBUF || s->key_format == SL_FORMAT_JSON_SR)
+        return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                           "format %s is not supported yet",
+                           sl_format_name(s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_JSON_SR
+                                              ? s->value_format
+                                              : s->key_format));
+    const sl_property *p;
+    if ((p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE"))) {
+        if (p->value.kind == SL_BOOLEAN)
+            s->wrap_single_value = p->value.u.b;
+        else if (prop_string(p))
+            s->wrap_single_value = !strcasecmp(prop_string(p), "true");
+    } else {
+        const char *w = sl_catalog_property(cat, "ksql.persistence.wrap.single.values");
+        if (w)
+            s->wrap_single_value = !strcasecmp(w, "true");
+    }
+    s->value_delimiter = s->key_delimiter = ',';
+    if ((p = sl_with_find(&st->with, "VALUE_DELIMITER")) && !delimiter_char(prop_string(p), &s->value_delimiter))
+        return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                           "Invalid delimiter value: '%s'. Delimiter must be a single character or TAB or SPACE",
+                           prop_string(p) ? prop_string(p) : "?");
+    if ((p = sl_with_find(&st->with, "KEY_DELIMITER")) && !delimiter_char(prop_string(p), &s->key_delimiter))
+        return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col, "Invalid delimiter value");
+    if ((p = sl_with_find(&st->with, "TIMESTAMP")))
+        s->timestamp_column = prop_string(p);
+    if ((p = sl_with_find(&st->with, "TIMESTAMP_FORMAT")))
+        s->timestamp_format = prop_string(p);
+    if ((p = sl_with_find(&st->with, "PARTITIONS")))
+        s->partitions = p->value.kind == SL_INT ? p->value.u.i : 0;
+    if ((p = sl_with_find(&st->with, "REPLICAS")))
+        s->replicas = p->value.kind == SL_INT ? p->value.u.i : 0;
+    if ((p = sl_with_find(&st->with, "WINDOW_TYPE"))) {
+        const char *wt = prop_string(p);
+        s->window_kind = wt && !strcasecmp(wt, "SESSION") ? SL_WINDOW_SESSION
+                         : wt && !strcasecmp(wt, "HOPPING") ? SL_WINDOW_HOPPING
+                                                            : SL_WINDOW_TUMBLING;
+    }
+    if (!st->has_columns || st->ncolumns == 0) {
+        if (s->value_format == SL_FORMAT_AVRO)
+            return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                               "schema inference from the schema registry is not supported yet");
+        return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                           "The statement does not define any columns.");
+    }
+    s->cols = sl_arena_calloc(a, (size_t)st->ncolumns, sizeof *s->cols);
+    /* keys first, then values, then headers: the row layout */
+    int n = 0;
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < st->ncolumns; i++) {
+            const sl_column_def *c = &st->columns[i];
+            int kind = (c->role == SL_COL_KEY || c->role == SL_COL_PRIMARY_KEY) ? 0
+                       : c->role == SL_COL_VALUE                                ? 1
+                                                                                : 2;
+            if (kind != pass)
+                continue;
+            if (st->is_table && c->role == SL_COL_KEY)
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "Column %s is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
+                                   "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                                   "Streams have KEYs, which have no uniqueness or NULL constraints.", c->name);
+            if (!st->is_table && c->role == SL_COL_PRIMARY_KEY)
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "Column %s is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
+                                   "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
+                                   "Streams have KEYs, which have no uniqueness or NULL constraints.", c->name);
+            if (!strcmp(c->name, "ROWTIME") || !strcmp(c->name, "ROWPARTITION") || !strcmp(c->name, "ROWOFFSET") ||
+                !strcmp(c->name, "WINDOWSTART") || !strcmp(c->name, "WINDOWEND"))
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "'%s' is a reserved column name.", c->name);
+            for (int j = 0; j < n; j++)
+                if (!strcmp(s->cols[j].name, c->name))
+                    return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                       "Duplicate column names: %s", c->name);
+            if (c->role == SL_COL_HEADERS &&
+                !(c->type->kind == SL_ARRAY && c->type->elem->kind == SL_STRUCT))
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "Invalid type for HEADERS column: expected ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>, got %s",
+                                   sl_type_to_sql(a, c->type));
+            if (c->role == SL_COL_HEADER && c->type->kind != SL_BYTES)
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "Invalid type for HEADER('%s') column: expected BYTES, got %s",
+                                   c->header_key, sl_type_to_sql(a, c->type));
+            s->cols[n].name = c->name;
+            s->cols[n].type = c->type;
+            s->cols[n].role = c->role;
+            s->cols[n].header_key = c->header_key;
+            n++;
+        }
+    s->ncols = n;
+    if (st->is_table) {
+        bool has_pk = false;
+        for (int i = 0; i < n; i++)
+            if (s->cols[i].role == SL_COL_PRIMARY_KEY)
+                has_pk = true;
+        if (!has_pk)
+            return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                               "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
+    }
+    if (s->timestamp_column) {
+        bool found = false;
+        for (int i = 0; i < n; i++)
+            if (!strcasecmp(s->cols[i].name, s->timestamp_column)) {
+                found = true;
+                s->timestamp_column = s->cols[i].name;
+            }
+        if (!found)
+            return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                               "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'",
+                               s->timestamp_column);
+    }
+    rc = sl_source_finish(s, a, NULL, file, st->pos, err);
+    if (rc)
+        return rc;
+    return sl_catalog_add(cat, s, file, st->pos, st->or_replace, err);
+}
