@@ -196,7 +196,6 @@ sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_
 
 /* ---- introspection for the test driver and explain ---- */
 
-const sl_catalog *sl_topology_catalog(const sl_topology *t);
 const sl_catalog *sl_topology_catalog(const sl_topology *t)
 {
     return t->catalog;

@@ -48,6 +48,10 @@ const sl_topic_info *sl_topology_topic(const sl_topology *topo, int i);
 /* Human/machine readable description for `sluice explain`. Caller frees. */
 char *sl_topology_describe(const sl_topology *topo, const char *format);
 
+struct sl_catalog;
+/* The catalog the statements built (sources, sinks, their serdes). Borrowed. */
+const struct sl_catalog *sl_topology_catalog(const sl_topology *topo);
+
 /* A task processes the records of one input partition (of every source
  * topic of that partition number). Caller owns it. */
 sl_task *sl_task_new(const sl_topology *topo, int32_t partition);

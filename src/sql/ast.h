@@ -159,6 +159,7 @@ typedef enum sl_stmt_kind {
     SL_STMT_UNSET,
     SL_STMT_CREATE_TYPE,
     SL_STMT_DROP_TYPE,
+    SL_STMT_SELECT, /* a transient (push/pull) query */
     SL_STMT_OTHER, /* recognised but not supported (e.g. SHOW, DESCRIBE) */
 } sl_stmt_kind;
 

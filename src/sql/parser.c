@@ -1196,6 +1196,11 @@ static sl_stmt *parse_statement(parser *p)
         }
         return s;
     }
+    if (is_kw(t, "SELECT")) {
+        s->kind = SL_STMT_SELECT;
+        s->select = parse_select(p);
+        return s;
+    }
     if (t->kind == SL_TOK_IDENT && !t->quoted) {
         /* other ksqlDB statements (DEFINE, ASSERT, SHOW, ...): skip to ';' */
         s->kind = SL_STMT_OTHER;
