@@ -6,7 +6,12 @@
  * sink with formats inherited from the source unless overridden. */
 #include "ops/query.h"
 
+#include "common/valcodec.h"
+#include "ops/aggregate.h"
+#include "state/store.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,14 +40,6 @@ static sl_err_t unsupported_clauses(sl_query_build *qb, const sl_select *s, sl_e
 {
     if (s->njoins)
         QFAIL(SL_ERR_UNSUPPORTED, s->joins[0].pos, "JOIN is not supported yet");
-    if (s->window.kind)
-        QFAIL(SL_ERR_UNSUPPORTED, s->window.pos, "WINDOW is not supported yet");
-    if (s->group_by.count)
-        QFAIL(SL_ERR_UNSUPPORTED, s->group_by.items[0]->pos, "GROUP BY is not supported yet");
-    if (s->having)
-        QFAIL(SL_ERR_UNSUPPORTED, s->having->pos, "HAVING is not supported yet");
-    if (s->emit_final)
-        QFAIL(SL_ERR_UNSUPPORTED, s->pos, "EMIT FINAL is not supported yet");
     return SL_OK;
 }
 
@@ -132,12 +129,8 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     q->source = sl_catalog_find(qb->catalog, s->from.name);
     if (!q->source)
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
-    if (q->source->is_table)
-        QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "queries over tables are not supported yet");
     if (q->source->window_kind)
         QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "windowed sources are not supported yet");
-    if (st->kind == SL_STMT_CREATE_AS && st->is_table)
-        QFAIL(SL_ERR_UNSUPPORTED, st->pos, "CREATE TABLE AS SELECT is not supported yet");
     sl_scope scope = {0};
     build_scope(qb, q, s, &scope);
     if ((rc = source_timestamp(qb, q, &scope, st, err)))
@@ -154,11 +147,34 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                   sl_type_to_sql(a, q->where->type));
     }
 
+    bool aggregating = s->group_by.count > 0 || s->window.kind || s->having;
+    for (int i = 0; i < s->nitems && !aggregating; i++)
+        aggregating = s->items[i].expr && contains_aggregate(s->items[i].expr);
+    bool produces_table = aggregating || q->source->is_table;
+    if (st->kind == SL_STMT_CREATE_AS && st->is_table != produces_table)
+        QFAIL(SL_ERR_INVALID, st->pos, "Invalid result type. Your SELECT query produces a %s. Please use CREATE %s AS SELECT statement instead.",
+              produces_table ? "TABLE" : "STREAM", produces_table ? "TABLE" : "STREAM");
+    if (aggregating && s->partition_by.count)
+        QFAIL(SL_ERR_INVALID, s->partition_by.items[0]->pos, "PARTITION BY is not supported with GROUP BY");
+    if (aggregating && q->source->is_table && s->window.kind)
+        QFAIL(SL_ERR_INVALID, s->window.pos, "Windowed aggregations are not supported over tables");
+    if (!aggregating && s->emit_final)
+        QFAIL(SL_ERR_INVALID, s->pos, "EMIT FINAL is only supported for windowed aggregations.");
+    sl_out_col *cols = NULL;
+    int n = 0;
+    if (aggregating) {
+        if ((rc = sl_agg_plan_build(qb, q, st, &scope, err)))
+            return rc;
+        cols = q->cols;
+        n = q->ncols;
+        goto sink;
+    }
+    if (q->source->is_table && s->partition_by.count)
+        QFAIL(SL_ERR_INVALID, s->partition_by.items[0]->pos, "PARTITION BY is not supported for tables");
     /* expand the select list */
     int cap = s->nitems + q->source->ncols + 8;
-    sl_out_col *cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
+    cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
     const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
-    int n = 0;
     for (int i = 0; i < s->nitems; i++) {
         const sl_select_item *it = &s->items[i];
         if (it->star) {
@@ -267,6 +283,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     q->cols = cols;
     q->ncols = n;
 
+sink:;
     /* sink */
     sl_source *sink;
     if (st->kind == SL_STMT_INSERT_INTO) {
@@ -336,6 +353,10 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     k++;
                 }
         sink->ncols = n;
+        if (s->window.kind) {
+            sink->window_kind = s->window.kind;
+            sink->window_size_ms = s->window.size_ms;
+        }
         if ((p = sl_with_find(&st->with, "TIMESTAMP")) && p->value.kind == SL_STRING) {
             sink->timestamp_column = p->value.u.s.ptr;
         }
@@ -352,6 +373,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
             if (cols[i].is_key == (pass == 0))
                 ordered[k++] = cols[i];
     q->cols = ordered;
+    q->nkey_out = sink->nkey;
     if (sink->timestamp_column) {
         for (int i = 0; i < n; i++)
             if (!strcasecmp(ordered[i].name, sink->timestamp_column)) {
@@ -372,29 +394,84 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     return SL_OK;
 }
 
-void sl_query_process(const sl_query *q, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
-                      sl_strbuf *valbuf, const sl_collector *out)
+typedef struct query_state {
+    sl_agg_state *agg;
+    sl_store *table; /* latest row per key of a table source */
+    sl_strbuf buf;
+} query_state;
+
+void *sl_query_state_new(const sl_query *q)
 {
-    const sl_source *src = q->source;
-    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    if (!q->agg && !q->source->is_table)
+        return NULL;
+    query_state *s = calloc(1, sizeof *s);
+    if (q->agg)
+        s->agg = sl_agg_state_new(q);
+    if (q->source->is_table)
+        s->table = sl_store_new(q->source->name);
+    sl_strbuf_init(&s->buf);
+    return s;
+}
+
+void sl_query_state_destroy(const sl_query *q, void *state)
+{
+    query_state *s = state;
+    if (!s)
+        return;
+    sl_agg_state_destroy(s->agg);
+    sl_store_destroy(s->table);
+    sl_strbuf_free(&s->buf);
+    free(s);
+}
+
+static void put_be64(sl_strbuf *sb, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+    sl_strbuf_append(sb, b, 8);
+}
+
+void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts, const int64_t *window,
+                   sl_arena *a, sl_query_emitter *em)
+{
+    const sl_source *sink = q->sink;
     sl_error err = {0};
-    if (sl_serde_decode(src->key_serde, in->key, in->key ? in->key_len : 0, row, a, &err)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Failed to deserialize key from topic: %s. %s", in->topic, err.msg);
-        out->processing_error(out->ctx, in, msg);
-        return;
+    sl_record rec = {.topic = sink->topic, .partition = -1, .timestamp = ts};
+    if (sink->nkey && !q->null_key) {
+        bool all_null = true;
+        for (int i = 0; i < sink->nkey; i++)
+            if (!keyvals[i].null)
+                all_null = false;
+        if (!(all_null && sink->nkey == 1)) {
+            if (sl_serde_encode(sink->key_serde, keyvals, em->keybuf, &err)) {
+                em->out->processing_error(em->out->ctx, em->source, err.msg);
+                return;
+            }
+            if (window) {
+                /* windowed keys as Kafka Streams writes them: time windows
+                 * append the start, session windows the end then the start */
+                if (sink->window_kind == SL_WINDOW_SESSION)
+                    put_be64(em->keybuf, window[1]);
+                put_be64(em->keybuf, window[0]);
+            }
+            rec.key = em->keybuf->data ? em->keybuf->data : "";
+            rec.key_len = em->keybuf->len;
+        }
     }
-    if (!in->value) {
-        /* a stream ignores tombstones */
-        return;
+    if (vals) {
+        if (sl_serde_encode(sink->value_serde, vals + sink->nkey, em->valbuf, &err)) {
+            em->out->processing_error(em->out->ctx, em->source, err.msg);
+            return;
+        }
+        rec.value = em->valbuf->data ? em->valbuf->data : "";
+        rec.value_len = em->valbuf->len;
     }
-    if (sl_serde_decode(src->value_serde, in->value, in->value_len, row + src->nkey, a, &err)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Failed to deserialize value from topic: %s. %s", in->topic, err.msg);
-        out->processing_error(out->ctx, in, msg);
-        return;
-    }
-    /* header columns */
+    em->out->send(em->out->ctx, &rec);
+}
+
+static void fill_headers(const sl_source *src, const sl_record *in, sl_value *row, sl_arena *a)
+{
     for (int i = src->nkey + src->nvalue; i < src->ncols; i++) {
         const sl_column *c = &src->cols[i];
         if (c->role == SL_COL_HEADER) {
@@ -410,76 +487,133 @@ void sl_query_process(const sl_query *q, const sl_record *in, sl_arena *a, sl_st
             for (size_t h = 0; h < in->nheaders; h++) {
                 sl_value st = sl_struct_new(a, 2);
                 st.u.c.items[0] = sl_cstring(in->headers[h].key);
-                st.u.c.items[1] = in->headers[h].value
-                                      ? sl_bytes(in->headers[h].value, (uint32_t)in->headers[h].value_len)
-                                      : sl_null(SL_BYTES);
+                st.u.c.items[1] = in->headers[h].value ? sl_bytes(in->headers[h].value, (uint32_t)in->headers[h].value_len)
+                                                       : sl_null(SL_BYTES);
                 arr.u.c.items[h] = st;
             }
             row[i] = arr;
         }
     }
+}
+
+static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl_record *in, const sl_collector *out)
+{
+    if (!q->where)
+        return true;
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value keep;
+    sl_cexpr_eval(q->where, &ctx, &keep);
+    if (ctx.errors)
+        out->processing_error(out->ctx, in, err.msg);
+    return !keep.null && keep.u.b;
+}
+
+static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts, bool tombstone, sl_arena *a,
+                             sl_query_emitter *em)
+{
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
+    int n = tombstone ? q->nkey_out : q->ncols;
+    for (int i = 0; i < n; i++) {
+        sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
+        if (vals[i].null)
+            vals[i].kind = (uint8_t)q->cols[i].type->kind;
+    }
+    if (ctx.errors)
+        em->out->processing_error(em->out->ctx, em->source, err.msg);
+    if (!tombstone && q->sink_timestamp_col >= 0) {
+        sl_value *t = &vals[q->sink_timestamp_col];
+        if (t->null) {
+            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null");
+            return;
+        }
+        ts = t->u.l;
+    }
+    sl_query_emit(q, vals, tombstone ? NULL : vals, ts, NULL, a, em);
+}
+
+void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
+                      sl_strbuf *valbuf, const sl_collector *out)
+{
+    query_state *qs = state;
+    const sl_source *src = q->source;
+    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    sl_error err = {0};
+    if (sl_serde_decode(src->key_serde, in->key, in->key ? in->key_len : 0, row, a, &err)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Failed to deserialize key from topic: %s. %s", in->topic, err.msg);
+        out->processing_error(out->ctx, in, msg);
+        return;
+    }
+    bool deleted = !in->value;
+    if (deleted && !src->is_table)
+        return; /* a stream ignores tombstones */
+    if (deleted) {
+        for (int i = src->nkey; i < src->nkey + src->nvalue; i++)
+            row[i] = sl_null(src->cols[i].type->kind);
+    } else if (sl_serde_decode(src->value_serde, in->value, in->value_len, row + src->nkey, a, &err)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "Failed to deserialize value from topic: %s. %s", in->topic, err.msg);
+        out->processing_error(out->ctx, in, msg);
+        return;
+    }
+    fill_headers(src, in, row, a);
     int64_t ts = in->timestamp;
     row[q->idx_rowtime] = sl_bigint(ts);
     row[q->idx_rowpartition] = sl_int(in->partition);
     row[q->idx_rowoffset] = sl_bigint(in->offset);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    if (q->timestamp_expr) {
+    if (q->timestamp_expr && !deleted) {
+        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value t;
         sl_cexpr_eval(q->timestamp_expr, &ctx, &t);
         if (t.null) {
-            /* ksqlDB drops records whose timestamp column is null (logged) */
             out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
             return;
         }
         ts = t.u.l;
         row[q->idx_rowtime] = sl_bigint(ts);
     }
-    if (q->where) {
-        sl_value keep;
-        sl_cexpr_eval(q->where, &ctx, &keep);
-        if (ctx.errors)
-            out->processing_error(out->ctx, in, err.msg);
-        if (keep.null || !keep.u.b)
-            return;
-        ctx.errors = 0;
-    }
-    sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
-    for (int i = 0; i < q->ncols; i++) {
-        sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
-        if (vals[i].null)
-            vals[i].kind = (uint8_t)q->cols[i].type->kind;
-    }
-    if (ctx.errors)
-        out->processing_error(out->ctx, in, err.msg);
-    const sl_source *sink = q->sink;
-    if (q->sink_timestamp_col >= 0) {
-        sl_value *t = &vals[q->sink_timestamp_col];
-        if (t->null) {
-            out->processing_error(out->ctx, in, "the sink TIMESTAMP column is null");
-            return;
+    sl_query_emitter em = {out, in, keybuf, valbuf};
+    const sl_value *old_row = NULL;
+    if (src->is_table) {
+        /* the table's latest row per key: what this update replaces */
+        sl_strbuf_reset(&qs->buf);
+        for (int i = 0; i < src->nkey; i++)
+            sl_valcodec_put(&qs->buf, &row[i]);
+        size_t klen = qs->buf.len, vlen;
+        char *key = sl_arena_strndup(a, qs->buf.data ? qs->buf.data : "", klen);
+        const void *v = sl_store_get(qs->table, key, klen, &vlen);
+        if (v) {
+            unsigned char *copy = sl_arena_alloc(a, vlen);
+            memcpy(copy, v, vlen);
+            sl_value *old = sl_arena_alloc(a, (size_t)q->row_width * sizeof *old);
+            size_t pos = 0;
+            bool ok = true;
+            for (int i = 0; i < q->row_width && ok; i++)
+                ok = sl_valcodec_get(copy, vlen, &pos, a, &old[i]);
+            if (ok)
+                old_row = old;
         }
-        ts = t->u.l;
-    }
-    sl_record rec = {.topic = sink->topic, .partition = -1, .timestamp = ts, .headers = NULL, .nheaders = 0};
-    if (sink->nkey && !q->null_key) {
-        bool all_null = true;
-        for (int i = 0; i < sink->nkey; i++)
-            if (!vals[i].null)
-                all_null = false;
-        if (!(all_null && sink->nkey == 1)) {
-            if (sl_serde_encode(sink->key_serde, vals, keybuf, &err)) {
-                out->processing_error(out->ctx, in, err.msg);
-                return;
-            }
-            rec.key = keybuf->data ? keybuf->data : "";
-            rec.key_len = keybuf->len;
+        if (deleted) {
+            sl_store_delete(qs->table, key, klen);
+        } else {
+            sl_strbuf_reset(&qs->buf);
+            for (int i = 0; i < q->row_width; i++)
+                sl_valcodec_put(&qs->buf, &row[i]);
+            sl_store_put(qs->table, key, klen, qs->buf.data, qs->buf.len);
         }
+        if (old_row && !passes(q, old_row, a, in, out))
+            old_row = NULL;
     }
-    if (sl_serde_encode(sink->value_serde, vals + sink->nkey, valbuf, &err)) {
-        out->processing_error(out->ctx, in, err.msg);
+    bool pass = !deleted && passes(q, row, a, in, out);
+    if (q->agg) {
+        sl_agg_process(q, qs->agg, old_row, pass ? row : NULL, ts, a, &em);
         return;
     }
-    rec.value = valbuf->data ? valbuf->data : "";
-    rec.value_len = valbuf->len;
-    out->send(out->ctx, &rec);
+    if (pass)
+        project_and_emit(q, row, ts, false, a, &em);
+    else if (src->is_table && (old_row || deleted))
+        project_and_emit(q, row, ts, true, a, &em);
 }

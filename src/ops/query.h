@@ -22,6 +22,8 @@ typedef struct sl_out_col {
     bool is_key;
 } sl_out_col;
 
+struct sl_agg_plan;
+
 typedef struct sl_query {
     const char *id; /* CSAS_OUTPUT_0, as ksqlDB names them */
     sl_source *source;
@@ -34,7 +36,22 @@ typedef struct sl_query {
     sl_cexpr *timestamp_expr; /* source TIMESTAMP column, as ms; NULL = record time */
     int sink_timestamp_col;   /* output column giving the record time, or -1 */
     bool null_key;            /* PARTITION BY NULL */
+    struct sl_agg_plan *agg;  /* GROUP BY; NULL for stateless queries */
+    int nkey_out;             /* key columns at the front of cols */
 } sl_query;
+
+/* Where a query's results go, with the encoding buffers it reuses. */
+typedef struct sl_query_emitter {
+    const sl_collector *out;
+    const sl_record *source; /* the input record, for the processing log */
+    sl_strbuf *keybuf, *valbuf;
+} sl_query_emitter;
+
+/* Encodes and sends one output row (vals in q->cols order) or, when vals is
+ * NULL, a tombstone for the key in keyvals. window: [start, end) for
+ * windowed sinks (NULL otherwise). */
+void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts,
+                   const int64_t *window, sl_arena *arena, sl_query_emitter *em);
 
 typedef struct sl_query_build {
     sl_catalog *catalog;
@@ -47,8 +64,12 @@ typedef struct sl_query_build {
  * also registers its sink in the catalog. */
 sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *stmt, sl_query **out, sl_error *err);
 
+/* Per task state of a query (NULL for stateless ones). */
+void *sl_query_state_new(const sl_query *q);
+void sl_query_state_destroy(const sl_query *q, void *state);
+
 /* Runs one record of the query's source topic through it. */
-void sl_query_process(const sl_query *q, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
+void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out);
 
 #endif

@@ -24,6 +24,7 @@ struct sl_task {
     const sl_topology *topo;
     int32_t partition;
     sl_strbuf keybuf, valbuf;
+    void **query_state; /* per query; NULL for stateless ones */
 };
 
 static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink)
@@ -165,6 +166,9 @@ sl_task *sl_task_new(const sl_topology *topo, int32_t partition)
         return NULL;
     k->topo = topo;
     k->partition = partition;
+    k->query_state = calloc((size_t)topo->nqueries + 1, sizeof *k->query_state);
+    for (int i = 0; i < topo->nqueries; i++)
+        k->query_state[i] = sl_query_state_new(topo->queries[i]);
     sl_strbuf_init(&k->keybuf);
     sl_strbuf_init(&k->valbuf);
     return k;
@@ -174,6 +178,9 @@ void sl_task_destroy(sl_task *k)
 {
     if (!k)
         return;
+    for (int i = 0; i < k->topo->nqueries; i++)
+        sl_query_state_destroy(k->topo->queries[i], k->query_state[i]);
+    free(k->query_state);
     sl_strbuf_free(&k->keybuf);
     sl_strbuf_free(&k->valbuf);
     free(k);
@@ -185,7 +192,7 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
     const sl_topology *t = k->topo;
     for (int i = 0; i < t->nqueries; i++)
         if (!strcmp(t->queries[i]->source->topic, in->topic))
-            sl_query_process(t->queries[i], in, arena, &k->keybuf, &k->valbuf, out);
+            sl_query_process(t->queries[i], k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
     return SL_OK;
 }
 

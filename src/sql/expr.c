@@ -940,12 +940,6 @@ static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
 {
     sl_arena *a = scope->arena;
     const char *name = x->u.call.name;
-    if (scope->call_hook) {
-        sl_error_clear(err);
-        sl_cexpr *h = scope->call_hook(scope->hook_ctx, scope, x, err);
-        if (h || err->code)
-            return h;
-    }
     if (!strcasecmp(name, "TRANSFORM") || !strcasecmp(name, "FILTER") || !strcasecmp(name, "REDUCE"))
         return compile_lambda_call(scope, x, name, err);
     if (sl_expr_is_aggregate_name(name))
@@ -1026,6 +1020,12 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
 {
     sl_arena *a = scope->arena;
     sl_cexpr *r = NULL;
+    if (scope->node_hook) {
+        sl_error_clear(err);
+        r = scope->node_hook(scope->hook_ctx, scope, x, err);
+        if (r || err->code)
+            return r;
+    }
     switch (x->kind) {
     case SL_E_LITERAL: r = sl_cexpr_literal(a, x->u.lit.value, x->u.lit.type); break;
     case SL_E_COLUMN: r = compile_column(scope, x, err); break;

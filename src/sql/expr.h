@@ -37,11 +37,11 @@ typedef struct sl_scope {
     const char *lambda_names[SL_MAX_LAMBDA_VARS];
     const sl_type *lambda_types[SL_MAX_LAMBDA_VARS];
     int nlambda;
-    /* hook for aggregate calls: when set, compile asks it first; returns a
-     * compiled expression or NULL to fall through (used by GROUP BY). */
-    struct sl_cexpr *(*call_hook)(void *hook_ctx, struct sl_scope *scope, const sl_expr *call, sl_error *err);
+    /* when set, asked first for every node; returns a compiled expression,
+     * or NULL (err->code 0) to compile the node normally. GROUP BY uses it
+     * to map grouping expressions and aggregate calls onto its result row. */
+    struct sl_cexpr *(*node_hook)(void *hook_ctx, struct sl_scope *scope, const sl_expr *x, sl_error *err);
     void *hook_ctx;
-    bool in_lambda_or_hook;
 } sl_scope;
 
 typedef struct sl_eval_ctx {

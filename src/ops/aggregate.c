@@ -1,0 +1,609 @@
+/* Aggregation operator (see aggregate.h). Kafka Streams semantics:
+ *  - a record whose grouping key has a NULL is dropped;
+ *  - time windows: [start, start + size) aligned to the advance; a window
+ *    accepts records while its end > stream time - grace (default grace 24
+ *    hours, as ksqlDB's windows without GRACE PERIOD); negative timestamps
+ *    are dropped;
+ *  - session windows merge every session within the gap of the record;
+ *    merged-away sessions are retracted with tombstones;
+ *  - the result's timestamp is the largest input timestamp aggregated;
+ *  - EMIT FINAL holds results back until stream time reaches end + grace. */
+#include "ops/aggregate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/valcodec.h"
+#include "ops/udaf.h"
+#include "state/store.h"
+
+#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
+
+struct sl_agg_plan {
+    int nkeys;
+    sl_cexpr **key_exprs; /* over the source row */
+    const sl_expr **key_ast;
+    int naggs;
+    sl_agg_fn *fns;
+    sl_cexpr ***args; /* per aggregate, over the source row */
+    int *argc;
+    const sl_expr **agg_ast;
+    int post_width; /* WINDOWSTART, WINDOWEND, keys, aggs */
+    sl_cexpr *having;
+    sl_window_def window;
+    int64_t grace;
+    bool emit_final;
+    sl_scope *pre;
+};
+
+struct sl_agg_state {
+    sl_store *store;
+    int64_t stream_time;
+    sl_strbuf kb, vb;
+    /* EMIT FINAL: windows with pending results (store keys) */
+    char **pending;
+    size_t *pending_len;
+    int64_t *pending_end;
+    size_t npending, cappending;
+};
+
+/* ---------- planning ---------- */
+
+typedef struct hook_ctx {
+    sl_query_build *qb;
+    sl_agg_plan *plan;
+    sl_scope *pre;
+    int key_base, agg_base;
+} hook_ctx;
+
+static sl_cexpr *post_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error *err)
+{
+    hook_ctx *h = c;
+    sl_agg_plan *p = h->plan;
+    for (int i = 0; i < p->nkeys; i++)
+        if (sl_expr_same(x, p->key_ast[i]))
+            return sl_cexpr_column(scope->arena, 2 + i, p->key_exprs[i]->type);
+    if (x->kind != SL_E_CALL || !sl_expr_is_aggregate_name(x->u.call.name))
+        return NULL;
+    for (int i = 0; i < p->naggs; i++)
+        if (sl_expr_same(x, p->agg_ast[i]))
+            return sl_cexpr_column(scope->arena, 2 + p->nkeys + i, p->fns[i].ret);
+    if (p->naggs >= 64) {
+        sl_error_at(err, SL_ERR_UNSUPPORTED, scope->file, x->pos.line, x->pos.col, "too many aggregates");
+        return NULL;
+    }
+    int n = x->u.call.args.count;
+    sl_cexpr **args = sl_arena_calloc(scope->arena, (size_t)n + 1, sizeof *args);
+    const sl_type **types = sl_arena_calloc(scope->arena, (size_t)n + 1, sizeof *types);
+    const sl_value **lits = sl_arena_calloc(scope->arena, (size_t)n + 1, sizeof *lits);
+    for (int i = 0; i < n; i++) {
+        const sl_expr *ax = x->u.call.args.items[i];
+        if (ax->kind == SL_E_CALL && sl_expr_is_aggregate_name(ax->u.call.name)) {
+            sl_error_at(err, SL_ERR_INVALID, scope->file, ax->pos.line, ax->pos.col,
+                        "Aggregate functions can not be nested: %s(%s())", x->u.call.name, ax->u.call.name);
+            return NULL;
+        }
+        args[i] = sl_expr_compile(h->pre, ax, err);
+        if (!args[i])
+            return NULL;
+        types[i] = args[i]->type;
+        if (ax->kind == SL_E_LITERAL)
+            lits[i] = &ax->u.lit.value;
+    }
+    sl_agg_fn fn;
+    sl_error e2 = {0};
+    if (sl_udaf_resolve(x->u.call.name, n, types, lits, x->u.call.star, scope->arena, &fn, &e2)) {
+        sl_error_at(err, e2.code, scope->file, x->pos.line, x->pos.col, "%s", e2.msg);
+        return NULL;
+    }
+    /* SUM/AVG/etc. take their argument as is; MIN/MAX of INT stay INT */
+    int i = p->naggs++;
+    p->fns[i] = fn;
+    p->args[i] = args;
+    p->argc[i] = n;
+    p->agg_ast[i] = x;
+    return sl_cexpr_column(scope->arena, 2 + p->nkeys + i, fn.ret);
+}
+
+sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_scope *pre, sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_select *s = st->select;
+    sl_agg_plan *p = sl_arena_calloc(a, 1, sizeof *p);
+    p->pre = pre;
+    p->window = s->window;
+    p->grace = s->window.has_grace ? s->window.grace_ms : DEFAULT_GRACE_MS;
+    p->emit_final = s->emit_final;
+    if (s->emit_final && !s->window.kind)
+        return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
+                           "EMIT FINAL is only supported for windowed aggregations.");
+    if (!s->group_by.count)
+        return sl_error_at(err, SL_ERR_UNSUPPORTED, qb->file, s->pos.line, s->pos.col,
+                           "aggregations without GROUP BY are not supported yet");
+    p->nkeys = s->group_by.count;
+    p->key_exprs = sl_arena_calloc(a, (size_t)p->nkeys, sizeof *p->key_exprs);
+    p->key_ast = sl_arena_calloc(a, (size_t)p->nkeys, sizeof *p->key_ast);
+    for (int i = 0; i < p->nkeys; i++) {
+        const sl_expr *g = s->group_by.items[i];
+        p->key_ast[i] = g;
+        p->key_exprs[i] = sl_expr_compile(pre, g, err);
+        if (!p->key_exprs[i])
+            return err->code;
+    }
+    p->fns = sl_arena_calloc(a, 64, sizeof *p->fns);
+    p->args = sl_arena_calloc(a, 64, sizeof *p->args);
+    p->argc = sl_arena_calloc(a, 64, sizeof *p->argc);
+    p->agg_ast = sl_arena_calloc(a, 64, sizeof *p->agg_ast);
+
+    /* post scope: WINDOWSTART / WINDOWEND by name; the rest by the hook */
+    hook_ctx h = {qb, p, pre, 0, 0};
+    sl_scope post = {0};
+    post.cols = sl_arena_calloc(a, 2, sizeof *post.cols);
+    post.file = qb->file;
+    post.arena = a;
+    post.node_hook = post_hook;
+    post.hook_ctx = &h;
+    /* result row: [WINDOWSTART, WINDOWEND, group keys..., aggregates...] */
+    if (s->window.kind) {
+        post.cols[0] = (sl_scope_col){"WINDOWSTART", NULL, NULL, &sl_type_bigint, 0, true};
+        post.cols[1] = (sl_scope_col){"WINDOWEND", NULL, NULL, &sl_type_bigint, 1, true};
+        post.ncols = 2;
+    }
+    int cap = s->nitems + 8;
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
+    const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
+    int n = 0;
+    for (int i = 0; i < s->nitems; i++) {
+        const sl_select_item *it = &s->items[i];
+        if (it->star)
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col,
+                               "SELECT * is not supported with GROUP BY");
+        cols[n].expr = sl_expr_compile(&post, it->expr, err);
+        if (!cols[n].expr) {
+            if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
+                snprintf(err->msg, sizeof err->msg, "Non-aggregate SELECT expression(s) not part of GROUP BY: %s",
+                         sl_expr_default_name(it->expr) ? sl_expr_default_name(it->expr) : "expression");
+            return err->code;
+        }
+        cols[n].type = cols[n].expr->type;
+        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        origin[n] = it->expr;
+        n++;
+    }
+    if (s->having) {
+        p->having = sl_expr_compile(&post, s->having, err);
+        if (!p->having)
+            return err->code;
+        if (p->having->type->kind != SL_BOOLEAN)
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, s->having->pos.line, s->having->pos.col,
+                               "HAVING expression must be BOOLEAN");
+    }
+    p->post_width = p->nkeys + p->naggs + 2;
+    /* generated names */
+    int gen = 0;
+    for (int i = 0; i < n; i++) {
+        if (cols[i].name)
+            continue;
+        char buf[32];
+        bool taken;
+        do {
+            snprintf(buf, sizeof buf, "KSQL_COL_%d", gen++);
+            taken = false;
+            for (int c = 0; c < q->source->ncols; c++)
+                taken |= !strcmp(q->source->cols[c].name, buf);
+            for (int j = 0; j < n; j++)
+                taken |= cols[j].name && !strcmp(cols[j].name, buf);
+        } while (taken);
+        cols[i].name = sl_arena_strdup(a, buf);
+    }
+    /* keys: the select items that are exactly a grouping expression */
+    sl_out_col *ordered = sl_arena_calloc(a, (size_t)n + (size_t)p->nkeys + 1, sizeof *ordered);
+    bool *used = sl_arena_calloc(a, (size_t)n + 1, sizeof *used);
+    for (int k = 0; k < p->nkeys; k++) {
+        int match = -1;
+        for (int i = 0; i < n && match < 0; i++)
+            if (!used[i] && sl_expr_same(origin[i], p->key_ast[k]))
+                match = i;
+        if (match < 0) {
+            const sl_expr *g = p->key_ast[k];
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, g->pos.line, g->pos.col,
+                               "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+                               "The query used to build `%s` must include the grouping expression %s in its projection (eg, SELECT %s...).",
+                               st->name, sl_expr_default_name(g) ? sl_expr_default_name(g) : "expression",
+                               sl_expr_default_name(g) ? sl_expr_default_name(g) : "expression");
+        }
+        used[match] = true;
+        ordered[k] = cols[match];
+        ordered[k].is_key = true;
+    }
+    int m = p->nkeys;
+    for (int i = 0; i < n; i++)
+        if (!used[i])
+            ordered[m++] = cols[i];
+    q->cols = ordered;
+    q->ncols = m;
+    q->nkey_out = p->nkeys;
+    q->agg = p;
+    return SL_OK;
+}
+
+/* ---------- state ---------- */
+
+sl_agg_state *sl_agg_state_new(const sl_query *q)
+{
+    sl_agg_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->store = sl_store_new(q->id);
+    s->stream_time = INT64_MIN;
+    sl_strbuf_init(&s->kb);
+    sl_strbuf_init(&s->vb);
+    return s;
+}
+
+void sl_agg_state_destroy(sl_agg_state *s)
+{
+    if (!s)
+        return;
+    sl_store_destroy(s->store);
+    sl_strbuf_free(&s->kb);
+    sl_strbuf_free(&s->vb);
+    for (size_t i = 0; i < s->npending; i++)
+        free(s->pending[i]);
+    free(s->pending);
+    free(s->pending_len);
+    free(s->pending_end);
+    free(s);
+}
+
+size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries)
+{
+    if (entries)
+        *entries = sl_store_count(s->store);
+    return sl_store_memory_bytes(s->store);
+}
+
+/* ---------- processing ---------- */
+
+static void put_be64(sl_strbuf *sb, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+    sl_strbuf_append(sb, b, 8);
+}
+
+/* value layout in the store: STRUCT(maxts BIGINT, states...) */
+static sl_value load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
+                             bool *existed)
+{
+    const sl_agg_plan *p = q->agg;
+    size_t vlen;
+    const void *v = sl_store_get(s->store, key, klen, &vlen);
+    sl_value out;
+    if (v) {
+        size_t pos = 0;
+        /* copy: the store's bytes may move on the next put */
+        void *copy = sl_arena_alloc(a, vlen);
+        memcpy(copy, v, vlen);
+        if (sl_valcodec_get(copy, vlen, &pos, a, &out) && out.kind == SL_STRUCT &&
+            out.u.c.n == (uint32_t)p->naggs + 1) {
+            *existed = true;
+            return out;
+        }
+    }
+    *existed = false;
+    out = sl_struct_new(a, (uint32_t)p->naggs + 1);
+    out.u.c.items[0] = sl_bigint(INT64_MIN);
+    for (int i = 0; i < p->naggs; i++)
+        p->fns[i].udaf->init(&p->fns[i], &out.u.c.items[i + 1], a);
+    return out;
+}
+
+static void fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign, sl_arena *a)
+{
+    const sl_agg_plan *p = q->agg;
+    if (ts > agg->u.c.items[0].u.l)
+        agg->u.c.items[0].u.l = ts;
+    for (int i = 0; i < p->naggs; i++) {
+        const sl_agg_fn *f = &p->fns[i];
+        if (sign > 0)
+            f->udaf->add(f, &agg->u.c.items[i + 1], argv[i], a);
+        else if (f->udaf->undo)
+            f->udaf->undo(f, &agg->u.c.items[i + 1], argv[i], a);
+    }
+}
+
+static void store_put(sl_agg_state *s, const void *key, size_t klen, const sl_value *v)
+{
+    sl_strbuf_reset(&s->vb);
+    sl_valcodec_put(&s->vb, v);
+    sl_store_put(s->store, key, klen, s->vb.data, s->vb.len);
+}
+
+/* result row -> HAVING -> projection -> emit */
+static void emit_result(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                        sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
+    row[0] = sl_bigint(window ? window[0] : 0);
+    row[1] = sl_bigint(window ? window[1] : 0);
+    for (int i = 0; i < p->nkeys; i++)
+        row[2 + i] = keys[i];
+    for (int i = 0; i < p->naggs; i++)
+        row[2 + p->nkeys + i] = p->fns[i].udaf->result(&p->fns[i], &agg->u.c.items[i + 1], a);
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    int64_t ts = agg->u.c.items[0].u.l;
+    if (p->having) {
+        sl_value keep;
+        sl_cexpr_eval(p->having, &ctx, &keep);
+        if (keep.null || !keep.u.b) {
+            sl_query_emit(q, keys, NULL, ts, window, a, em);
+            return;
+        }
+    }
+    sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
+    for (int i = 0; i < q->ncols; i++) {
+        sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
+        if (vals[i].null)
+            vals[i].kind = (uint8_t)q->cols[i].type->kind;
+    }
+    if (ctx.errors && em->out->processing_error)
+        em->out->processing_error(em->out->ctx, em->source, err.msg);
+    sl_query_emit(q, keys, vals, ts, window, a, em);
+}
+
+static void add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t end)
+{
+    for (size_t i = 0; i < s->npending; i++)
+        if (s->pending_len[i] == klen && !memcmp(s->pending[i], key, klen))
+            return;
+    if (s->npending == s->cappending) {
+        s->cappending = s->cappending ? s->cappending * 2 : 16;
+        s->pending = realloc(s->pending, s->cappending * sizeof *s->pending);
+        s->pending_len = realloc(s->pending_len, s->cappending * sizeof *s->pending_len);
+        s->pending_end = realloc(s->pending_end, s->cappending * sizeof *s->pending_end);
+    }
+    s->pending[s->npending] = malloc(klen);
+    memcpy(s->pending[s->npending], key, klen);
+    s->pending_len[s->npending] = klen;
+    s->pending_end[s->npending] = end;
+    s->npending++;
+}
+
+/* decodes a store key of a time window back into group key values + start */
+static bool decode_window_key(const sl_query *q, const char *key, size_t klen, sl_value *keys, int64_t *start,
+                              sl_arena *a)
+{
+    const sl_agg_plan *p = q->agg;
+    size_t pos = 0;
+    for (int i = 0; i < p->nkeys; i++)
+        if (!sl_valcodec_get((const unsigned char *)key, klen - 8, &pos, a, &keys[i]))
+            return false;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)key[klen - 8 + i];
+    *start = (int64_t)v;
+    return true;
+}
+
+static void flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    /* emit closed windows in order of their end, then start */
+    for (;;) {
+        size_t best = (size_t)-1;
+        for (size_t i = 0; i < s->npending; i++)
+            if (s->pending_end[i] + p->grace <= s->stream_time &&
+                (best == (size_t)-1 || s->pending_end[i] < s->pending_end[best]))
+                best = i;
+        if (best == (size_t)-1)
+            return;
+        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
+        int64_t w[2];
+        bool existed;
+        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &w[0], a)) {
+            w[1] = w[0] + p->window.size_ms;
+            sl_value agg = load_or_init(q, s, s->pending[best], s->pending_len[best], a, &existed);
+            if (existed)
+                emit_result(q, keys, &agg, w, a, em);
+        }
+        free(s->pending[best]);
+        s->npending--;
+        s->pending[best] = s->pending[s->npending];
+        s->pending_len[best] = s->pending_len[s->npending];
+        s->pending_end[best] = s->pending_end[s->npending];
+    }
+}
+
+static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk, size_t gklen,
+                            const sl_value *const *argv, int64_t ts, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    int64_t gap = p->window.size_ms;
+    size_t vlen;
+    const void *v = sl_store_get(s->store, gk, gklen, &vlen);
+    sl_value sessions = sl_array_new(a, 0);
+    if (v) {
+        void *copy = sl_arena_alloc(a, vlen);
+        memcpy(copy, v, vlen);
+        size_t pos = 0;
+        if (!sl_valcodec_get(copy, vlen, &pos, a, &sessions) || sessions.kind != SL_ARRAY)
+            sessions = sl_array_new(a, 0);
+    }
+    /* session = STRUCT(start, end, agg) */
+    int64_t start = ts, end = ts;
+    sl_value merged;
+    bool have = false;
+    sl_value keep = sl_array_new(a, sessions.u.c.n + 1);
+    uint32_t nkeep = 0;
+    int64_t w[2];
+    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+        sl_value *se = &sessions.u.c.items[i];
+        int64_t ss = se->u.c.items[0].u.l, sn = se->u.c.items[1].u.l;
+        if (sn >= ts - gap && ss <= ts + gap) {
+            if (ss < start)
+                start = ss;
+            if (sn > end)
+                end = sn;
+            if (!have) {
+                merged = se->u.c.items[2];
+                have = true;
+            } else {
+                const sl_value *o = &se->u.c.items[2];
+                if (o->u.c.items[0].u.l > merged.u.c.items[0].u.l)
+                    merged.u.c.items[0].u.l = o->u.c.items[0].u.l;
+                for (int k = 0; k < p->naggs; k++)
+                    if (p->fns[k].udaf->merge)
+                        p->fns[k].udaf->merge(&p->fns[k], &merged.u.c.items[k + 1], &o->u.c.items[k + 1], a);
+            }
+            /* retract the old session */
+            w[0] = ss;
+            w[1] = sn;
+            se->null = 2; /* mark merged */
+        } else {
+            keep.u.c.items[nkeep++] = *se;
+        }
+    }
+    if (end + p->grace <= s->stream_time && end < s->stream_time - p->grace + 1) {
+        if (end <= s->stream_time - p->grace)
+            return; /* late: the merged session is already closed */
+    }
+    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+        sl_value *se = &sessions.u.c.items[i];
+        if (se->null == 2) {
+            w[0] = se->u.c.items[0].u.l;
+            w[1] = se->u.c.items[1].u.l;
+            sl_query_emit(q, keys, NULL, se->u.c.items[2].u.c.items[0].u.l, w, a, em);
+        }
+    }
+    if (!have) {
+        merged = sl_struct_new(a, (uint32_t)p->naggs + 1);
+        merged.u.c.items[0] = sl_bigint(INT64_MIN);
+        for (int i = 0; i < p->naggs; i++)
+            p->fns[i].udaf->init(&p->fns[i], &merged.u.c.items[i + 1], a);
+    }
+    fold(q, &merged, argv, ts, 1, a);
+    sl_value ns = sl_struct_new(a, 3);
+    ns.u.c.items[0] = sl_bigint(start);
+    ns.u.c.items[1] = sl_bigint(end);
+    ns.u.c.items[2] = merged;
+    keep.u.c.items[nkeep++] = ns;
+    keep.u.c.n = nkeep;
+    store_put(s, gk, gklen, &keep);
+    w[0] = start;
+    w[1] = end;
+    emit_result(q, keys, &merged, w, a, em);
+}
+
+static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_query_emitter *em, sl_value **keys_out,
+                        const sl_value ***argv_out)
+{
+    const sl_agg_plan *p = q->agg;
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
+    for (int i = 0; i < p->nkeys; i++) {
+        sl_cexpr_eval(p->key_exprs[i], &ctx, &keys[i]);
+        if (keys[i].null)
+            return false; /* NULL grouping keys are dropped, as ksqlDB does */
+    }
+    const sl_value **argv = sl_arena_alloc(a, (size_t)(p->naggs ? p->naggs : 1) * sizeof *argv);
+    for (int i = 0; i < p->naggs; i++) {
+        sl_value *vals = sl_arena_alloc(a, (size_t)(p->argc[i] ? p->argc[i] : 1) * sizeof *vals);
+        for (int k = 0; k < p->argc[i]; k++)
+            sl_cexpr_eval(p->args[i][k], &ctx, &vals[k]);
+        argv[i] = vals;
+    }
+    if (ctx.errors && em->out->processing_error)
+        em->out->processing_error(em->out->ctx, em->source, err.msg);
+    *keys_out = keys;
+    *argv_out = argv;
+    return true;
+}
+
+static char *encode_keys(const sl_query *q, const sl_value *keys, sl_arena *a, size_t *len)
+{
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    for (int i = 0; i < q->agg->nkeys; i++)
+        sl_valcodec_put(&sb, &keys[i]);
+    char *k = sl_arena_strndup(a, sb.data ? sb.data : "", sb.len);
+    *len = sb.len;
+    sl_strbuf_free(&sb);
+    return k;
+}
+
+void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row, int64_t ts,
+                    sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    sl_value *keys = NULL, *okeys = NULL;
+    const sl_value **argv = NULL, **oargv = NULL;
+    bool has_new = row && eval_inputs(q, row, a, em, &keys, &argv);
+    bool has_old = old_row && eval_inputs(q, old_row, a, em, &okeys, &oargv);
+    if (!has_new && !has_old)
+        return;
+    if (p->window.kind && ts < 0)
+        return; /* Kafka Streams drops negative timestamps in windows */
+    if (ts > s->stream_time)
+        s->stream_time = ts;
+    size_t gklen = 0, ogklen = 0;
+    char *gk = has_new ? encode_keys(q, keys, a, &gklen) : NULL;
+    char *ogk = has_old ? encode_keys(q, okeys, a, &ogklen) : NULL;
+    if (!p->window.kind) {
+        bool existed;
+        if (has_old && !(has_new && gklen == ogklen && !memcmp(gk, ogk, gklen))) {
+            /* the row left its old group: retract it there */
+            sl_value agg = load_or_init(q, s, ogk, ogklen, a, &existed);
+            fold(q, &agg, oargv, ts, -1, a);
+            store_put(s, ogk, ogklen, &agg);
+            emit_result(q, okeys, &agg, NULL, a, em);
+            has_old = false;
+        }
+        if (!has_new)
+            return;
+        sl_value agg = load_or_init(q, s, gk, gklen, a, &existed);
+        if (has_old)
+            fold(q, &agg, oargv, ts, -1, a);
+        fold(q, &agg, argv, ts, 1, a);
+        store_put(s, gk, gklen, &agg);
+        emit_result(q, keys, &agg, NULL, a, em);
+        return;
+    }
+    if (!has_new)
+        return;
+    if (p->window.kind == SL_WINDOW_SESSION) {
+        process_session(q, s, keys, gk, gklen, argv, ts, a, em);
+        return;
+    }
+    int64_t size = p->window.size_ms;
+    int64_t adv = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms : size;
+    int64_t first = ts - size + adv;
+    if (first < 0)
+        first = 0;
+    first = first / adv * adv;
+    for (int64_t start = first; start <= ts; start += adv) {
+        int64_t end = start + size;
+        if (end <= s->stream_time - p->grace)
+            continue; /* window closed: the record is late for it */
+        sl_strbuf_reset(&s->kb);
+        sl_strbuf_append(&s->kb, gk, gklen);
+        put_be64(&s->kb, start);
+        bool existed;
+        sl_value agg = load_or_init(q, s, s->kb.data, s->kb.len, a, &existed);
+        fold(q, &agg, argv, ts, 1, a);
+        store_put(s, s->kb.data, s->kb.len, &agg);
+        int64_t w[2] = {start, end};
+        if (p->emit_final)
+            add_pending(s, s->kb.data, s->kb.len, end);
+        else
+            emit_result(q, keys, &agg, w, a, em);
+    }
+    if (p->emit_final)
+        flush_final(q, s, a, em);
+}

@@ -1,0 +1,33 @@
+/* GROUP BY: the aggregation operator, with optional TUMBLING / HOPPING /
+ * SESSION windows, HAVING, and EMIT CHANGES or EMIT FINAL.
+ *
+ * Plan: grouping expressions and aggregate arguments are compiled over the
+ * source row; the select list and HAVING are compiled over the result row
+ * [group keys..., aggregate results..., WINDOWSTART, WINDOWEND], where
+ * grouping expressions and aggregate calls are mapped by a compile hook.
+ * State lives in one store per query and task: key = encoded group key
+ * (+ window start for time windows), value = encoded STRUCT(max timestamp,
+ * aggregate states...) — or, for session windows, the array of sessions. */
+#ifndef SL_AGGREGATE_H
+#define SL_AGGREGATE_H
+
+#include "ops/query.h"
+
+typedef struct sl_agg_plan sl_agg_plan;
+typedef struct sl_agg_state sl_agg_state;
+
+/* Builds the aggregation for q from the SELECT (pre scope = source row).
+ * Fills q->cols (keys first) and q->agg. */
+sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_scope *pre, sl_error *err);
+
+sl_agg_state *sl_agg_state_new(const sl_query *q);
+void sl_agg_state_destroy(sl_agg_state *s);
+size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
+
+/* One update: row is the new source row (NULL if none passed WHERE or it
+ * was deleted), old_row the row it replaces (table sources; NULL for
+ * streams), both already filtered by WHERE. */
+void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row, int64_t ts,
+                    sl_arena *arena, sl_query_emitter *em);
+
+#endif

@@ -1,0 +1,545 @@
+/* UDAF implementations. States:
+ *   COUNT: BIGINT; SUM: the sum type; AVG: STRUCT(sum DOUBLE|DECIMAL, count);
+ *   MIN/MAX: the value; COLLECT_LIST/SET, TOPK(DISTINCT): ARRAY;
+ *   COUNT_DISTINCT: ARRAY of distinct values; HISTOGRAM: MAP;
+ *   EARLIEST/LATEST_BY_OFFSET: the value (or ARRAY with n);
+ *   STDDEV: STRUCT(count, mean, m2) (Welford); CORRELATION: STRUCT of sums.
+ * New state values are built in the given arena; the caller copies them out
+ * (the store keeps encoded bytes). */
+#include "ops/udaf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/cast.h"
+
+static bool is_num(const sl_type *t)
+{
+    return sl_type_is_numeric(t);
+}
+
+/* ---- COUNT ---- */
+static void count_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_bigint(0);
+}
+static void count_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (f->star || !args[0].null)
+        s->u.l++;
+}
+static void count_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (f->star || !args[0].null)
+        s->u.l--;
+}
+static void count_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    s->u.l += o->u.l;
+}
+static sl_value identity_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    sl_value v = *s;
+    if (v.null)
+        v.kind = (uint8_t)f->ret->kind;
+    return v;
+}
+
+/* ---- SUM ---- */
+static void sum_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    switch (f->ret->kind) {
+    case SL_INT: *s = sl_int(0); break;
+    case SL_BIGINT: *s = sl_bigint(0); break;
+    case SL_DOUBLE: *s = sl_double(0); break;
+    default: *s = sl_decimal(0, f->ret->precision, f->ret->scale);
+    }
+}
+static void sum_step(const sl_agg_fn *f, sl_value *s, const sl_value *x, int sign)
+{
+    if (x->null)
+        return;
+    switch (s->kind) {
+    case SL_INT: s->u.i = (int32_t)((uint32_t)s->u.i + (uint32_t)(sign * x->u.i)); break;
+    case SL_BIGINT: s->u.l = (int64_t)((uint64_t)s->u.l + (uint64_t)(sign * x->u.l)); break;
+    case SL_DOUBLE: s->u.d += sign * x->u.d; break;
+    case SL_DECIMAL:
+        s->u.dec.unscaled += sign * sl_decimal_rescale(x->u.dec.unscaled, x->u.dec.scale, s->u.dec.scale);
+        break;
+    }
+}
+static void sum_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    sum_step(f, s, &args[0], 1);
+}
+static void sum_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    sum_step(f, s, &args[0], -1);
+}
+static void sum_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    sum_step(f, s, o, 1);
+}
+
+/* ---- AVG: state STRUCT(sum, count) ---- */
+static void avg_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_struct_new(a, 2);
+    s->u.c.items[0] = f->arg_type->kind == SL_DECIMAL ? sl_decimal(0, 38, f->arg_type->scale) : sl_double(0);
+    s->u.c.items[1] = sl_bigint(0);
+}
+static void avg_step(sl_value *s, const sl_value *x, int sign)
+{
+    if (x->null)
+        return;
+    sl_value *sum = &s->u.c.items[0];
+    if (sum->kind == SL_DECIMAL)
+        sum->u.dec.unscaled += sign * sl_decimal_rescale(x->u.dec.unscaled, x->u.dec.scale, sum->u.dec.scale);
+    else
+        sum->u.d += sign * sl_value_as_double(x);
+    s->u.c.items[1].u.l += sign;
+}
+static void avg_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    avg_step(s, &args[0], 1);
+}
+static void avg_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    avg_step(s, &args[0], -1);
+}
+static void avg_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    sl_value *sum = &s->u.c.items[0];
+    if (sum->kind == SL_DECIMAL)
+        sum->u.dec.unscaled += o->u.c.items[0].u.dec.unscaled;
+    else
+        sum->u.d += o->u.c.items[0].u.d;
+    s->u.c.items[1].u.l += o->u.c.items[1].u.l;
+}
+static sl_value avg_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    int64_t n = s->u.c.items[1].u.l;
+    const sl_value *sum = &s->u.c.items[0];
+    if (f->ret->kind == SL_DECIMAL) {
+        if (!n)
+            return sl_decimal(0, f->ret->precision, f->ret->scale);
+        sl_i128 u = sl_decimal_rescale(sum->u.dec.unscaled, sum->u.dec.scale, f->ret->scale + 1) / n;
+        return sl_decimal(sl_decimal_rescale(u, f->ret->scale + 1, f->ret->scale), f->ret->precision, f->ret->scale);
+    }
+    return sl_double(n ? sum->u.d / (double)n : 0.0);
+}
+
+/* ---- MIN / MAX ---- */
+static void null_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_null(f->ret->kind);
+}
+static void minmax_step(const sl_agg_fn *f, sl_value *s, const sl_value *x, bool is_max)
+{
+    if (x->null)
+        return;
+    if (s->null) {
+        *s = *x;
+        return;
+    }
+    int c = sl_value_compare(x, s);
+    if (is_max ? c > 0 : c < 0)
+        *s = *x;
+}
+static void max_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    minmax_step(f, s, &args[0], true);
+}
+static void min_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    minmax_step(f, s, &args[0], false);
+}
+static void max_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    minmax_step(f, s, o, true);
+}
+static void min_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    minmax_step(f, s, o, false);
+}
+
+/* ---- arrays: COLLECT_LIST, COLLECT_SET, COUNT_DISTINCT, TOPK ---- */
+static void array_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_array_new(a, 0);
+}
+static void array_append(sl_value *s, const sl_value *x, sl_arena *a)
+{
+    sl_value n = sl_array_new(a, s->u.c.n + 1);
+    if (s->u.c.n)
+        memcpy(n.u.c.items, s->u.c.items, s->u.c.n * sizeof(sl_value));
+    n.u.c.items[s->u.c.n] = *x;
+    *s = n;
+}
+static int array_find(const sl_value *s, const sl_value *x)
+{
+    for (uint32_t i = 0; i < s->u.c.n; i++)
+        if (sl_value_equal(&s->u.c.items[i], x))
+            return (int)i;
+    return -1;
+}
+static void array_remove_at(sl_value *s, int i)
+{
+    memmove(&s->u.c.items[i], &s->u.c.items[i + 1], (s->u.c.n - (uint32_t)i - 1) * sizeof(sl_value));
+    s->u.c.n--;
+}
+static void list_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if ((int64_t)s->u.c.n < f->limit)
+        array_append(s, &args[0], a);
+}
+static void list_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    int i = array_find(s, &args[0]);
+    if (i >= 0)
+        array_remove_at(s, i);
+}
+static void list_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++)
+        list_add(f, s, &o->u.c.items[i], a);
+}
+static void set_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null && !f->star)
+        return;
+    if (array_find(s, &args[0]) < 0 && (int64_t)s->u.c.n < f->limit)
+        array_append(s, &args[0], a);
+}
+static void set_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++)
+        set_add(f, s, &o->u.c.items[i], a);
+}
+static sl_value count_distinct_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    return sl_bigint(s->u.c.n);
+}
+
+static int cmp_desc(const void *x, const void *y)
+{
+    return -sl_value_compare(x, y);
+}
+static void topk_add_impl(const sl_agg_fn *f, sl_value *s, const sl_value *x, sl_arena *a, bool distinct)
+{
+    if (x->null)
+        return;
+    if (distinct && array_find(s, x) >= 0)
+        return;
+    array_append(s, x, a);
+    qsort(s->u.c.items, s->u.c.n, sizeof(sl_value), cmp_desc);
+    if ((int64_t)s->u.c.n > f->limit)
+        s->u.c.n = (uint32_t)f->limit;
+}
+static void topk_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    topk_add_impl(f, s, &args[0], a, false);
+}
+static void topkd_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    topk_add_impl(f, s, &args[0], a, true);
+}
+static void topk_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++)
+        topk_add_impl(f, s, &o->u.c.items[i], a, false);
+}
+
+/* ---- HISTOGRAM: MAP<STRING, BIGINT> ---- */
+static void map_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_map_new(a, 0);
+}
+static void histogram_step(sl_value *s, const sl_value *x, sl_arena *a, int sign)
+{
+    if (x->null)
+        return;
+    for (uint32_t i = 0; i < s->u.c.n; i++)
+        if (sl_value_equal(&s->u.c.items[2 * i], x)) {
+            s->u.c.items[2 * i + 1].u.l += sign;
+            if (s->u.c.items[2 * i + 1].u.l <= 0) {
+                memmove(&s->u.c.items[2 * i], &s->u.c.items[2 * i + 2], (s->u.c.n - i - 1) * 2 * sizeof(sl_value));
+                s->u.c.n--;
+            }
+            return;
+        }
+    if (sign < 0 || s->u.c.n >= 1000)
+        return;
+    sl_value n = sl_map_new(a, s->u.c.n + 1);
+    if (s->u.c.n)
+        memcpy(n.u.c.items, s->u.c.items, 2 * s->u.c.n * sizeof(sl_value));
+    n.u.c.items[2 * s->u.c.n] = *x;
+    n.u.c.items[2 * s->u.c.n + 1] = sl_bigint(1);
+    *s = n;
+}
+static void histogram_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    histogram_step(s, &args[0], a, 1);
+}
+static void histogram_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    histogram_step(s, &args[0], a, -1);
+}
+
+/* ---- EARLIEST_BY_OFFSET / LATEST_BY_OFFSET ---- */
+static void by_offset_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    if (f->has_n)
+        *s = sl_array_new(a, 0);
+    else
+        *s = sl_null(f->ret->kind);
+}
+static void earliest_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null && f->ignore_nulls)
+        return;
+    if (f->has_n) {
+        if ((int64_t)s->u.c.n < f->limit)
+            array_append(s, &args[0], a);
+        return;
+    }
+    /* state is a STRUCT(value) once set, so that a NULL value can be "set" */
+    if (s->kind != SL_STRUCT || s->null) {
+        sl_value st = sl_struct_new(a, 1);
+        st.u.c.items[0] = args[0];
+        *s = st;
+    }
+}
+static void latest_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null && f->ignore_nulls)
+        return;
+    if (f->has_n) {
+        array_append(s, &args[0], a);
+        if ((int64_t)s->u.c.n > f->limit)
+            array_remove_at(s, 0);
+        return;
+    }
+    sl_value st = sl_struct_new(a, 1);
+    st.u.c.items[0] = args[0];
+    *s = st;
+}
+static sl_value by_offset_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    if (f->has_n)
+        return *s;
+    if (s->null || s->kind != SL_STRUCT)
+        return sl_null(f->ret->kind);
+    sl_value v = s->u.c.items[0];
+    if (v.null)
+        v.kind = (uint8_t)f->ret->kind;
+    return v;
+}
+
+/* ---- STDDEV (sample): Welford, STRUCT(count, mean, m2) ---- */
+static void stddev_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_struct_new(a, 3);
+    s->u.c.items[0] = sl_bigint(0);
+    s->u.c.items[1] = sl_double(0);
+    s->u.c.items[2] = sl_double(0);
+}
+static void stddev_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null)
+        return;
+    double x = sl_value_as_double(&args[0]);
+    int64_t n = ++s->u.c.items[0].u.l;
+    double mean = s->u.c.items[1].u.d;
+    double d = x - mean;
+    mean += d / (double)n;
+    s->u.c.items[1].u.d = mean;
+    s->u.c.items[2].u.d += d * (x - mean);
+}
+static void stddev_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null || s->u.c.items[0].u.l == 0)
+        return;
+    double x = sl_value_as_double(&args[0]);
+    int64_t n = s->u.c.items[0].u.l;
+    if (n == 1) {
+        stddev_init(f, s, a);
+        return;
+    }
+    double mean = s->u.c.items[1].u.d;
+    double mean_old = (mean * (double)n - x) / (double)(n - 1);
+    s->u.c.items[2].u.d -= (x - mean) * (x - mean_old);
+    s->u.c.items[1].u.d = mean_old;
+    s->u.c.items[0].u.l = n - 1;
+}
+static sl_value stddev_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    int64_t n = s->u.c.items[0].u.l;
+    if (n < 2)
+        return sl_double(0.0);
+    return sl_double(sqrt(s->u.c.items[2].u.d / (double)(n - 1)));
+}
+
+/* ---- CORRELATION: STRUCT(n, sx, sy, sxx, syy, sxy) ---- */
+static void corr_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
+{
+    *s = sl_struct_new(a, 6);
+    s->u.c.items[0] = sl_bigint(0);
+    for (int i = 1; i < 6; i++)
+        s->u.c.items[i] = sl_double(0);
+}
+static void corr_step(sl_value *s, const sl_value *args, int sign)
+{
+    if (args[0].null || args[1].null)
+        return;
+    double x = sl_value_as_double(&args[0]), y = sl_value_as_double(&args[1]);
+    s->u.c.items[0].u.l += sign;
+    s->u.c.items[1].u.d += sign * x;
+    s->u.c.items[2].u.d += sign * y;
+    s->u.c.items[3].u.d += sign * x * x;
+    s->u.c.items[4].u.d += sign * y * y;
+    s->u.c.items[5].u.d += sign * x * y;
+}
+static void corr_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    corr_step(s, args, 1);
+}
+static void corr_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    corr_step(s, args, -1);
+}
+static sl_value corr_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    double n = (double)s->u.c.items[0].u.l, sx = s->u.c.items[1].u.d, sy = s->u.c.items[2].u.d,
+           sxx = s->u.c.items[3].u.d, syy = s->u.c.items[4].u.d, sxy = s->u.c.items[5].u.d;
+    double num = n * sxy - sx * sy, den = sqrt(n * sxx - sx * sx) * sqrt(n * syy - sy * sy);
+    return sl_double(den == 0 ? NAN : num / den);
+}
+
+static const sl_udaf udafs[] = {
+    {"COUNT", true, count_init, count_add, count_undo, count_merge, identity_result},
+    {"SUM", true, sum_init, sum_add, sum_undo, sum_merge, identity_result},
+    {"AVG", true, avg_init, avg_add, avg_undo, avg_merge, avg_result},
+    {"MAX", false, null_init, max_add, NULL, max_merge, identity_result},
+    {"MIN", false, null_init, min_add, NULL, min_merge, identity_result},
+    {"COLLECT_LIST", true, array_init, list_add, list_undo, list_merge, identity_result},
+    {"COLLECT_SET", true, array_init, set_add, list_undo, set_merge, identity_result},
+    {"COUNT_DISTINCT", false, array_init, set_add, NULL, set_merge, count_distinct_result},
+    {"TOPK", false, array_init, topk_add, NULL, topk_merge, identity_result},
+    {"TOPKDISTINCT", false, array_init, topkd_add, NULL, topk_merge, identity_result},
+    {"HISTOGRAM", true, map_init, histogram_add, histogram_undo, NULL, identity_result},
+    {"EARLIEST_BY_OFFSET", false, by_offset_init, earliest_add, NULL, NULL, by_offset_result},
+    {"LATEST_BY_OFFSET", false, by_offset_init, latest_add, NULL, NULL, by_offset_result},
+    {"STDDEV_SAMP", true, stddev_init, stddev_add, stddev_undo, NULL, stddev_result},
+    {"STDDEV_SAMPLE", true, stddev_init, stddev_add, stddev_undo, NULL, stddev_result},
+    {"CORRELATION", true, corr_init, corr_add, corr_undo, NULL, corr_result},
+    {NULL, false, NULL, NULL, NULL, NULL, NULL},
+};
+
+static sl_err_t bad_args(const char *name, int argc, const sl_type *const *types, sl_arena *a, sl_error *err)
+{
+    char buf[256] = "";
+    size_t n = 0;
+    for (int i = 0; i < argc && n < sizeof buf - 40; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", sl_type_to_sql(a, types[i]));
+    return sl_error_set(err, SL_ERR_INVALID, "Function '%s' does not accept parameters (%s).", name, buf);
+}
+
+static bool literal_int(const sl_value *v, int64_t *out)
+{
+    if (!v || v->null)
+        return false;
+    if (v->kind == SL_INT)
+        *out = v->u.i;
+    else if (v->kind == SL_BIGINT)
+        *out = v->u.l;
+    else
+        return false;
+    return true;
+}
+
+sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types, const sl_value *const *literals,
+                         bool star, sl_arena *a, sl_agg_fn *fn, sl_error *err)
+{
+    memset(fn, 0, sizeof *fn);
+    const sl_udaf *u = NULL;
+    for (int i = 0; udafs[i].name; i++)
+        if (!strcasecmp(udafs[i].name, name))
+            u = &udafs[i];
+    if (!u)
+        return sl_error_set(err, SL_ERR_UNSUPPORTED, "aggregate function %s is not supported yet", name);
+    fn->udaf = u;
+    fn->star = star;
+    fn->limit = 1000;
+    fn->arg_type = argc ? types[0] : NULL;
+    const sl_type *t = fn->arg_type;
+    if (!strcasecmp(name, "COUNT")) {
+        if (!star && argc != 1)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = &sl_type_bigint;
+        return SL_OK;
+    }
+    if (argc < 1 || (t && t->kind == SL_NULLTYPE))
+        return bad_args(name, argc, types, a, err);
+    if (!strcasecmp(name, "SUM")) {
+        if (argc != 1 || !is_num(t))
+            return bad_args(name, argc, types, a, err);
+        fn->ret = t;
+    } else if (!strcasecmp(name, "AVG")) {
+        if (argc != 1 || !is_num(t))
+            return bad_args(name, argc, types, a, err);
+        fn->ret = t->kind == SL_DECIMAL ? t : &sl_type_double;
+    } else if (!strcasecmp(name, "MIN") || !strcasecmp(name, "MAX")) {
+        if (argc != 1 || t->kind == SL_ARRAY || t->kind == SL_MAP || t->kind == SL_STRUCT || t->kind == SL_BOOLEAN)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = t;
+    } else if (!strcasecmp(name, "COLLECT_LIST") || !strcasecmp(name, "COLLECT_SET")) {
+        if (argc != 1)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = sl_type_array(a, t);
+    } else if (!strcasecmp(name, "COUNT_DISTINCT")) {
+        if (argc != 1)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = &sl_type_bigint;
+    } else if (!strcasecmp(name, "TOPK") || !strcasecmp(name, "TOPKDISTINCT")) {
+        if (argc != 2 || !literal_int(literals[1], &fn->limit) || t->kind == SL_ARRAY || t->kind == SL_MAP ||
+            t->kind == SL_STRUCT)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = sl_type_array(a, t);
+    } else if (!strcasecmp(name, "HISTOGRAM")) {
+        if (argc != 1 || t->kind != SL_STRING)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = sl_type_map(a, &sl_type_string, &sl_type_bigint);
+    } else if (!strcasecmp(name, "EARLIEST_BY_OFFSET") || !strcasecmp(name, "LATEST_BY_OFFSET")) {
+        fn->ignore_nulls = true;
+        if (argc >= 2) {
+            if (types[1]->kind == SL_BOOLEAN && literals[1]) {
+                fn->ignore_nulls = literals[1]->u.b;
+            } else if (literal_int(literals[1], &fn->limit)) {
+                fn->has_n = true;
+                if (argc == 3 && types[2]->kind == SL_BOOLEAN && literals[2])
+                    fn->ignore_nulls = literals[2]->u.b;
+                else if (argc == 3)
+                    return bad_args(name, argc, types, a, err);
+            } else {
+                return bad_args(name, argc, types, a, err);
+            }
+            if (fn->has_n && fn->limit <= 0)
+                return sl_error_set(err, SL_ERR_INVALID, "%s n must be positive", name);
+        }
+        fn->ret = fn->has_n ? sl_type_array(a, t) : t;
+    } else if (!strncasecmp(name, "STDDEV", 6)) {
+        if (argc != 1 || !is_num(t))
+            return bad_args(name, argc, types, a, err);
+        fn->ret = &sl_type_double;
+    } else if (!strcasecmp(name, "CORRELATION")) {
+        if (argc != 2 || !is_num(t) || !is_num(types[1]))
+            return bad_args(name, argc, types, a, err);
+        fn->arg2_type = types[1];
+        fn->ret = &sl_type_double;
+    }
+    return SL_OK;
+}

@@ -1,0 +1,233 @@
+/* In-memory store: open addressing with linear probing over one array of
+ * slots; each entry is a single allocation [klen][vlen][key][value] so a
+ * key costs its bytes plus ~16 bytes of header and one slot of 16 bytes
+ * (hash + pointer). Tombstones keep probe chains intact after deletes. */
+#include "state/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+
+typedef struct entry {
+    uint32_t klen, vlen;
+    uint32_t dirty_next; /* index+1 into dirty list chain; 0 = clean */
+    uint32_t pad;
+    unsigned char data[]; /* key then value */
+} entry;
+
+#define TOMBSTONE ((entry *)(uintptr_t)1)
+
+typedef struct slot {
+    uint64_t hash;
+    entry *e;
+} slot;
+
+struct sl_store {
+    char *name;
+    slot *slots;
+    size_t cap, count, used; /* used counts tombstones too */
+    size_t payload;
+    /* dirty keys: copies of keys changed since the last take */
+    char **dirty;
+    size_t *dirty_len;
+    size_t ndirty, capdirty;
+    bool tracking; /* off unless someone takes the changes */
+};
+
+sl_store *sl_store_new(const char *name)
+{
+    sl_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->name = strdup(name ? name : "store");
+    s->cap = 64;
+    s->slots = calloc(s->cap, sizeof *s->slots);
+    return s;
+}
+
+static void clear_dirty(sl_store *s)
+{
+    for (size_t i = 0; i < s->ndirty; i++)
+        free(s->dirty[i]);
+    s->ndirty = 0;
+}
+
+void sl_store_destroy(sl_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i].e && s->slots[i].e != TOMBSTONE)
+            free(s->slots[i].e);
+    clear_dirty(s);
+    free(s->dirty);
+    free(s->dirty_len);
+    free(s->slots);
+    free(s->name);
+    free(s);
+}
+
+const char *sl_store_name(const sl_store *s)
+{
+    return s->name;
+}
+
+static size_t find(const sl_store *s, uint64_t h, const void *key, size_t klen, bool *found)
+{
+    size_t mask = s->cap - 1, i = h & mask, first_tomb = (size_t)-1;
+    for (;;) {
+        slot *sl = &s->slots[i];
+        if (!sl->e) {
+            *found = false;
+            return first_tomb != (size_t)-1 ? first_tomb : i;
+        }
+        if (sl->e == TOMBSTONE) {
+            if (first_tomb == (size_t)-1)
+                first_tomb = i;
+        } else if (sl->hash == h && sl->e->klen == klen && !memcmp(sl->e->data, key, klen)) {
+            *found = true;
+            return i;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static void grow(sl_store *s)
+{
+    size_t ncap = s->count * 2 >= s->cap ? s->cap * 2 : s->cap; /* rehash away tombstones too */
+    slot *old = s->slots;
+    size_t ocap = s->cap;
+    s->slots = calloc(ncap, sizeof *s->slots);
+    if (!s->slots) {
+        fprintf(stderr, "sluice: out of memory growing store %s\n", s->name);
+        abort();
+    }
+    s->cap = ncap;
+    s->used = s->count;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].e && old[i].e != TOMBSTONE) {
+            size_t j = old[i].hash & (ncap - 1);
+            while (s->slots[j].e)
+                j = (j + 1) & (ncap - 1);
+            s->slots[j] = old[i];
+        }
+    free(old);
+}
+
+static void mark_dirty(sl_store *s, const void *key, size_t klen)
+{
+    if (!s->tracking)
+        return;
+    if (s->ndirty == s->capdirty) {
+        s->capdirty = s->capdirty ? s->capdirty * 2 : 64;
+        s->dirty = realloc(s->dirty, s->capdirty * sizeof *s->dirty);
+        s->dirty_len = realloc(s->dirty_len, s->capdirty * sizeof *s->dirty_len);
+    }
+    char *k = malloc(klen ? klen : 1);
+    memcpy(k, key, klen);
+    s->dirty[s->ndirty] = k;
+    s->dirty_len[s->ndirty++] = klen;
+}
+
+const void *sl_store_get(const sl_store *s, const void *key, size_t klen, size_t *vlen)
+{
+    bool found;
+    size_t i = find(s, sl_hash_bytes(key, klen, 0), key, klen, &found);
+    if (!found)
+        return NULL;
+    entry *e = s->slots[i].e;
+    *vlen = e->vlen;
+    return e->data + e->klen;
+}
+
+void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if ((s->used + 1) * 4 >= s->cap * 3)
+        grow(s);
+    uint64_t h = sl_hash_bytes(key, klen, 0);
+    bool found;
+    size_t i = find(s, h, key, klen, &found);
+    entry *e = malloc(sizeof *e + klen + vlen);
+    if (!e) {
+        fprintf(stderr, "sluice: out of memory in store %s\n", s->name);
+        abort();
+    }
+    e->klen = (uint32_t)klen;
+    e->vlen = (uint32_t)vlen;
+    e->dirty_next = 0;
+    memcpy(e->data, key, klen);
+    if (vlen)
+        memcpy(e->data + klen, val, vlen);
+    if (found) {
+        s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
+        free(s->slots[i].e);
+    } else {
+        if (!s->slots[i].e)
+            s->used++;
+        s->count++;
+    }
+    s->slots[i].hash = h;
+    s->slots[i].e = e;
+    s->payload += klen + vlen;
+    mark_dirty(s, key, klen);
+}
+
+void sl_store_delete(sl_store *s, const void *key, size_t klen)
+{
+    bool found;
+    size_t i = find(s, sl_hash_bytes(key, klen, 0), key, klen, &found);
+    if (!found)
+        return;
+    s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
+    free(s->slots[i].e);
+    s->slots[i].e = TOMBSTONE;
+    s->count--;
+    mark_dirty(s, key, klen);
+}
+
+void sl_store_track_changes(sl_store *s, bool on)
+{
+    s->tracking = on;
+}
+
+size_t sl_store_count(const sl_store *s)
+{
+    return s->count;
+}
+
+size_t sl_store_payload_bytes(const sl_store *s)
+{
+    return s->payload;
+}
+
+size_t sl_store_memory_bytes(const sl_store *s)
+{
+    return s->payload + s->count * sizeof(entry) + s->cap * sizeof(slot);
+}
+
+void sl_store_foreach(const sl_store *s, sl_store_visit visit, void *ctx)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        entry *e = s->slots[i].e;
+        if (e && e != TOMBSTONE && !visit(ctx, e->data, e->klen, e->data + e->klen, e->vlen))
+            return;
+    }
+}
+
+void sl_store_take_dirty(sl_store *s, sl_store_dirty_fn fn, void *ctx)
+{
+    /* each key once, latest value (NULL value = deleted) */
+    for (size_t i = 0; i < s->ndirty; i++) {
+        bool dup = false;
+        for (size_t j = i + 1; j < s->ndirty && !dup; j++)
+            dup = s->dirty_len[j] == s->dirty_len[i] && !memcmp(s->dirty[j], s->dirty[i], s->dirty_len[i]);
+        if (dup)
+            continue;
+        size_t vlen = 0;
+        const void *v = sl_store_get(s, s->dirty[i], s->dirty_len[i], &vlen);
+        fn(ctx, s->dirty[i], s->dirty_len[i], v, vlen);
+    }
+    clear_dirty(s);
+}

@@ -1,0 +1,42 @@
+/* State store: the one interface operators use for state, in memory now.
+ * Keys and values are byte strings (values in valcodec form), as in Kafka
+ * Streams' stores, so that the store underneath can log every change to a
+ * changelog topic, restore from it and snapshot itself without the
+ * operators knowing. Changes made since the last sl_store_take_dirty are
+ * tracked per key (a batch's changes coalesce to the latest per key). */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sl_store sl_store;
+
+sl_store *sl_store_new(const char *name); /* caller owns */
+void sl_store_destroy(sl_store *store);
+const char *sl_store_name(const sl_store *store);
+
+/* Borrowed view of the value, valid until the next put/delete of any key;
+ * NULL when absent. */
+const void *sl_store_get(const sl_store *store, const void *key, size_t klen, size_t *vlen);
+/* Copies key and value in. */
+void sl_store_put(sl_store *store, const void *key, size_t klen, const void *val, size_t vlen);
+void sl_store_delete(sl_store *store, const void *key, size_t klen);
+size_t sl_store_count(const sl_store *store);
+/* bytes held for keys and values, and total including the table */
+size_t sl_store_payload_bytes(const sl_store *store);
+size_t sl_store_memory_bytes(const sl_store *store);
+
+/* Iterates all entries (order unspecified); stop by returning false. The
+ * store must not be modified during iteration. */
+typedef bool (*sl_store_visit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+void sl_store_foreach(const sl_store *store, sl_store_visit visit, void *ctx);
+
+/* Change tracking is off by default (no cost); the changelog turns it on. */
+void sl_store_track_changes(sl_store *store, bool on);
+/* Keys changed since the last call, each once (for changelog writing). */
+typedef void (*sl_store_dirty_fn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+void sl_store_take_dirty(sl_store *store, sl_store_dirty_fn fn, void *ctx);
+
+#endif
