@@ -17,6 +17,7 @@
 
 #include "common/valcodec.h"
 #include "ops/udaf.h"
+#include "ops/window.h"
 #include "state/store.h"
 
 #define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
@@ -398,7 +399,7 @@ static void flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_quer
     for (;;) {
         size_t best = (size_t)-1;
         for (size_t i = 0; i < s->npending; i++)
-            if (s->pending_end[i] + p->grace <= s->stream_time &&
+            if (!sl_window_open(s->pending_end[i], p->grace, s->stream_time) &&
                 (best == (size_t)-1 || s->pending_end[i] < s->pending_end[best]))
                 best = i;
         if (best == (size_t)-1)
@@ -445,7 +446,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     for (uint32_t i = 0; i < sessions.u.c.n; i++) {
         sl_value *se = &sessions.u.c.items[i];
         int64_t ss = se->u.c.items[0].u.l, sn = se->u.c.items[1].u.l;
-        if (sn >= ts - gap && ss <= ts + gap) {
+        if (sl_session_absorbs(ss, sn, gap, ts)) {
             if (ss < start)
                 start = ss;
             if (sn > end)
@@ -469,10 +470,10 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
             keep.u.c.items[nkeep++] = *se;
         }
     }
-    if (end + p->grace <= s->stream_time && end < s->stream_time - p->grace + 1) {
-        if (end <= s->stream_time - p->grace)
-            return; /* late: the merged session is already closed */
-    }
+    /* sessions close one millisecond later than time windows: Kafka drops
+     * a merged session only when its end < stream time - grace */
+    if (!sl_window_open(end + 1, p->grace, s->stream_time))
+        return; /* late: the merged session is already closed */
     for (uint32_t i = 0; i < sessions.u.c.n; i++) {
         sl_value *se = &sessions.u.c.items[i];
         if (se->null == 2) {
@@ -583,13 +584,11 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     }
     int64_t size = p->window.size_ms;
     int64_t adv = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms : size;
-    int64_t first = ts - size + adv;
-    if (first < 0)
-        first = 0;
-    first = first / adv * adv;
-    for (int64_t start = first; start <= ts; start += adv) {
-        int64_t end = start + size;
-        if (end <= s->stream_time - p->grace)
+    int64_t starts[256];
+    int nw = sl_window_starts(size, adv, ts, starts, 256);
+    for (int wi = 0; wi < nw; wi++) {
+        int64_t start = starts[wi], end = start + size;
+        if (!sl_window_open(end, p->grace, s->stream_time))
             continue; /* window closed: the record is late for it */
         sl_strbuf_reset(&s->kb);
         sl_strbuf_append(&s->kb, gk, gklen);

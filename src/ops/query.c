@@ -62,6 +62,43 @@ static bool contains_aggregate(const sl_expr *x)
     }
 }
 
+typedef struct tf_hook_ctx {
+    sl_query *q;
+    sl_scope *scope;
+} tf_hook_ctx;
+
+/* EXPLODE(array) in a select item: compiled to a slot past the row */
+static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error *err)
+{
+    tf_hook_ctx *h = c;
+    if (x->kind != SL_E_CALL || strcasecmp(x->u.call.name, "EXPLODE"))
+        return NULL;
+    if (x->u.call.args.count != 1) {
+        sl_error_at(err, SL_ERR_INVALID, scope->file, x->pos.line, x->pos.col,
+                    "Function 'EXPLODE' does not accept %d parameters", x->u.call.args.count);
+        return NULL;
+    }
+    scope->node_hook = NULL;
+    sl_cexpr *arg = sl_expr_compile(scope, x->u.call.args.items[0], err);
+    scope->node_hook = table_function_hook;
+    if (!arg)
+        return NULL;
+    if (arg->type->kind != SL_ARRAY) {
+        sl_error_at(err, SL_ERR_INVALID, scope->file, x->pos.line, x->pos.col,
+                    "Function 'EXPLODE' does not accept parameters (%s).", sl_type_to_sql(scope->arena, arg->type));
+        return NULL;
+    }
+    sl_query *q = h->q;
+    if (q->ntf == 16) {
+        sl_error_at(err, SL_ERR_UNSUPPORTED, scope->file, x->pos.line, x->pos.col, "too many table functions");
+        return NULL;
+    }
+    if (!q->tf_args)
+        q->tf_args = sl_arena_calloc(scope->arena, 16, sizeof *q->tf_args);
+    q->tf_args[q->ntf] = arg;
+    return sl_cexpr_column(scope->arena, q->row_width + q->ntf++, arg->type->elem);
+}
+
 /* Builds the scope of the source row. */
 static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_scope *scope)
 {
@@ -195,9 +232,11 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
             }
             continue;
         }
-        if (contains_aggregate(it->expr))
-            QFAIL(SL_ERR_UNSUPPORTED, it->pos, "aggregate functions need GROUP BY, which is not supported yet");
+        tf_hook_ctx tfh = {q, &scope};
+        scope.node_hook = table_function_hook;
+        scope.hook_ctx = &tfh;
         cols[n].expr = sl_expr_compile(&scope, it->expr, err);
+        scope.node_hook = NULL;
         if (!cols[n].expr)
             return err->code;
         cols[n].type = cols[n].expr->type;
@@ -539,7 +578,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
 {
     query_state *qs = state;
     const sl_source *src = q->source;
-    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf) * sizeof *row);
     sl_error err = {0};
     if (sl_serde_decode(src->key_serde, in->key, in->key ? in->key_len : 0, row, a, &err)) {
         char msg[600];
@@ -612,7 +651,24 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         sl_agg_process(q, qs->agg, old_row, pass ? row : NULL, ts, a, &em);
         return;
     }
-    if (pass)
+    if (pass && q->ntf) {
+        /* one output per element; shorter arrays give NULLs */
+        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+        sl_value arrays[16];
+        uint32_t n = 0;
+        for (int i = 0; i < q->ntf; i++) {
+            sl_cexpr_eval(q->tf_args[i], &ctx, &arrays[i]);
+            if (!arrays[i].null && arrays[i].u.c.n > n)
+                n = arrays[i].u.c.n;
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            for (int i = 0; i < q->ntf; i++)
+                row[q->row_width + i] = !arrays[i].null && j < arrays[i].u.c.n
+                                            ? arrays[i].u.c.items[j]
+                                            : sl_null(q->tf_args[i]->type->elem->kind);
+            project_and_emit(q, row, ts, false, a, &em);
+        }
+    } else if (pass)
         project_and_emit(q, row, ts, false, a, &em);
     else if (src->is_table && (old_row || deleted))
         project_and_emit(q, row, ts, true, a, &em);

@@ -38,6 +38,10 @@ typedef struct sl_query {
     bool null_key;            /* PARTITION BY NULL */
     struct sl_agg_plan *agg;  /* GROUP BY; NULL for stateless queries */
     int nkey_out;             /* key columns at the front of cols */
+    /* table functions (EXPLODE) in the select list: their array arguments,
+     * and the row slots (row_width + i) that hold the current element */
+    sl_cexpr **tf_args;
+    int ntf;
 } sl_query;
 
 /* Where a query's results go, with the encoding buffers it reuses. */

@@ -934,7 +934,7 @@ bool sl_expr_is_aggregate_name(const char *name)
     return false;
 }
 
-static const char *const table_function_names[] = {"EXPLODE", "CUBE_EXPLODE", "GENERATE_SERIES", NULL};
+static const char *const table_function_names[] = {"EXPLODE", "CUBE_EXPLODE", NULL};
 
 static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
 {

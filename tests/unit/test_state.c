@@ -1,0 +1,224 @@
+/* State: the in-memory store (put/get/delete, growth, change tracking), the
+ * value codec (round trips, truncated input), and each aggregate's
+ * add/undo/merge. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/valcodec.h"
+#include "ops/udaf.h"
+#include "state/store.h"
+
+static void test_store_basic(void **state)
+{
+    sl_store *s = sl_store_new("t");
+    char key[32], val[32];
+    for (int i = 0; i < 10000; i++) {
+        int kl = snprintf(key, sizeof key, "k%d", i), vl = snprintf(val, sizeof val, "v%d", i * 2);
+        sl_store_put(s, key, (size_t)kl, val, (size_t)vl);
+    }
+    assert_int_equal(sl_store_count(s), 10000);
+    size_t vlen;
+    const char *v = sl_store_get(s, "k1234", 5, &vlen);
+    assert_non_null(v);
+    assert_memory_equal(v, "v2468", 5);
+    sl_store_put(s, "k1234", 5, "x", 1);
+    v = sl_store_get(s, "k1234", 5, &vlen);
+    assert_int_equal(vlen, 1);
+    sl_store_delete(s, "k1234", 5);
+    assert_null(sl_store_get(s, "k1234", 5, &vlen));
+    assert_int_equal(sl_store_count(s), 9999);
+    /* deleted slots do not break probing for others */
+    assert_non_null(sl_store_get(s, "k9999", 5, &vlen));
+    sl_store_destroy(s);
+}
+
+static int ndirty;
+static void count_dirty(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    ndirty++;
+    if (!strncmp(k, "a", kl))
+        assert_memory_equal(v, "3", 1); /* latest value per key */
+    if (!strncmp(k, "b", kl))
+        assert_null(v); /* deleted */
+}
+
+static void test_store_dirty_coalesces(void **state)
+{
+    sl_store *s = sl_store_new("t");
+    sl_store_track_changes(s, true);
+    sl_store_put(s, "a", 1, "1", 1);
+    sl_store_put(s, "a", 1, "2", 1);
+    sl_store_put(s, "b", 1, "1", 1);
+    sl_store_put(s, "a", 1, "3", 1);
+    sl_store_delete(s, "b", 1);
+    ndirty = 0;
+    sl_store_take_dirty(s, count_dirty, NULL);
+    assert_int_equal(ndirty, 2);
+    ndirty = 0;
+    sl_store_take_dirty(s, count_dirty, NULL);
+    assert_int_equal(ndirty, 0);
+    sl_store_destroy(s);
+}
+
+static void test_valcodec_roundtrip(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_value st = sl_struct_new(a, 6);
+    st.u.c.items[0] = sl_bigint(-5);
+    st.u.c.items[1] = sl_cstring("héllo");
+    st.u.c.items[2] = sl_null(SL_INT);
+    st.u.c.items[3] = sl_decimal((sl_i128)-12345, 10, 2);
+    st.u.c.items[4] = sl_double(2.5);
+    sl_value m = sl_map_new(a, 1);
+    m.u.c.items[0] = sl_cstring("k");
+    m.u.c.items[1] = sl_int(1);
+    st.u.c.items[5] = m;
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    sl_valcodec_put(&sb, &st);
+    size_t pos = 0;
+    sl_value back;
+    assert_true(sl_valcodec_get((unsigned char *)sb.data, sb.len, &pos, a, &back));
+    assert_int_equal(pos, sb.len);
+    assert_true(sl_value_equal(&st, &back));
+    /* every truncation fails cleanly */
+    for (size_t n = 0; n < sb.len; n++) {
+        pos = 0;
+        assert_false(sl_valcodec_get((unsigned char *)sb.data, n, &pos, a, &back));
+    }
+    sl_strbuf_free(&sb);
+    sl_arena_destroy(a);
+}
+
+static sl_agg_fn resolve(const char *name, const sl_type *t, const sl_value *lit2, sl_arena *a)
+{
+    const sl_type *types[2] = {t, &sl_type_int};
+    const sl_value *lits[2] = {NULL, lit2};
+    sl_agg_fn fn;
+    sl_error err = {0};
+    assert_int_equal(sl_udaf_resolve(name, lit2 ? 2 : 1, types, lits, false, a, &fn, &err), SL_OK);
+    return fn;
+}
+
+static void test_udaf_add_undo(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_value st, r;
+    sl_value x[5] = {sl_int(3), sl_int(7), sl_null(SL_INT), sl_int(5), sl_int(7)};
+
+    sl_agg_fn sum = resolve("SUM", &sl_type_int, NULL, a);
+    sum.udaf->init(&sum, &st, a);
+    for (int i = 0; i < 5; i++)
+        sum.udaf->add(&sum, &st, &x[i], a);
+    assert_int_equal(sum.udaf->result(&sum, &st, a).u.i, 22);
+    sum.udaf->undo(&sum, &st, &x[1], a);
+    assert_int_equal(sum.udaf->result(&sum, &st, a).u.i, 15);
+
+    sl_agg_fn cnt = resolve("COUNT", &sl_type_int, NULL, a);
+    cnt.udaf->init(&cnt, &st, a);
+    for (int i = 0; i < 5; i++)
+        cnt.udaf->add(&cnt, &st, &x[i], a);
+    assert_int_equal(cnt.udaf->result(&cnt, &st, a).u.l, 4); /* NULL not counted */
+    cnt.udaf->undo(&cnt, &st, &x[0], a);
+    assert_int_equal(cnt.udaf->result(&cnt, &st, a).u.l, 3);
+
+    sl_agg_fn avg = resolve("AVG", &sl_type_int, NULL, a);
+    avg.udaf->init(&avg, &st, a);
+    avg.udaf->add(&avg, &st, &x[0], a);
+    avg.udaf->add(&avg, &st, &x[1], a);
+    r = avg.udaf->result(&avg, &st, a);
+    assert_true(r.u.d == 5.0);
+    avg.udaf->undo(&avg, &st, &x[1], a);
+    assert_true(avg.udaf->result(&avg, &st, a).u.d == 3.0);
+
+    sl_agg_fn mx = resolve("MAX", &sl_type_int, NULL, a);
+    mx.udaf->init(&mx, &st, a);
+    assert_true(mx.udaf->result(&mx, &st, a).null);
+    for (int i = 0; i < 5; i++)
+        mx.udaf->add(&mx, &st, &x[i], a);
+    assert_int_equal(mx.udaf->result(&mx, &st, a).u.i, 7);
+
+    sl_agg_fn list = resolve("COLLECT_LIST", &sl_type_int, NULL, a);
+    list.udaf->init(&list, &st, a);
+    for (int i = 0; i < 5; i++)
+        list.udaf->add(&list, &st, &x[i], a);
+    assert_int_equal(st.u.c.n, 5);
+    list.udaf->undo(&list, &st, &x[1], a);
+    assert_int_equal(st.u.c.n, 4);
+    /* the first 7 went: [3, NULL, 5, 7] */
+    assert_true(st.u.c.items[1].null);
+    assert_int_equal(st.u.c.items[3].u.i, 7);
+
+    sl_agg_fn set = resolve("COLLECT_SET", &sl_type_int, NULL, a);
+    set.udaf->init(&set, &st, a);
+    for (int i = 0; i < 5; i++)
+        set.udaf->add(&set, &st, &x[i], a);
+    assert_int_equal(st.u.c.n, 3); /* 3, 7, 5 */
+
+    sl_value k = sl_int(2);
+    sl_agg_fn topk = resolve("TOPK", &sl_type_int, &k, a);
+    topk.udaf->init(&topk, &st, a);
+    for (int i = 0; i < 5; i++)
+        topk.udaf->add(&topk, &st, &x[i], a);
+    assert_int_equal(st.u.c.n, 2);
+    assert_int_equal(st.u.c.items[0].u.i, 7);
+    assert_int_equal(st.u.c.items[1].u.i, 7);
+
+    sl_agg_fn latest = resolve("LATEST_BY_OFFSET", &sl_type_int, NULL, a);
+    latest.udaf->init(&latest, &st, a);
+    for (int i = 0; i < 4; i++)
+        latest.udaf->add(&latest, &st, &x[i], a);
+    assert_int_equal(latest.udaf->result(&latest, &st, a).u.i, 5);
+    sl_agg_fn earliest = resolve("EARLIEST_BY_OFFSET", &sl_type_int, NULL, a);
+    earliest.udaf->init(&earliest, &st, a);
+    earliest.udaf->add(&earliest, &st, &x[2], a); /* NULL ignored */
+    earliest.udaf->add(&earliest, &st, &x[1], a);
+    earliest.udaf->add(&earliest, &st, &x[0], a);
+    assert_int_equal(earliest.udaf->result(&earliest, &st, a).u.i, 7);
+    sl_arena_destroy(a);
+}
+
+static void test_udaf_merge_sessions(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_agg_fn sum = resolve("SUM", &sl_type_bigint, NULL, a);
+    sl_value s1, s2, v1 = sl_bigint(4), v2 = sl_bigint(6);
+    sum.udaf->init(&sum, &s1, a);
+    sum.udaf->init(&sum, &s2, a);
+    sum.udaf->add(&sum, &s1, &v1, a);
+    sum.udaf->add(&sum, &s2, &v2, a);
+    sum.udaf->merge(&sum, &s1, &s2, a);
+    assert_int_equal(sum.udaf->result(&sum, &s1, a).u.l, 10);
+    sl_arena_destroy(a);
+}
+
+static void test_udaf_bad_args(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    const sl_type *t[1] = {&sl_type_string};
+    const sl_value *l[1] = {NULL};
+    sl_agg_fn fn;
+    sl_error err = {0};
+    assert_int_equal(sl_udaf_resolve("SUM", 1, t, l, false, a, &fn, &err), SL_ERR_INVALID);
+    assert_string_equal(err.msg, "Function 'SUM' does not accept parameters (STRING).");
+    sl_arena_destroy(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_basic),
+        cmocka_unit_test(test_store_dirty_coalesces),
+        cmocka_unit_test(test_valcodec_roundtrip),
+        cmocka_unit_test(test_udaf_add_undo),
+        cmocka_unit_test(test_udaf_merge_sessions),
+        cmocka_unit_test(test_udaf_bad_args),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
