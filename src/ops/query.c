@@ -8,6 +8,7 @@
 
 #include "common/valcodec.h"
 #include "ops/aggregate.h"
+#include "ops/join.h"
 #include "state/store.h"
 
 #include <stdio.h>
@@ -38,8 +39,12 @@ static bool name_taken(const sl_source *src, sl_out_col *cols, int n, const char
 
 static sl_err_t unsupported_clauses(sl_query_build *qb, const sl_select *s, sl_error *err)
 {
-    if (s->njoins)
-        QFAIL(SL_ERR_UNSUPPORTED, s->joins[0].pos, "JOIN is not supported yet");
+    if (s->njoins > 1)
+        QFAIL(SL_ERR_UNSUPPORTED, s->joins[1].pos, "joins of more than two sources are not supported yet");
+    if (s->njoins && (s->group_by.count || s->window.kind))
+        QFAIL(SL_ERR_UNSUPPORTED, s->joins[0].pos, "aggregating a join is not supported yet");
+    if (s->njoins && s->partition_by.count)
+        QFAIL(SL_ERR_UNSUPPORTED, s->joins[0].pos, "PARTITION BY on a join is not supported yet");
     return SL_OK;
 }
 
@@ -162,12 +167,24 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     if (rc)
         return rc;
     sl_query *q = sl_arena_calloc(a, 1, sizeof *q);
+    sl_out_col *cols = NULL;
+    int n = 0;
     q->sink_timestamp_col = -1;
     q->source = sl_catalog_find(qb->catalog, s->from.name);
     if (!q->source)
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
     if (q->source->window_kind)
         QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "windowed sources are not supported yet");
+    if (s->njoins) {
+        if ((rc = sl_join_plan_build(qb, q, st, err)))
+            return rc;
+        if (st->kind == SL_STMT_CREATE_AS && st->is_table != q->source->is_table)
+            QFAIL(SL_ERR_INVALID, st->pos, "Invalid result type. Your SELECT query produces a %s. Please use CREATE %s AS SELECT statement instead.",
+                  q->source->is_table ? "TABLE" : "STREAM", q->source->is_table ? "TABLE" : "STREAM");
+        cols = q->cols;
+        n = q->ncols;
+        goto sink;
+    }
     sl_scope scope = {0};
     build_scope(qb, q, s, &scope);
     if ((rc = source_timestamp(qb, q, &scope, st, err)))
@@ -197,8 +214,6 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
         QFAIL(SL_ERR_INVALID, s->window.pos, "Windowed aggregations are not supported over tables");
     if (!aggregating && s->emit_final)
         QFAIL(SL_ERR_INVALID, s->pos, "EMIT FINAL is only supported for windowed aggregations.");
-    sl_out_col *cols = NULL;
-    int n = 0;
     if (aggregating) {
         if ((rc = sl_agg_plan_build(qb, q, st, &scope, err)))
             return rc;
@@ -435,17 +450,20 @@ sink:;
 
 typedef struct query_state {
     sl_agg_state *agg;
+    sl_join_state *join;
     sl_store *table; /* latest row per key of a table source */
     sl_strbuf buf;
 } query_state;
 
 void *sl_query_state_new(const sl_query *q)
 {
-    if (!q->agg && !q->source->is_table)
+    if (!q->agg && !q->join && !q->source->is_table)
         return NULL;
     query_state *s = calloc(1, sizeof *s);
     if (q->agg)
         s->agg = sl_agg_state_new(q);
+    if (q->join)
+        s->join = sl_join_state_new(q);
     if (q->source->is_table)
         s->table = sl_store_new(q->source->name);
     sl_strbuf_init(&s->buf);
@@ -458,6 +476,7 @@ void sl_query_state_destroy(const sl_query *q, void *state)
     if (!s)
         return;
     sl_agg_state_destroy(s->agg);
+    sl_join_state_destroy(s->join);
     sl_store_destroy(s->table);
     sl_strbuf_free(&s->buf);
     free(s);
@@ -573,36 +592,50 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     sl_query_emit(q, vals, tombstone ? NULL : vals, ts, NULL, a, em);
 }
 
-void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
-                      sl_strbuf *valbuf, const sl_collector *out)
+bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
+                      const sl_collector *out)
 {
-    query_state *qs = state;
-    const sl_source *src = q->source;
-    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf) * sizeof *row);
     sl_error err = {0};
     if (sl_serde_decode(src->key_serde, in->key, in->key ? in->key_len : 0, row, a, &err)) {
         char msg[600];
         snprintf(msg, sizeof msg, "Failed to deserialize key from topic: %s. %s", in->topic, err.msg);
         out->processing_error(out->ctx, in, msg);
-        return;
+        return false;
     }
-    bool deleted = !in->value;
-    if (deleted && !src->is_table)
-        return; /* a stream ignores tombstones */
-    if (deleted) {
+    *deleted = !in->value;
+    if (*deleted) {
         for (int i = src->nkey; i < src->nkey + src->nvalue; i++)
             row[i] = sl_null(src->cols[i].type->kind);
     } else if (sl_serde_decode(src->value_serde, in->value, in->value_len, row + src->nkey, a, &err)) {
         char msg[600];
         snprintf(msg, sizeof msg, "Failed to deserialize value from topic: %s. %s", in->topic, err.msg);
         out->processing_error(out->ctx, in, msg);
-        return;
+        return false;
     }
     fill_headers(src, in, row, a);
+    row[src->ncols] = sl_bigint(in->timestamp);
+    row[src->ncols + 1] = sl_int(in->partition);
+    row[src->ncols + 2] = sl_bigint(in->offset);
+    return true;
+}
+
+void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
+                      sl_strbuf *valbuf, const sl_collector *out)
+{
+    query_state *qs = state;
+    const sl_source *src = q->source;
+    if (q->join) {
+        sl_join_process(q, qs->join, in, a, keybuf, valbuf, out);
+        return;
+    }
+    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf) * sizeof *row);
+    sl_error err = {0};
+    bool deleted;
+    if (!sl_source_decode(src, in, row, &deleted, a, out))
+        return;
+    if (deleted && !src->is_table)
+        return; /* a stream ignores tombstones */
     int64_t ts = in->timestamp;
-    row[q->idx_rowtime] = sl_bigint(ts);
-    row[q->idx_rowpartition] = sl_int(in->partition);
-    row[q->idx_rowoffset] = sl_bigint(in->offset);
     if (q->timestamp_expr && !deleted) {
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value t;
@@ -672,4 +705,9 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         project_and_emit(q, row, ts, false, a, &em);
     else if (src->is_table && (old_row || deleted))
         project_and_emit(q, row, ts, true, a, &em);
+}
+
+bool sl_query_reads(const sl_query *q, const char *topic)
+{
+    return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
 }

@@ -42,6 +42,7 @@ typedef struct sl_query {
      * and the row slots (row_width + i) that hold the current element */
     sl_cexpr **tf_args;
     int ntf;
+    struct sl_join_plan *join; /* JOIN: the right source is join->right */
 } sl_query;
 
 /* Where a query's results go, with the encoding buffers it reuses. */
@@ -67,6 +68,14 @@ typedef struct sl_query_build {
 /* Builds the query of a CSAS/CTAS/INSERT INTO statement; for CREATE ... AS
  * also registers its sink in the catalog. */
 sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *stmt, sl_query **out, sl_error *err);
+
+/* Decodes a record of src into row[0..src->ncols + 3) (columns, then
+ * ROWTIME, ROWPARTITION, ROWOFFSET). Bad bytes go to the processing log
+ * and return false. */
+bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *arena,
+                      const sl_collector *out);
+/* Whether the query reads the topic (its source, or its join's right side). */
+bool sl_query_reads(const sl_query *q, const char *topic);
 
 /* Per task state of a query (NULL for stateless ones). */
 void *sl_query_state_new(const sl_query *q);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "ops/join.h"
 #include "ops/query.h"
 #include "sql/catalog.h"
 #include "sql/parser.h"
@@ -126,6 +127,8 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     for (int i = 0; i < t->nqueries; i++) {
         sl_query *q = t->queries[i];
         add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false);
+        if (q->join)
+            add_topic(t, sl_join_right(q->join)->topic, 0, 0, true, false);
         add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true);
     }
     return t;
@@ -191,7 +194,7 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
 {
     const sl_topology *t = k->topo;
     for (int i = 0; i < t->nqueries; i++)
-        if (!strcmp(t->queries[i]->source->topic, in->topic))
+        if (sl_query_reads(t->queries[i], in->topic))
             sl_query_process(t->queries[i], k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
     return SL_OK;
 }

@@ -1404,3 +1404,8 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
     default: return a == b;
     }
 }
+
+int sl_cexpr_column_index(const sl_cexpr *e)
+{
+    return e->eval == ev_column ? e->index : -1;
+}

@@ -90,6 +90,8 @@ sl_cexpr *sl_cexpr_column(sl_arena *arena, int index, const sl_type *type);
 /* The name ksqlDB gives an unaliased select expression, or NULL when it
  * generates KSQL_COL_n. */
 const char *sl_expr_default_name(const sl_expr *expr);
+/* The row index a compiled column reference reads, or -1 for any other node. */
+int sl_cexpr_column_index(const sl_cexpr *e);
 /* Structural equality of two expressions (same text modulo spacing). */
 bool sl_expr_same(const sl_expr *a, const sl_expr *b);
 /* Whether the expression contains an aggregate function call. */

@@ -1,0 +1,433 @@
+/* Join operator (see join.h). Naming follows ksqlDB: SELECT * and a
+ * qualified column without an alias are named <SOURCE>_<COLUMN>; the key of
+ * the result is the join expression, carried by the select item that is one
+ * of the join columns. State per task: a table side keeps its latest row per
+ * join key; a stream side keeps a buffer of (timestamp, row) per join key,
+ * pruned once records fall out of the window and grace. */
+#include "ops/join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/valcodec.h"
+#include "state/store.h"
+
+#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
+
+struct sl_join_plan {
+    sl_join_type type;
+    const sl_source *left, *right;
+    int lwidth, rwidth; /* columns + 3 pseudo-columns each */
+    sl_cexpr *lkey, *rkey; /* over the joined row */
+    bool stream_stream, stream_table, table_table;
+    int64_t before, after, grace;
+};
+
+struct sl_join_state {
+    sl_store *lstore, *rstore;
+    int64_t stream_time;
+    sl_strbuf buf;
+};
+
+const sl_source *sl_join_right(const sl_join_plan *p)
+{
+    return p->right;
+}
+
+#define JFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
+
+static void add_side(sl_scope *scope, const sl_source *src, const char *alias, int base, sl_arena *a)
+{
+    for (int i = 0; i < src->ncols + 3; i++) {
+        sl_scope_col *c = &scope->cols[scope->ncols++];
+        static const char *pseudo[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
+        static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
+        c->name = i < src->ncols ? src->cols[i].name : pseudo[i - src->ncols];
+        c->type = i < src->ncols ? src->cols[i].type : ptypes[i - src->ncols];
+        c->source = src->name;
+        c->alt_source = alias;
+        c->index = base + i;
+        c->hidden = i >= src->ncols;
+    }
+}
+
+static const char *qualifier_name(const sl_source *src, const char *alias)
+{
+    return alias ? alias : src->name;
+}
+
+sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_select *s = st->select;
+    const sl_join *j = &s->joins[0];
+    sl_join_plan *p = sl_arena_calloc(a, 1, sizeof *p);
+    p->type = j->type;
+    p->left = q->source;
+    p->right = sl_catalog_find(qb->catalog, j->right.name);
+    if (!p->right)
+        JFAIL(SL_ERR_INVALID, j->right.pos, "%s does not exist.", j->right.name);
+    if (p->right->window_kind || p->left->window_kind)
+        JFAIL(SL_ERR_UNSUPPORTED, j->pos, "joins of windowed sources are not supported yet");
+    bool lt = p->left->is_table, rt = p->right->is_table;
+    p->stream_stream = !lt && !rt;
+    p->stream_table = !lt && rt;
+    p->table_table = lt && rt;
+    if (lt && !rt)
+        JFAIL(SL_ERR_INVALID, j->pos, "Invalid join order: table-stream joins are not supported; only stream-table joins. Got %s %s JOIN %s.",
+              p->left->name, "", p->right->name);
+    if (p->stream_stream && !j->has_within)
+        JFAIL(SL_ERR_INVALID, j->pos, "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select");
+    if (!p->stream_stream && j->has_within)
+        JFAIL(SL_ERR_INVALID, j->pos, "A window definition was provided for a Stream-Table join. These joins are not windowed. Please drop the window definition (ie. the WITHIN clause) and try to execute your Stream-Table join again.");
+    if (p->stream_table && (j->type == SL_JOIN_FULL || j->type == SL_JOIN_RIGHT))
+        JFAIL(SL_ERR_INVALID, j->pos, "Invalid join type encountered: [%s OUTER] JOIN is not supported for stream-table joins.",
+              j->type == SL_JOIN_FULL ? "FULL" : "RIGHT");
+    p->before = j->within_before_ms;
+    p->after = j->within_after_ms;
+    p->grace = j->has_within_grace ? j->within_grace_ms : DEFAULT_GRACE_MS;
+    p->lwidth = p->left->ncols + 3;
+    p->rwidth = p->right->ncols + 3;
+
+    sl_scope full = {0}, lonly = {0}, ronly = {0};
+    full.cols = sl_arena_calloc(a, (size_t)(p->lwidth + p->rwidth), sizeof *full.cols);
+    lonly.cols = sl_arena_calloc(a, (size_t)p->lwidth, sizeof *lonly.cols);
+    ronly.cols = sl_arena_calloc(a, (size_t)p->rwidth, sizeof *ronly.cols);
+    full.file = lonly.file = ronly.file = qb->file;
+    full.arena = lonly.arena = ronly.arena = a;
+    add_side(&full, p->left, s->from.alias, 0, a);
+    add_side(&full, p->right, j->right.alias, p->lwidth, a);
+    add_side(&lonly, p->left, s->from.alias, 0, a);
+    add_side(&ronly, p->right, j->right.alias, p->lwidth, a);
+
+    /* ON left = right */
+    const sl_expr *on = j->on;
+    if (on->kind != SL_E_BINARY || on->u.binary.op != SL_OP_EQ)
+        JFAIL(SL_ERR_INVALID, on->pos, "Unsupported join expression: only equality of one expression from each side is supported.");
+    sl_error e1 = {0}, e2 = {0};
+    const sl_expr *x = on->u.binary.left, *y = on->u.binary.right;
+    p->lkey = sl_expr_compile(&lonly, x, &e1);
+    p->rkey = p->lkey ? sl_expr_compile(&ronly, y, &e2) : NULL;
+    if (!p->lkey || !p->rkey) {
+        sl_error e3 = {0}, e4 = {0};
+        p->lkey = sl_expr_compile(&lonly, y, &e3);
+        p->rkey = p->lkey ? sl_expr_compile(&ronly, x, &e4) : NULL;
+        if (!p->lkey || !p->rkey) {
+            /* report the first problem against the full scope */
+            if (!sl_expr_compile(&full, x, err) || !sl_expr_compile(&full, y, err))
+                return err->code;
+            JFAIL(SL_ERR_INVALID, on->pos, "Invalid comparison expression in join: each side of the equality must reference exactly one source.");
+        }
+    }
+    if (!sl_type_equal(p->lkey->type, p->rkey->type))
+        JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: types don't match. Got %s and %s.",
+              sl_type_to_sql(a, p->lkey->type), sl_type_to_sql(a, p->rkey->type));
+    if (p->right->is_table) {
+        int ri = sl_cexpr_column_index(p->rkey) - p->lwidth;
+        if (!(p->right->nkey == 1 && ri == 0))
+            JFAIL(SL_ERR_UNSUPPORTED, on->pos, "joining a table on a column other than its PRIMARY KEY (foreign-key join) is not supported yet");
+    }
+    if (p->left->is_table) {
+        int li = sl_cexpr_column_index(p->lkey);
+        if (!(p->left->nkey == 1 && li == 0))
+            JFAIL(SL_ERR_UNSUPPORTED, on->pos, "joining a table on a column other than its PRIMARY KEY (foreign-key join) is not supported yet");
+    }
+    if (s->where) {
+        q->where = sl_expr_compile(&full, s->where, err);
+        if (!q->where)
+            return err->code;
+    }
+
+    /* select list */
+    int cap = s->nitems + p->lwidth + p->rwidth + 4;
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
+    int *colidx = sl_arena_calloc(a, (size_t)cap, sizeof *colidx);
+    int n = 0;
+    for (int i = 0; i < s->nitems; i++) {
+        const sl_select_item *it = &s->items[i];
+        if (it->star) {
+            for (int side = 0; side < 2; side++) {
+                const sl_source *src = side ? p->right : p->left;
+                const char *alias = side ? j->right.alias : s->from.alias;
+                const char *qn = qualifier_name(src, alias);
+                if (it->star_qualifier && strcmp(it->star_qualifier, qn) && strcmp(it->star_qualifier, src->name))
+                    continue;
+                for (int c = 0; c < src->ncols; c++) {
+                    int idx = (side ? p->lwidth : 0) + c;
+                    cols[n].name = sl_arena_sprintf(a, "%s_%s", qn, src->cols[c].name);
+                    cols[n].type = src->cols[c].type;
+                    cols[n].expr = sl_cexpr_column(a, idx, src->cols[c].type);
+                    colidx[n] = idx;
+                    n++;
+                }
+            }
+            continue;
+        }
+        cols[n].expr = sl_expr_compile(&full, it->expr, err);
+        if (!cols[n].expr)
+            return err->code;
+        cols[n].type = cols[n].expr->type;
+        colidx[n] = sl_cexpr_column_index(cols[n].expr);
+        if (it->alias)
+            cols[n].name = it->alias;
+        else if (it->expr->kind == SL_E_COLUMN && it->expr->u.col.qualifier)
+            cols[n].name = sl_arena_sprintf(a, "%s_%s", it->expr->u.col.qualifier, it->expr->u.col.name);
+        else
+            cols[n].name = sl_expr_default_name(it->expr);
+        n++;
+    }
+    int gen = 0;
+    for (int i = 0; i < n; i++) {
+        if (cols[i].name)
+            continue;
+        char buf[32];
+        bool taken;
+        do {
+            snprintf(buf, sizeof buf, "KSQL_COL_%d", gen++);
+            taken = false;
+            for (int c = 0; c < n; c++)
+                taken |= cols[c].name && !strcmp(cols[c].name, buf);
+        } while (taken);
+        cols[i].name = sl_arena_strdup(a, buf);
+    }
+    /* the key: the first select item that is one of the join columns */
+    int li = sl_cexpr_column_index(p->lkey), ri = sl_cexpr_column_index(p->rkey), key = -1;
+    for (int i = 0; i < n && key < 0; i++)
+        if (colidx[i] >= 0 && (colidx[i] == li || colidx[i] == ri))
+            key = i;
+    if (key < 0)
+        JFAIL(SL_ERR_INVALID, s->pos, "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+              "The query used to build `%s` must include the join expression in its projection (eg, SELECT %s...).",
+              st->name, on->u.binary.left->kind == SL_E_COLUMN ? on->u.binary.left->u.col.name : "");
+    sl_out_col *ordered = sl_arena_calloc(a, (size_t)n + 1, sizeof *ordered);
+    ordered[0] = cols[key];
+    ordered[0].is_key = true;
+    /* the key value is the join key whichever side carries it */
+    ordered[0].expr = NULL;
+    int m = 1;
+    for (int i = 0; i < n; i++)
+        if (i != key) {
+            ordered[m] = cols[i];
+            ordered[m].is_key = false;
+            m++;
+        }
+    for (int i = 0; i < m; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(ordered[i].name, ordered[k].name))
+                JFAIL(SL_ERR_INVALID, s->pos, "Duplicate column names: %s", ordered[i].name);
+    q->cols = ordered;
+    q->ncols = m;
+    q->nkey_out = 1;
+    q->row_width = p->lwidth + p->rwidth;
+    q->join = p;
+    return SL_OK;
+}
+
+/* ---------- state ---------- */
+
+sl_join_state *sl_join_state_new(const sl_query *q)
+{
+    sl_join_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->lstore = sl_store_new("join-left");
+    s->rstore = sl_store_new("join-right");
+    s->stream_time = INT64_MIN;
+    sl_strbuf_init(&s->buf);
+    return s;
+}
+
+void sl_join_state_destroy(sl_join_state *s)
+{
+    if (!s)
+        return;
+    sl_store_destroy(s->lstore);
+    sl_store_destroy(s->rstore);
+    sl_strbuf_free(&s->buf);
+    free(s);
+}
+
+/* ---------- processing ---------- */
+
+typedef struct side_rows {
+    sl_value *rows; /* ARRAY of STRUCT(ts, row ARRAY) for streams; table: one */
+    uint32_t n;
+} side_rows;
+
+static void null_side(sl_value *row, const sl_source *src, int base)
+{
+    for (int i = 0; i < src->ncols; i++)
+        row[base + i] = sl_null(src->cols[i].type->kind);
+    row[base + src->ncols] = sl_null(SL_BIGINT);
+    row[base + src->ncols + 1] = sl_null(SL_INT);
+    row[base + src->ncols + 2] = sl_null(SL_BIGINT);
+}
+
+static sl_value load(sl_store *st, const char *key, size_t klen, sl_arena *a, bool *found)
+{
+    size_t vlen;
+    const void *v = sl_store_get(st, key, klen, &vlen);
+    sl_value out = sl_array_new(a, 0);
+    *found = false;
+    if (!v)
+        return out;
+    unsigned char *copy = sl_arena_alloc(a, vlen);
+    memcpy(copy, v, vlen);
+    size_t pos = 0;
+    if (sl_valcodec_get(copy, vlen, &pos, a, &out) && out.kind == SL_ARRAY) {
+        *found = true;
+        return out;
+    }
+    return sl_array_new(a, 0);
+}
+
+static void save(sl_join_state *s, sl_store *st, const char *key, size_t klen, const sl_value *v)
+{
+    sl_strbuf_reset(&s->buf);
+    sl_valcodec_put(&s->buf, v);
+    sl_store_put(st, key, klen, s->buf.data, s->buf.len);
+}
+
+static sl_value entry(sl_arena *a, int64_t ts, const sl_value *half, int width)
+{
+    sl_value e = sl_struct_new(a, 2);
+    e.u.c.items[0] = sl_bigint(ts);
+    sl_value r = sl_array_new(a, (uint32_t)width);
+    memcpy(r.u.c.items, half, (size_t)width * sizeof(sl_value));
+    e.u.c.items[1] = r;
+    return e;
+}
+
+static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *key, int64_t ts, sl_arena *a,
+                        sl_query_emitter *em)
+{
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    if (q->where) {
+        sl_value keep;
+        sl_cexpr_eval(q->where, &ctx, &keep);
+        if (keep.null || !keep.u.b)
+            return;
+    }
+    sl_value *vals = sl_arena_alloc(a, (size_t)q->ncols * sizeof *vals);
+    vals[0] = *key;
+    for (int i = 1; i < q->ncols; i++) {
+        sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
+        if (vals[i].null)
+            vals[i].kind = (uint8_t)q->cols[i].type->kind;
+    }
+    if (ctx.errors)
+        em->out->processing_error(em->out->ctx, em->source, err.msg);
+    sl_query_emit(q, vals, vals, ts, NULL, a, em);
+}
+
+void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
+                     sl_strbuf *valbuf, const sl_collector *out)
+{
+    const sl_join_plan *p = q->join;
+    bool is_left = !strcmp(in->topic, p->left->topic);
+    bool both = is_left && !strcmp(in->topic, p->right->topic);
+    for (int pass = 0; pass < (both ? 2 : 1); pass++) {
+        if (pass)
+            is_left = false;
+        const sl_source *src = is_left ? p->left : p->right;
+        int base = is_left ? 0 : p->lwidth, width = is_left ? p->lwidth : p->rwidth;
+        sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+        bool deleted;
+        if (!sl_source_decode(src, in, row + base, &deleted, a, out))
+            continue;
+        if (deleted && !src->is_table)
+            continue;
+        null_side(row, is_left ? p->right : p->left, is_left ? p->lwidth : 0);
+        int64_t ts = in->timestamp;
+        sl_error err = {0};
+        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+        sl_value key;
+        sl_cexpr_eval(is_left ? p->lkey : p->rkey, &ctx, &key);
+        if (key.null)
+            continue; /* records with a NULL join key never match */
+        sl_strbuf_reset(&s->buf);
+        sl_valcodec_put(&s->buf, &key);
+        size_t klen = s->buf.len;
+        char *k = sl_arena_strndup(a, s->buf.data, klen);
+        sl_store *mine = is_left ? s->lstore : s->rstore, *other = is_left ? s->rstore : s->lstore;
+        sl_query_emitter em = {out, in, keybuf, valbuf};
+        if (ts > s->stream_time)
+            s->stream_time = ts;
+        if (src->is_table) {
+            if (deleted)
+                sl_store_delete(mine, k, klen);
+            else {
+                sl_value one = sl_array_new(a, 1);
+                one.u.c.items[0] = entry(a, ts, row + base, width);
+                save(s, mine, k, klen, &one);
+            }
+        }
+        bool found;
+        sl_value others = load(other, k, klen, a, &found);
+        int obase = is_left ? p->lwidth : 0, owidth = is_left ? p->rwidth : p->lwidth;
+        if (p->stream_table) {
+            if (!is_left)
+                continue; /* table updates do not trigger output */
+            if (others.u.c.n) {
+                memcpy(row + obase, others.u.c.items[0].u.c.items[1].u.c.items, (size_t)owidth * sizeof(sl_value));
+                emit_joined(q, row, &key, ts, a, &em);
+            } else if (p->type == SL_JOIN_LEFT) {
+                emit_joined(q, row, &key, ts, a, &em);
+            }
+            continue;
+        }
+        if (p->table_table) {
+            bool have_other = others.u.c.n > 0;
+            if (have_other)
+                memcpy(row + obase, others.u.c.items[0].u.c.items[1].u.c.items, (size_t)owidth * sizeof(sl_value));
+            bool have_mine = !deleted;
+            bool have_l = is_left ? have_mine : have_other, have_r = is_left ? have_other : have_mine;
+            bool emit = p->type == SL_JOIN_INNER   ? have_l && have_r
+                        : p->type == SL_JOIN_LEFT  ? have_l
+                        : p->type == SL_JOIN_RIGHT ? have_r
+                                                   : have_l || have_r;
+            int64_t ots = have_other ? others.u.c.items[0].u.c.items[0].u.l : ts;
+            int64_t rts = ots > ts ? ots : ts;
+            if (emit) {
+                emit_joined(q, row, &key, rts, a, &em);
+            } else {
+                sl_value kv[1] = {key};
+                sl_query_emit(q, kv, NULL, rts, NULL, a, &em);
+            }
+            continue;
+        }
+        /* stream-stream: buffer this record, join with the other side's
+         * records inside the window */
+        sl_value *half = row + base;
+        bool mine_found;
+        sl_value buf = load(mine, k, klen, a, &mine_found);
+        int64_t horizon = p->before > p->after ? p->before : p->after;
+        sl_value nb = sl_array_new(a, buf.u.c.n + 1);
+        uint32_t nn = 0;
+        for (uint32_t i = 0; i < buf.u.c.n; i++)
+            if (buf.u.c.items[i].u.c.items[0].u.l >= s->stream_time - horizon - p->grace)
+                nb.u.c.items[nn++] = buf.u.c.items[i];
+        nb.u.c.items[nn++] = entry(a, ts, half, width);
+        nb.u.c.n = nn;
+        save(s, mine, k, klen, &nb);
+        bool matched = false;
+        for (uint32_t i = 0; i < others.u.c.n; i++) {
+            int64_t ots = others.u.c.items[i].u.c.items[0].u.l;
+            /* left at lt matches right at rt when lt - before <= rt <= lt + after */
+            int64_t lt = is_left ? ts : ots, rt = is_left ? ots : ts;
+            if (rt < lt - p->before || rt > lt + p->after)
+                continue;
+            memcpy(row + obase, others.u.c.items[i].u.c.items[1].u.c.items, (size_t)owidth * sizeof(sl_value));
+            emit_joined(q, row, &key, ots > ts ? ots : ts, a, &em);
+            matched = true;
+        }
+        if (!matched && ((is_left && (p->type == SL_JOIN_LEFT || p->type == SL_JOIN_FULL)) ||
+                         (!is_left && (p->type == SL_JOIN_RIGHT || p->type == SL_JOIN_FULL)))) {
+            null_side(row, is_left ? p->right : p->left, obase);
+            emit_joined(q, row, &key, ts, a, &em);
+        }
+    }
+}
