@@ -1,0 +1,29 @@
+/* JSON reading and writing for the JSON format, JSON functions and the test
+ * driver. Reading is typed: a document is parsed straight into the value of
+ * a given SQL type with ksqlDB's coercions, into the arena, without an
+ * intermediate tree. Writing produces ksqlDB's JSON for a typed value. */
+#ifndef SL_JSON_H
+#define SL_JSON_H
+
+#include <stddef.h>
+
+#include "common/arena.h"
+#include "common/error.h"
+#include "common/strbuf.h"
+#include "common/types.h"
+#include "common/value.h"
+
+/* Parses one JSON document into a value of type (STRUCT fields matched
+ * case-insensitively; missing -> NULL; extra ignored; JSON null -> NULL).
+ * SL_ERR_RUNTIME on malformed JSON or a value that does not fit the type. */
+sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, sl_value *out, sl_arena *arena,
+                             sl_error *err);
+/* Untyped: objects -> MAP<STRING, ...> (values of mixed kinds), arrays ->
+ * ARRAY, numbers -> BIGINT or DOUBLE, strings, booleans, null. */
+sl_err_t sl_json_parse_any(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err);
+/* Writes v (of type; NULL type = use the value's own kinds) as JSON. */
+void sl_json_write(sl_strbuf *out, const sl_value *v, const sl_type *type);
+/* Appends s as a quoted, escaped JSON string. */
+void sl_json_write_string(sl_strbuf *out, const char *s, size_t len);
+
+#endif
