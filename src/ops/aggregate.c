@@ -221,8 +221,32 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     }
     int m = p->nkeys;
     for (int i = 0; i < n; i++)
-        if (!used[i])
+        if (!used[i]) {
+            for (int k = 0; k < p->nkeys; k++)
+                if (sl_expr_same(origin[i], p->key_ast[k]))
+                    return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
+                                       "The projection contains a key column more than once: %s", cols[i].name);
             ordered[m++] = cols[i];
+        }
+    for (int i = 0; i < m; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(ordered[i].name, ordered[k].name))
+                return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
+                                   "Duplicate column names: %s", ordered[i].name);
+    for (int i = 0; i < p->naggs; i++) {
+        if (q->source->is_table && !p->fns[i].udaf->undo)
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, p->agg_ast[i]->pos.line, p->agg_ast[i]->pos.col,
+                               "The aggregation function %s cannot be applied to a table source, only to a stream source.",
+                               p->fns[i].udaf->name);
+        /* ksqlDB keeps intermediate states in the value format */
+        const char *un = p->fns[i].udaf->name;
+        bool composite = !strcmp(un, "AVG") || !strcmp(un, "CORRELATION") || !strncmp(un, "STDDEV", 6) ||
+                         p->fns[i].ret->kind == SL_ARRAY || p->fns[i].ret->kind == SL_MAP;
+        if (composite && (q->source->value_format == SL_FORMAT_DELIMITED || q->source->value_format == SL_FORMAT_KAFKA))
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, p->agg_ast[i]->pos.line, p->agg_ast[i]->pos.col,
+                               "The '%s' format does not support the intermediate state of %s",
+                               sl_format_name(q->source->value_format), un);
+    }
     q->cols = ordered;
     q->ncols = m;
     q->nkey_out = p->nkeys;
@@ -325,17 +349,51 @@ static void store_put(sl_agg_state *s, const void *key, size_t klen, const sl_va
 }
 
 /* result row -> HAVING -> projection -> emit */
+static bool having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                          sl_arena *a);
+
+static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                           sl_arena *a, sl_query_emitter *em, bool old_passed);
+
 static void emit_result(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                         sl_arena *a, sl_query_emitter *em)
 {
+    emit_result_if(q, keys, agg, window, a, em, true);
+}
+
+static void build_post_row(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                           sl_arena *a, sl_value *row)
+{
     const sl_agg_plan *p = q->agg;
-    sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
     row[0] = sl_bigint(window ? window[0] : 0);
     row[1] = sl_bigint(window ? window[1] : 0);
     for (int i = 0; i < p->nkeys; i++)
         row[2 + i] = keys[i];
     for (int i = 0; i < p->naggs; i++)
         row[2 + p->nkeys + i] = p->fns[i].udaf->result(&p->fns[i], &agg->u.c.items[i + 1], a);
+}
+
+static bool having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                          sl_arena *a)
+{
+    const sl_agg_plan *p = q->agg;
+    if (!p->having)
+        return true;
+    sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
+    build_post_row(q, keys, agg, window, a, row);
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value keep;
+    sl_cexpr_eval(p->having, &ctx, &keep);
+    return !keep.null && keep.u.b;
+}
+
+static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                           sl_arena *a, sl_query_emitter *em, bool old_passed)
+{
+    const sl_agg_plan *p = q->agg;
+    sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
+    build_post_row(q, keys, agg, window, a, row);
     sl_error err = {0};
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     int64_t ts = agg->u.c.items[0].u.l;
@@ -343,7 +401,8 @@ static void emit_result(const sl_query *q, const sl_value *keys, const sl_value 
         sl_value keep;
         sl_cexpr_eval(p->having, &ctx, &keep);
         if (keep.null || !keep.u.b) {
-            sl_query_emit(q, keys, NULL, ts, window, a, em);
+            if (old_passed)
+                sl_query_emit(q, keys, NULL, ts, window, a, em);
             return;
         }
     }
@@ -452,7 +511,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
             if (sn > end)
                 end = sn;
             if (!have) {
-                merged = se->u.c.items[2];
+                merged = sl_value_copy(a, &se->u.c.items[2]);
                 have = true;
             } else {
                 const sl_value *o = &se->u.c.items[2];
@@ -561,19 +620,21 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         if (has_old && !(has_new && gklen == ogklen && !memcmp(gk, ogk, gklen))) {
             /* the row left its old group: retract it there */
             sl_value agg = load_or_init(q, s, ogk, ogklen, a, &existed);
+            bool was = existed && having_passes(q, okeys, &agg, NULL, a);
             fold(q, &agg, oargv, ts, -1, a);
             store_put(s, ogk, ogklen, &agg);
-            emit_result(q, okeys, &agg, NULL, a, em);
+            emit_result_if(q, okeys, &agg, NULL, a, em, was);
             has_old = false;
         }
         if (!has_new)
             return;
         sl_value agg = load_or_init(q, s, gk, gklen, a, &existed);
+        bool was = existed && having_passes(q, keys, &agg, NULL, a);
         if (has_old)
             fold(q, &agg, oargv, ts, -1, a);
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, gk, gklen, &agg);
-        emit_result(q, keys, &agg, NULL, a, em);
+        emit_result_if(q, keys, &agg, NULL, a, em, was);
         return;
     }
     if (!has_new)
@@ -594,14 +655,15 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         sl_strbuf_append(&s->kb, gk, gklen);
         put_be64(&s->kb, start);
         bool existed;
+        int64_t w[2] = {start, end};
         sl_value agg = load_or_init(q, s, s->kb.data, s->kb.len, a, &existed);
+        bool was = existed && having_passes(q, keys, &agg, w, a);
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, s->kb.data, s->kb.len, &agg);
-        int64_t w[2] = {start, end};
         if (p->emit_final)
             add_pending(s, s->kb.data, s->kb.len, end);
         else
-            emit_result(q, keys, &agg, w, a, em);
+            emit_result_if(q, keys, &agg, w, a, em, was);
     }
     if (p->emit_final)
         flush_final(q, s, a, em);

@@ -338,6 +338,21 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     q->ncols = n;
 
 sink:;
+    /* ksqlDB's projection rules */
+    for (int i = 0; i < n; i++) {
+        const char *nm = cols[i].name;
+        bool windowed = s->window.kind != SL_WINDOW_NONE;
+        if (!strcmp(nm, "ROWTIME") || !strcmp(nm, "ROWPARTITION") || !strcmp(nm, "ROWOFFSET") ||
+            (!windowed && (!strcmp(nm, "WINDOWSTART") || !strcmp(nm, "WINDOWEND"))))
+            QFAIL(SL_ERR_INVALID, s->pos, "Reserved column name in select: `%s`. Please remove or alias the column.", nm);
+    }
+    {
+        int nkeys = 0, nvals = 0;
+        for (int i = 0; i < n; i++)
+            cols[i].is_key ? nkeys++ : nvals++;
+        if (nvals == 0)
+            QFAIL(SL_ERR_INVALID, s->pos, "The projection contains no value columns.");
+    }
     /* sink */
     sl_source *sink;
     if (st->kind == SL_STMT_INSERT_INTO) {
@@ -377,8 +392,20 @@ sink:;
             QFAIL(SL_ERR_UNSUPPORTED, st->pos, "format is not supported yet");
         if (!hk && sink->key_format == SL_FORMAT_NONE)
             sink->key_format = SL_FORMAT_KAFKA;
+        if (hk && q->null_key)
+            QFAIL(SL_ERR_INVALID, st->pos, "Key format specified for stream without key columns.");
         sink->wrap_single_value = true;
         const sl_property *p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE");
+        if (p) {
+            int nv = 0;
+            for (int i = 0; i < n; i++)
+                nv += !cols[i].is_key;
+            if (nv != 1)
+                QFAIL(SL_ERR_INVALID, p->pos, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+            if (sink->value_format == SL_FORMAT_DELIMITED || sink->value_format == SL_FORMAT_KAFKA)
+                QFAIL(SL_ERR_INVALID, p->pos, "Format '%s' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+                      sl_format_name(sink->value_format));
+        }
         if (p)
             sink->wrap_single_value = p->value.kind == SL_BOOLEAN ? p->value.u.b
                                       : p->value.kind == SL_STRING ? !strcasecmp(p->value.u.s.ptr, "true")
@@ -633,8 +660,14 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     bool deleted;
     if (!sl_source_decode(src, in, row, &deleted, a, out))
         return;
-    if (deleted && !src->is_table)
-        return; /* a stream ignores tombstones */
+    if (deleted && !src->is_table) {
+        /* a null value passes a stateless stream query as a null row */
+        if (!q->agg && !q->where && !q->ntf && !q->timestamp_expr) {
+            sl_query_emitter em0 = {out, in, keybuf, valbuf};
+            project_and_emit(q, row, in->timestamp, true, a, &em0);
+        }
+        return;
+    }
     int64_t ts = in->timestamp;
     if (q->timestamp_expr && !deleted) {
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
@@ -703,7 +736,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         }
     } else if (pass)
         project_and_emit(q, row, ts, false, a, &em);
-    else if (src->is_table && (old_row || deleted))
+    else if (src->is_table && (old_row || (deleted && !q->where)))
         project_and_emit(q, row, ts, true, a, &em);
 }
 

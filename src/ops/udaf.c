@@ -477,7 +477,9 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
     fn->arg_type = argc ? types[0] : NULL;
     const sl_type *t = fn->arg_type;
     if (!strcasecmp(name, "COUNT")) {
-        if (!star && argc != 1)
+        if (argc == 0)
+            fn->star = true; /* COUNT() counts rows, like COUNT(*) */
+        if (!fn->star && argc != 1)
             return bad_args(name, argc, types, a, err);
         fn->ret = &sl_type_bigint;
         return SL_OK;

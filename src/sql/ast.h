@@ -38,7 +38,7 @@ typedef enum sl_expr_kind {
 typedef enum sl_binop {
     SL_OP_ADD, SL_OP_SUB, SL_OP_MUL, SL_OP_DIV, SL_OP_MOD,
     SL_OP_EQ, SL_OP_NE, SL_OP_LT, SL_OP_LE, SL_OP_GT, SL_OP_GE,
-    SL_OP_AND, SL_OP_OR, SL_OP_CONCAT,
+    SL_OP_AND, SL_OP_OR, SL_OP_CONCAT, SL_OP_DISTINCT, SL_OP_NOT_DISTINCT,
     SL_OP_NEG, SL_OP_PLUS, SL_OP_NOT,
 } sl_binop;
 

@@ -274,7 +274,21 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                                               ? s->value_format
                                               : s->key_format));
     const sl_property *p;
+    if ((p = sl_with_find(&st->with, "VALUE_AVRO_SCHEMA_FULL_NAME")) && s->value_format != SL_FORMAT_AVRO)
+        return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                           "VALUE_AVRO_SCHEMA_FULL_NAME is only valid for AVRO format");
     if ((p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE"))) {
+        int nv = 0;
+        for (int i = 0; i < st->ncolumns; i++)
+            nv += st->columns[i].role == SL_COL_VALUE;
+        if (nv != 1)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+        if ((s->value_format == SL_FORMAT_DELIMITED || s->value_format == SL_FORMAT_KAFKA) &&
+            p->value.kind == SL_BOOLEAN && p->value.u.b)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "Format '%s' does not support 'WRAP_SINGLE_VALUE' set to 'true'.",
+                               sl_format_name(s->value_format));
         if (p->value.kind == SL_BOOLEAN)
             s->wrap_single_value = p->value.u.b;
         else if (prop_string(p))

@@ -453,6 +453,8 @@ static sl_cexpr *compile_compare(sl_scope *scope, const sl_expr *x, int op, sl_c
 {
     sl_arena *a = scope->arena;
     static const char *ops[] = {"=", "<>", "<", "<=", ">", ">="};
+    if (l->type->kind == SL_NULLTYPE && r->type->kind == SL_NULLTYPE)
+        FAIL(SL_ERR_INVALID, x, "Comparison with NULL not supported: NULL %s NULL", ops[op]);
     if (!comparable(l->type, r->type))
         FAIL(SL_ERR_INVALID, x, "Cannot compare %s to %s with %s.", sl_type_to_sql(a, l->type),
              sl_type_to_sql(a, r->type), ops[op]);
@@ -478,6 +480,15 @@ static sl_cexpr *compile_compare(sl_scope *scope, const sl_expr *x, int op, sl_c
     e->args[0] = t ? sl_cexpr_cast(a, l, t) : l;
     e->args[1] = t ? sl_cexpr_cast(a, r, t) : r;
     return e;
+}
+
+static void ev_distinct(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
+{
+    sl_value l, r;
+    sl_cexpr_eval(e->args[0], ctx, &l);
+    sl_cexpr_eval(e->args[1], ctx, &r);
+    bool same = (l.null && r.null) || (!l.null && !r.null && sl_value_equal(&l, &r));
+    *out = sl_bool(e->op ? same : !same);
 }
 
 static void ev_and(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
@@ -940,6 +951,12 @@ static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
 {
     sl_arena *a = scope->arena;
     const char *name = x->u.call.name;
+    if (!strcasecmp(name, "AS_VALUE")) {
+        /* copies a key column into the value: the value itself */
+        if (x->u.call.args.count != 1)
+            FAIL(SL_ERR_INVALID, x, "Function 'AS_VALUE' accepts one argument");
+        return sl_expr_compile(scope, x->u.call.args.items[0], err);
+    }
     if (!strcasecmp(name, "TRANSFORM") || !strcasecmp(name, "FILTER") || !strcasecmp(name, "REDUCE"))
         return compile_lambda_call(scope, x, name, err);
     if (sl_expr_is_aggregate_name(name))
@@ -1100,6 +1117,14 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
         case SL_OP_MUL: r = compile_arith(scope, x, A_MUL, l, rr, err); break;
         case SL_OP_DIV: r = compile_arith(scope, x, A_DIV, l, rr, err); break;
         case SL_OP_MOD: r = compile_arith(scope, x, A_MOD, l, rr, err); break;
+        case SL_OP_DISTINCT:
+        case SL_OP_NOT_DISTINCT:
+            r = compile_compare(scope, x, C_EQ, l, rr, err);
+            if (r) {
+                r->eval = ev_distinct;
+                r->op = op == SL_OP_NOT_DISTINCT;
+            }
+            break;
         case SL_OP_EQ: r = compile_compare(scope, x, C_EQ, l, rr, err); break;
         case SL_OP_NE: r = compile_compare(scope, x, C_NE, l, rr, err); break;
         case SL_OP_LT: r = compile_compare(scope, x, C_LT, l, rr, err); break;
@@ -1176,11 +1201,24 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
             if (!items[i])
                 return NULL;
             const sl_type *c = sl_cast_common_type(a, common, items[i]->type);
-            if (!c && !(items[i]->type->kind == SL_STRING || common->kind == SL_STRING))
-                FAIL(SL_ERR_INVALID, x->u.in.list.items[i], "invalid IN list: %s does not match %s",
-                     sl_type_to_sql(a, items[i]->type), sl_type_to_sql(a, common));
-            if (c)
-                common = c;
+            const sl_expr *ix = x->u.in.list.items[i];
+            if (!c && items[i]->type->kind == SL_STRING && ix->kind == SL_E_LITERAL) {
+                /* a string literal must convert to the operand's type */
+                sl_value conv;
+                sl_error cerr = {0};
+                if (!sl_cast_allowed(&sl_type_string, common) ||
+                    sl_cast_value(&ix->u.lit.value, common, a, &conv, &cerr) ||
+                    (common->kind == SL_BOOLEAN && strcasecmp(sl_value_cstr(a, &ix->u.lit.value), "true") &&
+                     strcasecmp(sl_value_cstr(a, &ix->u.lit.value), "false")))
+                    FAIL(SL_ERR_INVALID, ix, "invalid input syntax for type %s: \"%s\"", sl_type_to_sql(a, common),
+                         sl_value_cstr(a, &ix->u.lit.value));
+                items[i] = sl_cexpr_literal(a, conv, common);
+                continue;
+            }
+            if (!c)
+                FAIL(SL_ERR_INVALID, ix, "invalid input syntax for type %s: %s is not comparable",
+                     sl_type_to_sql(a, common), sl_type_to_sql(a, items[i]->type));
+            common = c;
         }
         r->args[0] = sl_cexpr_cast(a, v, common);
         for (int i = 0; i < n; i++)

@@ -301,15 +301,8 @@ static sl_expr *literal_number(parser *p, sl_token *t, bool negative)
         errno = 0;
         char *end;
         unsigned long long u = strtoull(s, &end, 10);
-        if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (negative ? 1 : 0)) {
-            /* too big for BIGINT: ksqlDB makes it a DECIMAL */
-            sl_i128 v;
-            sl_decimal_parse(s, (uint32_t)strlen(s), 0, &v);
-            int digits = (int)strlen(s);
-            e->u.lit.value = sl_decimal(negative ? -v : v, digits, 0);
-            e->u.lit.type = sl_type_decimal(p->arena, digits, 0);
-            return e;
-        }
+        if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (negative ? 1 : 0))
+            fail_at(p, t, "Invalid numeric literal: %s", s);
         int64_t v = negative ? (int64_t)(0 - u) : (int64_t)u;
         if (v >= INT32_MIN && v <= INT32_MAX) {
             e->u.lit.value = sl_int((int32_t)v);
@@ -689,7 +682,8 @@ static sl_expr *parse_predicate(parser *p)
         sl_expr *n = new_expr(p, SL_E_IS_NULL, t);
         n->u.isnull.negated = accept_kw(p, "NOT");
         if (accept_kw(p, "DISTINCT")) {
-            unexpected(p, "NULL");
+            expect_kw(p, "FROM");
+            return binary(p, t, n->u.isnull.negated ? SL_OP_NOT_DISTINCT : SL_OP_DISTINCT, e, parse_concat(p));
         }
         expect_kw(p, "NULL");
         n->u.isnull.arg = e;
@@ -717,10 +711,9 @@ static sl_expr *parse_predicate(parser *p)
         sl_expr *in = new_expr(p, SL_E_IN, t);
         expect_op(p, "(");
         vec items = {0};
-        if (!is_op(peek(p), ")"))
-            do
-                vpush(p, &items, parse_expr(p));
-            while (accept_op(p, ","));
+        do
+            vpush(p, &items, parse_expr(p));
+        while (accept_op(p, ","));
         expect_op(p, ")");
         in->u.in.arg = e;
         in->u.in.list = to_list(&items);
