@@ -341,6 +341,8 @@ sink:;
     /* ksqlDB's projection rules */
     for (int i = 0; i < n; i++) {
         const char *nm = cols[i].name;
+        if (cols[i].is_key && s->partition_by.count)
+            continue;
         bool windowed = s->window.kind != SL_WINDOW_NONE;
         if (!strcmp(nm, "ROWTIME") || !strcmp(nm, "ROWPARTITION") || !strcmp(nm, "ROWOFFSET") ||
             (!windowed && (!strcmp(nm, "WINDOWSTART") || !strcmp(nm, "WINDOWEND"))))
@@ -359,6 +361,8 @@ sink:;
         sink = sl_catalog_find(qb->catalog, st->name);
         if (!sink)
             QFAIL(SL_ERR_INVALID, st->pos, "%s does not exist.", st->name);
+        if (sink->is_table)
+            QFAIL(SL_ERR_INVALID, st->pos, "INSERT INTO can only be used to insert into a stream. %s is a table.", st->name);
         /* the schema must match: same columns, same types, same order */
         int nk = 0, nv = 0;
         for (int i = 0; i < n; i++)

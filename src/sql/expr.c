@@ -1202,18 +1202,32 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
                 return NULL;
             const sl_type *c = sl_cast_common_type(a, common, items[i]->type);
             const sl_expr *ix = x->u.in.list.items[i];
+            if (common->kind == SL_STRING && items[i]->type->kind != SL_STRING) {
+                /* a STRING operand compares with the text of other values */
+                items[i] = sl_cexpr_cast(a, items[i], &sl_type_string);
+                continue;
+            }
             if (!c && items[i]->type->kind == SL_STRING && ix->kind == SL_E_LITERAL) {
                 /* a string literal must convert to the operand's type */
+                const sl_type *to = common;
+                if (sl_type_is_numeric(common)) {
+                    /* numbers widen to hold the literal: 2147483648 for an INT */
+                    sl_value tmp;
+                    sl_error cerr = {0};
+                    if (!sl_cast_value(&ix->u.lit.value, &sl_type_bigint, a, &tmp, &cerr))
+                        to = common->kind == SL_INT ? &sl_type_bigint : common;
+                    else
+                        to = common->kind == SL_DECIMAL ? common : &sl_type_double;
+                }
                 sl_value conv;
                 sl_error cerr = {0};
-                if (!sl_cast_allowed(&sl_type_string, common) ||
-                    sl_cast_value(&ix->u.lit.value, common, a, &conv, &cerr) ||
-                    (common->kind == SL_BOOLEAN && strcasecmp(sl_value_cstr(a, &ix->u.lit.value), "true") &&
+                if (!sl_cast_allowed(&sl_type_string, to) || sl_cast_value(&ix->u.lit.value, to, a, &conv, &cerr) ||
+                    (to->kind == SL_BOOLEAN && strcasecmp(sl_value_cstr(a, &ix->u.lit.value), "true") &&
                      strcasecmp(sl_value_cstr(a, &ix->u.lit.value), "false")))
                     FAIL(SL_ERR_INVALID, ix, "invalid input syntax for type %s: \"%s\"", sl_type_to_sql(a, common),
                          sl_value_cstr(a, &ix->u.lit.value));
-                items[i] = sl_cexpr_literal(a, conv, common);
-                continue;
+                items[i] = sl_cexpr_literal(a, conv, to);
+                c = sl_cast_common_type(a, common, to);
             }
             if (!c)
                 FAIL(SL_ERR_INVALID, ix, "invalid input syntax for type %s: %s is not comparable",
