@@ -242,6 +242,9 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
         const char *un = p->fns[i].udaf->name;
         bool composite = !strcmp(un, "AVG") || !strcmp(un, "CORRELATION") || !strncmp(un, "STDDEV", 6) ||
                          p->fns[i].ret->kind == SL_ARRAY || p->fns[i].ret->kind == SL_MAP;
+        if (q->source->value_format == SL_FORMAT_KAFKA)
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
+                               "The 'KAFKA' format only supports a single field: it cannot hold the state of an aggregation");
         if (composite && (q->source->value_format == SL_FORMAT_DELIMITED || q->source->value_format == SL_FORMAT_KAFKA))
             return sl_error_at(err, SL_ERR_INVALID, qb->file, p->agg_ast[i]->pos.line, p->agg_ast[i]->pos.col,
                                "The '%s' format does not support the intermediate state of %s",

@@ -391,8 +391,7 @@ sink:;
         if ((rc = sl_formats_from_with(&st->with, qb->catalog, &sink->key_format, &sink->value_format, &hk, &hv,
                                        qb->file, st->pos, err)))
             return rc;
-        if (sink->value_format == SL_FORMAT_PROTOBUF || sink->value_format == SL_FORMAT_JSON_SR ||
-            sink->key_format == SL_FORMAT_PROTOBUF || sink->key_format == SL_FORMAT_JSON_SR)
+        if (sink->value_format >= SL_FORMAT_PROTOBUF || sink->key_format >= SL_FORMAT_PROTOBUF)
             QFAIL(SL_ERR_UNSUPPORTED, st->pos, "format is not supported yet");
         if (!hk && sink->key_format == SL_FORMAT_NONE)
             sink->key_format = SL_FORMAT_KAFKA;
@@ -614,8 +613,8 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
         em->out->processing_error(em->out->ctx, em->source, err.msg);
     if (!tombstone && q->sink_timestamp_col >= 0) {
         sl_value *t = &vals[q->sink_timestamp_col];
-        if (t->null) {
-            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null");
+        if (t->null || t->u.l < 0) {
+            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null or negative");
             return;
         }
         ts = t->u.l;

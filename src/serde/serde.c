@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-static const char *const format_names[] = {"NONE", "JSON", "DELIMITED", "KAFKA", "AVRO", "PROTOBUF", "JSON_SR"};
+static const char *const format_names[] = {"NONE", "JSON", "DELIMITED", "KAFKA", "AVRO", "PROTOBUF", "JSON_SR", "PROTOBUF_NOSR"};
 
 bool sl_format_parse(const char *name, sl_format *out)
 {

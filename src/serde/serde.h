@@ -30,6 +30,7 @@ typedef enum sl_format {
     SL_FORMAT_AVRO,
     SL_FORMAT_PROTOBUF, /* not supported yet */
     SL_FORMAT_JSON_SR,  /* not supported yet */
+    SL_FORMAT_PROTOBUF_NOSR, /* not supported yet */
 } sl_format;
 
 typedef struct sl_serde_options {

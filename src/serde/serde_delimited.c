@@ -2,6 +2,7 @@
  * An empty field is NULL; composite types are not allowed. Numbers and
  * booleans are parsed from text; BYTES are base64; DOUBLE is written as Java
  * prints it and DECIMAL in plain notation. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +162,12 @@ static sl_err_t delimited_encode(sl_serde *s, const sl_value *cols, sl_strbuf *o
         }
         case SL_BYTES: sl_base64_encode(out, v->u.s.ptr, v->u.s.len); break;
         case SL_STRING: {
-            bool quote = v->u.s.len == 0;
+            /* Commons CSV's minimal quoting: empty, a leading character that
+             * is not alphanumeric, a trailing space, or special characters */
+            const char *sp = v->u.s.ptr;
+            uint32_t sl = v->u.s.len;
+            bool quote = sl == 0 || !(isalnum((unsigned char)sp[0]) || (unsigned char)sp[0] >= 0x80) ||
+                         (unsigned char)sp[sl - 1] <= ' ';
             for (uint32_t k = 0; k < v->u.s.len && !quote; k++) {
                 char c = v->u.s.ptr[k];
                 quote = c == s->opts.delimiter || c == '"' || c == '\n' || c == '\r';

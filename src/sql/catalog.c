@@ -266,11 +266,10 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (!hv && !value_default)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "Missing required property \"VALUE_FORMAT\" which has no default value.");
-    if (s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_JSON_SR ||
-        s->key_format == SL_FORMAT_PROTOBUF || s->key_format == SL_FORMAT_JSON_SR)
+    if (s->value_format >= SL_FORMAT_PROTOBUF || s->key_format >= SL_FORMAT_PROTOBUF)
         return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
                            "format %s is not supported yet",
-                           sl_format_name(s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_JSON_SR
+                           sl_format_name(s->value_format >= SL_FORMAT_PROTOBUF
                                               ? s->value_format
                                               : s->key_format));
     const sl_property *p;

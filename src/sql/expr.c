@@ -58,6 +58,11 @@ static void ev_column(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     *out = ctx->row[e->index];
 }
 
+static void ev_identity(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
+{
+    sl_cexpr_eval(e->args[0], ctx, out);
+}
+
 static void ev_lambda_var(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
     *out = ctx->lambda_vals[e->index];
@@ -955,7 +960,13 @@ static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
         /* copies a key column into the value: the value itself */
         if (x->u.call.args.count != 1)
             FAIL(SL_ERR_INVALID, x, "Function 'AS_VALUE' accepts one argument");
-        return sl_expr_compile(scope, x->u.call.args.items[0], err);
+        sl_cexpr *v = sl_expr_compile(scope, x->u.call.args.items[0], err);
+        if (!v)
+            return NULL;
+        /* a node of its own: the result is a value, not the key column */
+        sl_cexpr *id = node(a, ev_identity, v->type, 1);
+        id->args[0] = v;
+        return id;
     }
     if (!strcasecmp(name, "TRANSFORM") || !strcasecmp(name, "FILTER") || !strcasecmp(name, "REDUCE"))
         return compile_lambda_call(scope, x, name, err);
