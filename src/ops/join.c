@@ -173,6 +173,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         if (it->alias)
             cols[n].name = it->alias;
         else if (it->expr->kind == SL_E_COLUMN && it->expr->u.col.qualifier &&
+                 (!strcmp(it->expr->u.col.name, "ROWTIME") || !strcmp(it->expr->u.col.name, "ROWPARTITION") ||
+                  !strcmp(it->expr->u.col.name, "ROWOFFSET")))
+            cols[n].name = sl_arena_sprintf(a, "%s_%s", it->expr->u.col.qualifier, it->expr->u.col.name);
+        else if (it->expr->kind == SL_E_COLUMN && it->expr->u.col.qualifier &&
                  sl_type_field_index(p->left->value_schema, it->expr->u.col.name) + sl_type_field_index(p->left->key_schema, it->expr->u.col.name) > -2 &&
                  sl_type_field_index(p->right->value_schema, it->expr->u.col.name) + sl_type_field_index(p->right->key_schema, it->expr->u.col.name) > -2)
             /* a name both sides have is qualified by its source */
