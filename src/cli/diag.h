@@ -8,11 +8,9 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "common/fileio.h"
 
 /* source_text may be NULL (then only the first line is printed). */
 void sl_diag_print(FILE *out, const sl_error *err, const char *source_text);
-/* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on error
- * (errno set). */
-char *sl_read_file(const char *path, size_t *len);
 
 #endif

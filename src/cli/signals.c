@@ -1,0 +1,23 @@
+/* Signal handlers only set the flag; the worker finishes its batch. */
+#include "cli/signals.h"
+
+#include <string.h>
+
+volatile sig_atomic_t sl_stop_requested = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    sl_stop_requested = 1;
+}
+
+void sl_install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}

@@ -1,0 +1,526 @@
+/* Kafka driver (see kafka_driver.h). The loop follows Kafka Streams'
+ * exactly-once v2 with librdkafka 2.0.2's pitfalls in mind: batches are
+ * built from rd_kafka_consumer_poll (not the batch-consume API), commit and
+ * abort wait without a time limit, and every partition's result is checked
+ * after a seek. A batch is: begin_transaction at its first record; each
+ * record through the task of its partition; outputs produced; then
+ * send_offsets_to_transaction with the consumer group metadata and
+ * commit_transaction. An abortable error aborts the transaction and rewinds
+ * the assigned partitions to their committed offsets, so the batch is
+ * redone; a fatal one (fenced by a newer instance) stops the process. */
+#include "runtime/kafka_driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/arena.h"
+#include "common/log.h"
+#include "runtime/kafka_errors.h"
+
+typedef struct worker {
+    const sl_driver_options *o;
+    rd_kafka_t *consumer, *producer;
+    sl_task **tasks; /* by partition number */
+    int ntasks;
+    sl_arena *arena;
+    rd_kafka_topic_partition_list_t *offsets; /* next offset per input partition in this batch */
+    bool txn_open;
+    bool fatal;
+    int64_t batch_records;
+    sl_driver_stats stats;
+    char errstr[512];
+} worker;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void drop_tasks(worker *w)
+{
+    for (int i = 0; i < w->ntasks; i++) {
+        sl_task_destroy(w->tasks[i]);
+        w->tasks[i] = NULL;
+    }
+}
+
+static sl_task *task_for(worker *w, int32_t partition)
+{
+    if (partition >= w->ntasks) {
+        int n = partition + 16;
+        w->tasks = realloc(w->tasks, (size_t)n * sizeof *w->tasks);
+        for (int i = w->ntasks; i < n; i++)
+            w->tasks[i] = NULL;
+        w->ntasks = n;
+    }
+    if (!w->tasks[partition])
+        w->tasks[partition] = sl_task_new(w->o->topology, partition);
+    return w->tasks[partition];
+}
+
+/* ---------- collector ---------- */
+
+static void on_send(void *ctx, const sl_record *r)
+{
+    worker *w = ctx;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            w->producer, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY((void *)r->key, r->key ? r->key_len : 0),
+            RD_KAFKA_V_VALUE((void *)r->value, r->value ? r->value_len : 0), RD_KAFKA_V_TIMESTAMP(r->timestamp),
+            RD_KAFKA_V_PARTITION(r->partition >= 0 ? r->partition : RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(w->producer, 10);
+            continue;
+        }
+        if (err)
+            sl_log_error("producer", "produce to %s failed: %s", r->topic, rd_kafka_err2str(err));
+        else
+            w->stats.records_out++;
+        return;
+    }
+}
+
+static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
+{
+    worker *w = ctx;
+    w->stats.failed_records++;
+    sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    if (m->err)
+        sl_warn("producer", "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
+/* ---------- transactions ---------- */
+
+static void rewind_to_committed(worker *w)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(w->consumer, &parts) || !parts)
+        return;
+    if (parts->cnt) {
+        rd_kafka_resp_err_t err = rd_kafka_committed(w->consumer, parts, 30000);
+        if (err)
+            sl_warn("consumer", "cannot read committed offsets: %s", rd_kafka_err2str(err));
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].offset < 0)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, parts, 30000);
+        if (e) {
+            sl_warn("consumer", "seek failed: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].err)
+                sl_warn("consumer", "seek of %s/%d failed: %s", parts->elems[i].topic, parts->elems[i].partition,
+                        rd_kafka_err2str(parts->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void abort_batch(worker *w)
+{
+    w->stats.aborted_batches++;
+    if (w->o->exactly_once) {
+        for (;;) {
+            sl_kafka_action a = sl_kafka_classify(rd_kafka_abort_transaction(w->producer, -1), "abort_transaction");
+            if (a == SL_KAFKA_RETRY)
+                continue;
+            if (a == SL_KAFKA_FATAL)
+                w->fatal = true;
+            break;
+        }
+    }
+    /* the batch is redone from the committed offsets; state goes with it */
+    drop_tasks(w);
+    rewind_to_committed(w);
+    rd_kafka_topic_partition_list_destroy(w->offsets);
+    w->offsets = rd_kafka_topic_partition_list_new(16);
+    w->txn_open = false;
+    w->batch_records = 0;
+}
+
+static void begin_batch(worker *w)
+{
+    if (w->txn_open)
+        return;
+    if (w->o->exactly_once) {
+        for (;;) {
+            sl_kafka_action a = sl_kafka_classify(rd_kafka_begin_transaction(w->producer), "begin_transaction");
+            if (a == SL_KAFKA_RETRY) {
+                usleep(100000);
+                continue;
+            }
+            if (a != SL_KAFKA_OK)
+                w->fatal = true;
+            break;
+        }
+    }
+    w->txn_open = true;
+}
+
+static void commit_batch(worker *w)
+{
+    if (!w->txn_open)
+        return;
+    sl_collector c = {on_send, on_processing_error, w};
+    sl_error err = {0};
+    for (int i = 0; i < w->ntasks; i++)
+        if (w->tasks[i])
+            sl_task_flush(w->tasks[i], w->arena, &c, &err);
+    if (w->o->exactly_once) {
+        if (w->offsets->cnt) {
+            rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(w->consumer);
+            for (;;) {
+                sl_kafka_action a = sl_kafka_classify(
+                    rd_kafka_send_offsets_to_transaction(w->producer, w->offsets, cgmd, -1), "send_offsets_to_transaction");
+                if (a == SL_KAFKA_RETRY)
+                    continue;
+                rd_kafka_consumer_group_metadata_destroy(cgmd);
+                if (a == SL_KAFKA_ABORT) {
+                    abort_batch(w);
+                    return;
+                }
+                if (a == SL_KAFKA_FATAL) {
+                    w->fatal = true;
+                    return;
+                }
+                break;
+            }
+        }
+        for (;;) {
+            sl_kafka_action a = sl_kafka_classify(rd_kafka_commit_transaction(w->producer, -1), "commit_transaction");
+            if (a == SL_KAFKA_RETRY)
+                continue;
+            if (a == SL_KAFKA_ABORT) {
+                abort_batch(w);
+                return;
+            }
+            if (a == SL_KAFKA_FATAL) {
+                w->fatal = true;
+                return;
+            }
+            break;
+        }
+    } else {
+        rd_kafka_flush(w->producer, -1);
+        if (w->offsets->cnt) {
+            rd_kafka_resp_err_t e = rd_kafka_commit(w->consumer, w->offsets, 0);
+            if (e)
+                sl_warn("consumer", "offset commit failed: %s", rd_kafka_err2str(e));
+        }
+    }
+    w->stats.batches++;
+    sl_debug("worker", "committed a batch of %lld record(s)", (long long)w->batch_records);
+    rd_kafka_topic_partition_list_destroy(w->offsets);
+    w->offsets = rd_kafka_topic_partition_list_new(16);
+    w->txn_open = false;
+    w->batch_records = 0;
+    sl_arena_reset(w->arena);
+}
+
+/* ---------- rebalancing ---------- */
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    worker *w = opaque;
+    char list[1024] = "";
+    size_t n = 0;
+    for (int i = 0; i < parts->cnt && n < sizeof list - 64; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s/%d", i ? " " : "", parts->elems[i].topic,
+                              parts->elems[i].partition);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        sl_info("consumer", "assigned: %s", list);
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+    sl_info("consumer", "revoked: %s", list);
+    if (w->txn_open) {
+        if (rd_kafka_assignment_lost(rk))
+            abort_batch(w); /* another instance owns these partitions now */
+        else
+            commit_batch(w);
+    }
+    drop_tasks(w);
+    rd_kafka_assign(rk, NULL);
+}
+
+/* ---------- clients ---------- */
+
+static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker *w)
+{
+    if (rd_kafka_conf_set(conf, k, v, w->errstr, sizeof w->errstr) != RD_KAFKA_CONF_OK) {
+        sl_log_error("kafka", "configuration %s=%s: %s", k, v, w->errstr);
+        return false;
+    }
+    return true;
+}
+
+static bool passthrough(rd_kafka_conf_t *conf, worker *w)
+{
+    const char *k, *v;
+    for (int i = 0; sl_config_kafka_at(w->o->config, i, &k, &v); i++)
+        if (!conf_set(conf, k, v, w))
+            return false;
+    return true;
+}
+
+static const char *bootstrap(const sl_driver_options *o)
+{
+    return o->bootstrap ? o->bootstrap : sl_config_string(o->config, "bootstrap.servers");
+}
+
+static bool make_clients(worker *w)
+{
+    const sl_driver_options *o = w->o;
+    const char *app = sl_config_string(o->config, "application.id");
+    char txid[512], tmo[32];
+    snprintf(txid, sizeof txid, "%s-%d", app, o->thread_index);
+    snprintf(tmo, sizeof tmo, "%lld", (long long)sl_config_int(o->config, "transaction.timeout.ms"));
+
+    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    if (!conf_set(pc, "bootstrap.servers", bootstrap(o), w) || !conf_set(pc, "enable.idempotence", "true", w) ||
+        !conf_set(pc, "partitioner", "murmur2_random", w) || !conf_set(pc, "linger.ms", "5", w) ||
+        !conf_set(pc, "transaction.timeout.ms", tmo, w) ||
+        (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, w)) {
+        rd_kafka_conf_destroy(pc);
+        return false;
+    }
+    rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+    w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, w->errstr, sizeof w->errstr);
+    if (!w->producer) {
+        sl_log_error("producer", "cannot create: %s", w->errstr);
+        return false;
+    }
+    if (o->exactly_once) {
+        for (;;) {
+            sl_kafka_action a = sl_kafka_classify(rd_kafka_init_transactions(w->producer, 60000), "init_transactions");
+            if (a == SL_KAFKA_RETRY)
+                continue;
+            if (a != SL_KAFKA_OK)
+                return false;
+            break;
+        }
+        sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
+    }
+
+    rd_kafka_conf_t *cc = rd_kafka_conf_new();
+    if (!conf_set(cc, "bootstrap.servers", bootstrap(o), w) || !conf_set(cc, "group.id", app, w) ||
+        !conf_set(cc, "isolation.level", "read_committed", w) || !conf_set(cc, "enable.auto.commit", "false", w) ||
+        !conf_set(cc, "enable.auto.offset.store", "false", w) || !conf_set(cc, "auto.offset.reset", "earliest", w) ||
+        !passthrough(cc, w)) {
+        rd_kafka_conf_destroy(cc);
+        return false;
+    }
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance);
+    rd_kafka_conf_set_opaque(cc, w);
+    w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, w->errstr, sizeof w->errstr);
+    if (!w->consumer) {
+        sl_log_error("consumer", "cannot create: %s", w->errstr);
+        return false;
+    }
+    rd_kafka_poll_set_consumer(w->consumer);
+    const sl_topology *t = o->topology;
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_source)
+            rd_kafka_topic_partition_list_add(subs, sl_topology_topic(t, i)->name, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(w->consumer, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        sl_log_error("consumer", "subscribe failed: %s", rd_kafka_err2str(err));
+        return false;
+    }
+    return true;
+}
+
+/* ---------- topics ---------- */
+
+int sl_kafka_prepare_topics(const sl_driver_options *o)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap(o), errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        sl_log_error("admin", "%s", errstr);
+        return 1;
+    }
+    const char *k, *v;
+    for (int i = 0; sl_config_kafka_at(o->config, i, &k, &v); i++)
+        rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        sl_log_error("admin", "cannot create client: %s", errstr);
+        return 1;
+    }
+    int rc = 0;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 30000);
+    if (err) {
+        sl_log_error("admin", "cannot reach Kafka at %s: %s", bootstrap(o), rd_kafka_err2str(err));
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    const sl_topology *t = o->topology;
+    int source_partitions = 0;
+    rd_kafka_NewTopic_t *create[64];
+    int ncreate = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < sl_topology_topic_count(t); i++) {
+            const sl_topic_info *ti = sl_topology_topic(t, i);
+            int found = -1;
+            for (int m = 0; m < md->topic_cnt; m++)
+                if (!strcmp(md->topics[m].topic, ti->name))
+                    found = m;
+            if (pass == 0 && ti->is_source && !ti->is_sink) {
+                if (found < 0) {
+                    sl_log_error("admin", "source topic '%s' does not exist", ti->name);
+                    rc = 1;
+                } else if (md->topics[found].partition_cnt > source_partitions) {
+                    source_partitions = md->topics[found].partition_cnt;
+                }
+            }
+            if (pass == 1 && ti->is_sink && found < 0 && ncreate < 64) {
+                int parts = ti->partitions ? ti->partitions : source_partitions ? source_partitions : 1;
+                create[ncreate] = rd_kafka_NewTopic_new(ti->name, parts, ti->replicas ? ti->replicas : -1, errstr, sizeof errstr);
+                if (create[ncreate]) {
+                    sl_info("admin", "creating sink topic %s with %d partition(s)", ti->name, parts);
+                    ncreate++;
+                }
+            }
+        }
+    rd_kafka_metadata_destroy(md);
+    if (ncreate && !rc) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, create, (size_t)ncreate, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+        const rd_kafka_CreateTopics_result_t *res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        size_t n = 0;
+        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                sl_log_error("admin", "cannot create topic %s: %s", rd_kafka_topic_result_name(tr[i]),
+                             rd_kafka_topic_result_error_string(tr[i]));
+                rc = 1;
+            }
+        }
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+    }
+    for (int i = 0; i < ncreate; i++)
+        rd_kafka_NewTopic_destroy(create[i]);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* ---------- the loop ---------- */
+
+int sl_kafka_run(const sl_driver_options *o)
+{
+    worker w = {.o = o};
+    w.arena = sl_arena_new(1 << 20);
+    w.offsets = rd_kafka_topic_partition_list_new(16);
+    int rc = 0;
+    if (!make_clients(&w)) {
+        rc = 1;
+        goto out;
+    }
+    int64_t max_records = sl_config_int(o->config, "batch.max.records");
+    int64_t interval = sl_config_int(o->config, "commit.interval.ms");
+    if (max_records < 1)
+        max_records = 1;
+    sl_collector c = {on_send, on_processing_error, &w};
+    sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
+            o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
+    while (!*o->stop && !w.fatal) {
+        int64_t deadline = now_ms() + interval;
+        while (!*o->stop && !w.fatal && w.batch_records < max_records) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                break;
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(w.consumer, (int)(left > 100 ? 100 : left));
+            if (!m)
+                continue;
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    sl_warn("consumer", "%s", rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            begin_batch(&w);
+            if (w.fatal) {
+                rd_kafka_message_destroy(m);
+                break;
+            }
+            const char *topic = rd_kafka_topic_name(m->rkt);
+            sl_header hs[32];
+            size_t nh = 0;
+            rd_kafka_headers_t *hdrs = NULL;
+            if (!rd_kafka_message_headers(m, &hdrs)) {
+                const char *hn;
+                const void *hv;
+                size_t hl;
+                for (size_t i = 0; nh < 32 && !rd_kafka_header_get_all(hdrs, i, &hn, &hv, &hl); i++) {
+                    hs[nh].key = hn;
+                    hs[nh].value = hv;
+                    hs[nh].value_len = hl;
+                    nh++;
+                }
+            }
+            sl_record rec = {.topic = topic, .partition = m->partition, .offset = m->offset,
+                             .timestamp = rd_kafka_message_timestamp(m, NULL),
+                             .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
+                             .headers = hs, .nheaders = nh};
+            sl_error err = {0};
+            if (sl_task_process(task_for(&w, m->partition), &rec, w.arena, &c, &err))
+                sl_warn("worker", "%s/%d/%lld: %s", topic, m->partition, (long long)m->offset, err.msg);
+            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(w.offsets, topic, m->partition);
+            if (!tp)
+                tp = rd_kafka_topic_partition_list_add(w.offsets, topic, m->partition);
+            tp->offset = m->offset + 1;
+            w.batch_records++;
+            w.stats.records_in++;
+            rd_kafka_message_destroy(m);
+        }
+        commit_batch(&w);
+        rd_kafka_poll(w.producer, 0);
+    }
+    if (w.fatal) {
+        sl_log_error("worker", "stopping after a fatal Kafka error (fenced by a newer instance, or unrecoverable)");
+        rc = 1;
+    } else {
+        commit_batch(&w);
+        sl_info("worker", "stopping: %lld record(s) in, %lld out, %lld batch(es), %lld failed record(s)",
+                (long long)w.stats.records_in, (long long)w.stats.records_out, (long long)w.stats.batches,
+                (long long)w.stats.failed_records);
+    }
+out:
+    if (w.consumer) {
+        rd_kafka_consumer_close(w.consumer);
+        rd_kafka_destroy(w.consumer);
+    }
+    if (w.producer) {
+        if (!w.fatal)
+            rd_kafka_flush(w.producer, 10000);
+        rd_kafka_destroy(w.producer);
+    }
+    drop_tasks(&w);
+    free(w.tasks);
+    rd_kafka_topic_partition_list_destroy(w.offsets);
+    sl_arena_destroy(w.arena);
+    if (o->stats)
+        *o->stats = w.stats;
+    return rc;
+}

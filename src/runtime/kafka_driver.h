@@ -1,0 +1,38 @@
+/* The Kafka driver of `sluice run` (and `sluice demo`): one worker that
+ * polls its partitions into micro-batches, runs each batch through the
+ * topology's tasks and commits it as one Kafka transaction holding the
+ * outputs and the input offsets (exactly_once_v2), or, at_least_once,
+ * commits offsets after the outputs are acknowledged. */
+#ifndef SL_KAFKA_DRIVER_H
+#define SL_KAFKA_DRIVER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "ops/topology.h"
+
+typedef struct sl_driver_stats {
+    int64_t records_in, records_out, batches, failed_records, aborted_batches;
+} sl_driver_stats;
+
+typedef struct sl_driver_options {
+    const sl_config *config;
+    const sl_topology *topology;
+    const char *bootstrap; /* overrides bootstrap.servers (demo) */
+    bool exactly_once;
+    volatile sig_atomic_t *stop; /* set by signal handlers */
+    int thread_index;            /* part of the transactional.id */
+    sl_driver_stats *stats;      /* may be NULL */
+} sl_driver_options;
+
+/* Runs until *stop is set; returns the process exit code (0 after a clean
+ * shutdown, 1 on a fatal Kafka error such as being fenced). */
+int sl_kafka_run(const sl_driver_options *opts);
+
+/* Creates missing sink topics and checks that source topics exist.
+ * Returns 0, or 1 with a message logged. */
+int sl_kafka_prepare_topics(const sl_driver_options *opts);
+
+#endif

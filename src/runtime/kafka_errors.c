@@ -1,0 +1,30 @@
+/* Error classification (see kafka_errors.h). Fencing surfaces as a fatal
+ * error on the producer: a newer instance with our transactional.id has
+ * started, so this one must stop without writing anything more. */
+#include "runtime/kafka_errors.h"
+
+#include "common/log.h"
+
+sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what)
+{
+    if (!err)
+        return SL_KAFKA_OK;
+    sl_kafka_action a;
+    if (rd_kafka_error_is_fatal(err))
+        a = SL_KAFKA_FATAL;
+    else if (rd_kafka_error_txn_requires_abort(err))
+        a = SL_KAFKA_ABORT;
+    else if (rd_kafka_error_is_retriable(err))
+        a = SL_KAFKA_RETRY;
+    else if (rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR__FENCED ||
+             rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+             rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        a = SL_KAFKA_FATAL;
+    else
+        a = SL_KAFKA_ABORT;
+    sl_log(a == SL_KAFKA_RETRY ? SL_LOG_INFO : SL_LOG_WARN, "kafka", "%s failed (%s): %s", what,
+           a == SL_KAFKA_RETRY ? "retriable" : a == SL_KAFKA_ABORT ? "abortable" : "fatal",
+           rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+    return a;
+}

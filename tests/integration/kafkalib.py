@@ -1,0 +1,77 @@
+"""Kafka helpers for the integration tests, on confluent-kafka: a client
+independent of Sluice's own code, used to create topics, produce inputs and
+read outputs back with read_committed."""
+import json
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def admin(bootstrap):
+    return AdminClient({"bootstrap.servers": bootstrap})
+
+
+def create_topic(bootstrap, name, partitions):
+    a = admin(bootstrap)  # must outlive the futures
+    fs = a.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+    for f in fs.values():
+        f.result(30)
+
+
+def produce(bootstrap, topic, records):
+    """records: iterable of (key str, value dict|bytes|None)"""
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "partitioner": "murmur2_random"})
+    for k, v in records:
+        if isinstance(v, dict):
+            v = json.dumps(v).encode()
+        while True:
+            try:
+                p.produce(topic, key=k.encode() if k is not None else None, value=v)
+                break
+            except BufferError:
+                p.poll(0.1)
+        p.poll(0)
+    assert p.flush(60) == 0, "produce did not complete"
+
+
+def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
+    """Reads the topic from the beginning with read_committed until `expect`
+    records arrived (or, without expect, until `idle` seconds pass with
+    nothing new), at most `timeout` seconds. Returns (key, value, partition,
+    offset, timestamp) tuples in partition/offset order per partition."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify-%f" % time.time(),
+                  "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False})
+    md = c.list_topics(topic, timeout=30)
+    parts = [TopicPartition(topic, p, 0) for p in md.topics[topic].partitions]
+    c.assign(parts)
+    out = []
+    start = last = time.time()
+    while time.time() - start < timeout:
+        m = c.poll(0.5)
+        if m is None:
+            if expect is None and time.time() - last > idle:
+                break
+            if expect is not None and len(out) >= expect and time.time() - last > 1:
+                break
+            continue
+        if m.error():
+            continue
+        last = time.time()
+        k = m.key().decode() if m.key() is not None else None
+        out.append((k, m.value(), m.partition(), m.offset(), m.timestamp()[1]))
+    c.close()
+    return out
+
+
+def end_offsets(bootstrap, topic):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "eo-%f" % time.time(),
+                  "isolation.level": "read_committed"})
+    md = c.list_topics(topic, timeout=30)
+    res = {}
+    for p in md.topics[topic].partitions:
+        lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+        res[p] = hi
+    c.close()
+    return res
