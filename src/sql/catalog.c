@@ -59,16 +59,23 @@ sl_err_t sl_catalog_add(sl_catalog *c, sl_source *src, const char *file, sl_pos 
                         sl_error *err)
 {
     sl_source *old = sl_catalog_find(c, src->name);
-    if (old && !or_replace)
+    if (old && !or_replace) {
+        /* the catalog takes ownership of the serdes even when it refuses */
+        sl_serde_destroy(src->key_serde);
+        sl_serde_destroy(src->value_serde);
+        src->key_serde = src->value_serde = NULL;
         return sl_error_at(err, SL_ERR_INVALID, file, pos.line, pos.col,
                            "Cannot add %s '%s': A %s with the same name already exists",
                            src->is_table ? "table" : "stream", src->name, old->is_table ? "table" : "stream");
+    }
     if (old) {
+        /* running queries may hold the old serdes: keep the old source
+         * owned, hidden under an empty name at the end of the list */
         for (int i = 0; i < c->count; i++)
             if (c->items[i] == old)
                 c->items[i] = src;
-        /* the old serdes stay alive: running queries may hold them */
-        return SL_OK;
+        src = old;
+        src->name = "";
     }
     if (c->count == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 8;
@@ -200,8 +207,11 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char 
     if (!s->key_serde)
         return sl_error_at(err, e2.code, file, pos.line, pos.col, "%s", e2.msg);
     s->value_serde = sl_serde_new(s->value_format, s->value_schema, &vo, &e2);
-    if (!s->value_serde)
+    if (!s->value_serde) {
+        sl_serde_destroy(s->key_serde);
+        s->key_serde = NULL;
         return sl_error_at(err, e2.code, file, pos.line, pos.col, "%s", e2.msg);
+    }
     return SL_OK;
 }
 
