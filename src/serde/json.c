@@ -310,8 +310,8 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
         ws(j);
         if (j->p >= j->end || *j->p != '"')
             return jfail(j, "expected a field name");
-        const char *k;
-        uint32_t klen;
+        const char *k = NULL;
+        uint32_t klen = 0;
         sl_err_t rc = parse_string(j, &k, &klen);
         if (rc)
             return rc;
@@ -332,8 +332,8 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
             if (f >= 0)
                 rc = parse_value(j, t->fields[f].type, &st.u.c.items[f]);
             else {
-                const char *s;
-                uint32_t l;
+                const char *s = NULL;
+                uint32_t l = 0;
                 rc = skip_value(j, &s, &l);
             }
         } else {
@@ -433,8 +433,8 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
     char c = *j->p;
     if (t && t->kind == SL_STRING && (c == '{' || c == '[')) {
         /* a nested document read as STRING keeps its JSON text */
-        const char *s;
-        uint32_t l;
+        const char *s = NULL;
+        uint32_t l = 0;
         t = NULL;
         rc = skip_value(j, &s, &l);
         if (!rc)
@@ -446,8 +446,8 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
     } else if (c == '[') {
         rc = parse_array(j, t, out);
     } else if (c == '"') {
-        const char *s;
-        uint32_t l;
+        const char *s = NULL;
+        uint32_t l = 0;
         rc = parse_string(j, &s, &l);
         if (rc)
             goto out;
@@ -475,8 +475,8 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
             rc = text_to_number(j, s, l, integral, t, out, "TextNode");
         }
     } else if (c == '-' || isdigit((unsigned char)c)) {
-        const char *s;
-        uint32_t l;
+        const char *s = NULL;
+        uint32_t l = 0;
         bool integral;
         rc = scan_number(j, &s, &l, &integral);
         if (rc)

@@ -156,11 +156,19 @@ sl_err_t sl_lex(const char *text, const char *file, sl_arena *arena, sl_token_li
                 while (isdigit((unsigned char)*lx.p))
                     advance(&lx);
             }
-            if (isalpha((unsigned char)*lx.p) || *lx.p == '_') {
-                /* e.g. 1a: an identifier starting with a digit is not valid */
+            if (kind == SL_TOK_INTEGER && (isalpha((unsigned char)*lx.p) || *lx.p == '_')) {
+                /* ksqlDB accepts identifiers that start with digits (1R) */
+                while (isalnum((unsigned char)*lx.p) || *lx.p == '_' || *lx.p == '@')
+                    advance(&lx);
+                char *t = sl_arena_strndup(arena, s, (size_t)(lx.p - s));
+                for (char *q = t; *q; q++)
+                    *q = (char)toupper((unsigned char)*q);
+                push(&lx, SL_TOK_IDENT, t, line, col, offset, false);
+                continue;
+            }
+            if (isalpha((unsigned char)*lx.p) || *lx.p == '_')
                 return sl_error_at(err, SL_ERR_INVALID, file, line, col,
                                    "syntax error: unexpected character '%c' after number", *lx.p);
-            }
             push(&lx, kind, sl_arena_strndup(arena, s, (size_t)(lx.p - s)), line, col, offset, false);
             continue;
         }
