@@ -303,7 +303,8 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                 } else {
                     const char *dn = sl_expr_default_name(pb);
                     if (!dn)
-                        QFAIL(SL_ERR_UNSUPPORTED, pb->pos, "PARTITION BY on an expression not in the projection is not supported yet");
+                        QFAIL(SL_ERR_INVALID, pb->pos, "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+                              "The query used to build `%s` must include the partitioning expression in its projection.", st->name);
                     keys[k].name = dn;
                 }
             }

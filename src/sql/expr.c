@@ -971,7 +971,7 @@ static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
     if (!strcasecmp(name, "TRANSFORM") || !strcasecmp(name, "FILTER") || !strcasecmp(name, "REDUCE"))
         return compile_lambda_call(scope, x, name, err);
     if (sl_expr_is_aggregate_name(name))
-        FAIL(SL_ERR_UNSUPPORTED, x, "aggregate function %s is not supported here yet", name);
+        FAIL(SL_ERR_INVALID, x, "Aggregate function %s is not allowed here: only in the SELECT or HAVING of an aggregation", name);
     for (int i = 0; table_function_names[i]; i++)
         if (!strcasecmp(table_function_names[i], name))
             FAIL(SL_ERR_UNSUPPORTED, x, "table function %s is not supported yet", name);

@@ -355,6 +355,11 @@ static sl_err_t r_extreme(const sl_fn_args *a, sl_fn_binding *b, sl_error *e, co
         if (!c || (t->kind != SL_NULLTYPE && a->types[i]->kind != SL_NULLTYPE &&
                    sl_type_is_numeric(t) != sl_type_is_numeric(a->types[i])))
             return sl_fn_bad_args(a, name, e);
+        /* ksqlDB resolves the variadic generic only for one kind of number
+         * (DECIMALs of any size widen); INT with BIGINT is ambiguous */
+        if (t->kind != SL_NULLTYPE && a->types[i]->kind != SL_NULLTYPE && t->kind != a->types[i]->kind)
+            return sl_error_set(e, SL_ERR_INVALID, "Function '%s' cannot be resolved due to ambiguous method parameters (%s, %s).",
+                                name, sl_type_to_sql(a->arena, t), sl_type_to_sql(a->arena, a->types[i]));
         t = c;
     }
     if (t->kind == SL_NULLTYPE || t->kind == SL_ARRAY || t->kind == SL_MAP || t->kind == SL_STRUCT ||
