@@ -445,7 +445,7 @@ sink:;
         if ((p = sl_with_find(&st->with, "TIMESTAMP")) && p->value.kind == SL_STRING) {
             sink->timestamp_column = p->value.u.s.ptr;
         }
-        if ((rc = sl_source_finish(sink, a, NULL, qb->file, st->pos, err)))
+        if ((rc = sl_source_finish(sink, a, sl_catalog_registry(qb->catalog), qb->file, st->pos, err)))
             return rc;
         if ((rc = sl_catalog_add(qb->catalog, sink, qb->file, st->pos, st->or_replace, err)))
             return rc;

@@ -65,6 +65,8 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     t->arena = sl_arena_new(64 * 1024);
     t->catalog = sl_catalog_new(t->arena);
     apply_properties(t->catalog, opts);
+    if (opts)
+        sl_catalog_set_registry(t->catalog, opts->schema_registry);
     sl_stmt_list stmts;
     if (sl_parse(text, file, t->arena, &stmts, err))
         goto fail;

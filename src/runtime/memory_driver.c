@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/arena.h"
 #include "common/base64.h"
 #include "common/strbuf.h"
 #include "ops/topology.h"
 #include "serde/json.h"
+#include "serde/registry.h"
 #include "serde/serde_int.h"
 #include "sql/ast.h"
 #include "sql/catalog.h"
@@ -93,10 +95,11 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
             for (int i = 0; i < schema->nfields; i++)
                 cols[i] = row.null ? sl_null(schema->fields[i].type->kind) : row.u.c.items[i];
     }
+    /* the parsed strings point into t, so it lives until they are encoded */
+    if (!rc)
+        rc = sl_serde_encode(serde, cols, out, err);
     free(t);
-    if (rc)
-        return rc;
-    return sl_serde_encode(serde, cols, out, err);
+    return rc;
 }
 
 /* JSON of produced bytes for one side of a sink */
@@ -225,14 +228,36 @@ static const char **properties_of(json_t *input)
 int sl_memory_run(const char *sql, const char *file, json_t *input, json_t **outputs, sl_error *err)
 {
     const char **props = properties_of(input);
-    sl_compile_options opts = {.properties = props};
+    /* the test's "topics" seed an in-memory schema registry */
+    sl_schema_registry *registry = sl_registry_new_memory();
+    json_t *topics = json_object_get(input, "topics");
+    for (size_t i = 0; i < json_array_size(topics); i++) {
+        json_t *t = json_array_get(topics, i);
+        const char *name = json_string_value(json_object_get(t, "name"));
+        for (int side = 0; name && side < 2; side++) {
+            json_t *schema = json_object_get(t, side ? "valueSchema" : "keySchema");
+            const char *fmt = json_string_value(json_object_get(t, side ? "valueFormat" : "keyFormat"));
+            if (!schema || (fmt && strcasecmp(fmt, "AVRO")))
+                continue;
+            char subject[512];
+            snprintf(subject, sizeof subject, "%s-%s", name, side ? "value" : "key");
+            char *text = json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
+            int id;
+            sl_error e = {0};
+            sl_registry_register(registry, subject, text, &id, &e);
+            free(text);
+        }
+    }
+    sl_compile_options opts = {.properties = props, .schema_registry = registry};
     mem_run r = {.err = err};
     r.topo = sl_topology_compile(sql, file, &opts, err);
     for (size_t i = 1; props[i - 1]; i += 2)
         free((void *)props[i]);
     free(props);
-    if (!r.topo)
+    if (!r.topo) {
+        sl_registry_destroy(registry);
         return err->code == SL_ERR_UNSUPPORTED ? 4 : err->code == SL_ERR_RUNTIME ? 3 : 2;
+    }
     r.cat = sl_topology_catalog(r.topo);
     r.task = sl_task_new(r.topo, 0);
     r.arena = sl_arena_new(64 * 1024);
@@ -299,6 +324,7 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t **out
     sl_arena_destroy(r.arena);
     sl_task_destroy(r.task);
     sl_topology_destroy(r.topo);
+    sl_registry_destroy(registry);
     if (r.failed) {
         json_decref(r.outputs);
         return r.failed;

@@ -41,6 +41,7 @@ typedef struct sl_serde_options {
     const char *avro_record_name;  /* for generated schemas, e.g. "KsqlDataSourceSchema" */
     int schema_id;                 /* Confluent wire format id to write */
     void *schema_registry;         /* sl_schema_registry*, may be NULL */
+    const char *subject;           /* registry subject of the writer schema, e.g. "topic-value" */
 } sl_serde_options;
 
 typedef struct sl_serde sl_serde;

@@ -3,6 +3,9 @@
  * are required, the KAFKA key format holds one column, names are unique. */
 #include "sql/catalog.h"
 
+#include "serde/avro.h"
+#include "serde/registry.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,18 @@ struct sl_catalog {
     int count, cap;
     const char **props; /* name, value pairs */
     int nprops, capprops;
+    void *registry;
 };
+
+void sl_catalog_set_registry(sl_catalog *c, void *registry)
+{
+    c->registry = registry;
+}
+
+void *sl_catalog_registry(const sl_catalog *c)
+{
+    return c->registry;
+}
 
 sl_catalog *sl_catalog_new(sl_arena *arena)
 {
@@ -195,13 +209,34 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char 
     s->value_schema = sl_type_struct(a, nv, vf);
     if (nk == 0 && s->key_format != SL_FORMAT_NONE && !s->window_kind)
         s->key_format = SL_FORMAT_NONE;
+    /* AVRO: a schema registered for the topic is the writer schema; else the
+     * generated one is registered under the topic's subject */
+    char ksubject[512], vsubject[512];
+    snprintf(ksubject, sizeof ksubject, "%s-key", s->topic);
+    snprintf(vsubject, sizeof vsubject, "%s-value", s->topic);
+    const char *kjson = NULL, *vjson = NULL;
+    int kid = 0, vid = 0;
+    if (registry && s->key_format == SL_FORMAT_AVRO && !s->from_query)
+        sl_registry_latest(registry, ksubject, &kjson, &kid, NULL);
+    if (registry && s->value_format == SL_FORMAT_AVRO && !s->from_query)
+        sl_registry_latest(registry, vsubject, &vjson, &vid, NULL);
+    if (kjson) {
+        s->key_avro_schema = kjson;
+        s->key_schema_id = kid;
+    }
+    if (vjson) {
+        s->value_avro_schema = vjson;
+        s->value_schema_id = vid;
+    }
     sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
-                           .schema_id = s->key_schema_id, .schema_registry = registry};
+                           .schema_id = s->key_schema_id, .schema_registry = registry,
+                           .subject = kjson ? NULL : ksubject};
     sl_serde_options vo = {.unwrapped = !s->wrap_single_value && nv == 1, .delimiter = s->value_delimiter,
                            .avro_schema_json = s->value_avro_schema,
                            .avro_record_name = "KsqlDataSourceSchema",
-                           .schema_id = s->value_schema_id, .schema_registry = registry};
+                           .schema_id = s->value_schema_id, .schema_registry = registry,
+                           .subject = vjson ? NULL : vsubject};
     sl_error e2 = {0};
     s->key_serde = sl_serde_new(s->key_format, s->key_schema, &ko, &e2);
     if (!s->key_serde)
@@ -328,19 +363,57 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                          : wt && !strcasecmp(wt, "HOPPING") ? SL_WINDOW_HOPPING
                                                             : SL_WINDOW_TUMBLING;
     }
-    if (!st->has_columns || st->ncolumns == 0) {
-        if (s->value_format == SL_FORMAT_AVRO)
-            return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                               "schema inference from the schema registry is not supported yet");
+    sl_column_def *inferred = NULL;
+    int ninferred = 0;
+    if (s->value_format == SL_FORMAT_AVRO && cat->registry) {
+        /* value columns not declared: infer them from the registered schema */
+        bool has_values = false;
+        for (int i = 0; i < st->ncolumns; i++)
+            has_values |= st->columns[i].role == SL_COL_VALUE;
+        char subject[512];
+        snprintf(subject, sizeof subject, "%s-value", s->topic);
+        const char *json;
+        int id;
+        if (!has_values && !sl_registry_latest(cat->registry, subject, &json, &id, NULL)) {
+            sl_error e2 = {0};
+            const sl_type *t = sl_avro_schema_to_type(json, a, &e2);
+            if (!t)
+                return sl_error_at(err, e2.code, file, st->pos.line, st->pos.col, "%s", e2.msg);
+            if (t->kind == SL_STRUCT) {
+                ninferred = t->nfields;
+                inferred = sl_arena_calloc(a, (size_t)ninferred + 1, sizeof *inferred);
+                for (int i = 0; i < ninferred; i++) {
+                    inferred[i].name = t->fields[i].name;
+                    inferred[i].type = t->fields[i].type;
+                    inferred[i].role = SL_COL_VALUE;
+                    inferred[i].pos = st->pos;
+                }
+            } else {
+                ninferred = 1;
+                inferred = sl_arena_calloc(a, 1, sizeof *inferred);
+                inferred[0].name = "ROWVAL";
+                inferred[0].type = t;
+                inferred[0].role = SL_COL_VALUE;
+                inferred[0].pos = st->pos;
+                s->wrap_single_value = false;
+            }
+        }
+    }
+    if (st->ncolumns + ninferred == 0)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "The statement does not define any columns.");
-    }
-    s->cols = sl_arena_calloc(a, (size_t)st->ncolumns, sizeof *s->cols);
+    int ndefs = st->ncolumns + ninferred;
+    sl_column_def *defs = sl_arena_calloc(a, (size_t)ndefs, sizeof *defs);
+    for (int i = 0; i < st->ncolumns; i++)
+        defs[i] = st->columns[i];
+    for (int i = 0; i < ninferred; i++)
+        defs[st->ncolumns + i] = inferred[i];
+    s->cols = sl_arena_calloc(a, (size_t)ndefs, sizeof *s->cols);
     /* keys first, then values, then headers: the row layout */
     int n = 0;
     for (int pass = 0; pass < 3; pass++)
-        for (int i = 0; i < st->ncolumns; i++) {
-            const sl_column_def *c = &st->columns[i];
+        for (int i = 0; i < ndefs; i++) {
+            const sl_column_def *c = &defs[i];
             int kind = (c->role == SL_COL_KEY || c->role == SL_COL_PRIMARY_KEY) ? 0
                        : c->role == SL_COL_VALUE                                ? 1
                                                                                 : 2;
@@ -401,7 +474,7 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                                "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'",
                                s->timestamp_column);
     }
-    rc = sl_source_finish(s, a, NULL, file, st->pos, err);
+    rc = sl_source_finish(s, a, cat->registry, file, st->pos, err);
     if (rc)
         return rc;
     return sl_catalog_add(cat, s, file, st->pos, st->or_replace, err);

@@ -44,6 +44,9 @@ typedef struct sl_source {
 typedef struct sl_catalog sl_catalog;
 
 sl_catalog *sl_catalog_new(sl_arena *arena);
+/* The schema registry AVRO sources and sinks use (borrowed; may be NULL). */
+void sl_catalog_set_registry(sl_catalog *cat, void *registry);
+void *sl_catalog_registry(const sl_catalog *cat);
 void sl_catalog_destroy(sl_catalog *cat); /* destroys the serdes too */
 sl_source *sl_catalog_find(sl_catalog *cat, const char *name);
 /* sources reading/writing a topic, in creation order */

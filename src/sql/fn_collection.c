@@ -200,7 +200,8 @@ static sl_err_t ev_sort(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
     sl_value r = sl_array_new(c->arena, v[0].u.c.n);
     if (v[0].u.c.n)
         memcpy(r.u.c.items, v[0].u.c.items, v[0].u.c.n * sizeof(sl_value));
-    qsort(r.u.c.items, r.u.c.n, sizeof(sl_value), desc ? cmp_desc : cmp_asc);
+    if (r.u.c.n > 1)  /* qsort's base must not be NULL, even for zero items */
+        qsort(r.u.c.items, r.u.c.n, sizeof(sl_value), desc ? cmp_desc : cmp_asc);
     *o = r;
     return SL_OK;
 }
@@ -362,7 +363,7 @@ static sl_err_t ev_entries(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
         st.u.c.items[1] = v[0].u.c.items[2 * i + 1];
         r.u.c.items[i] = st;
     }
-    if (v[1].u.b)
+    if (v[1].u.b && r.u.c.n > 1)
         qsort(r.u.c.items, r.u.c.n, sizeof(sl_value), cmp_entry_keys);
     *o = r;
     return SL_OK;
