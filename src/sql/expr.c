@@ -429,7 +429,8 @@ static void ev_compare(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     sl_cexpr_eval(e->args[0], ctx, &l);
     sl_cexpr_eval(e->args[1], ctx, &r);
     if (l.null || r.null) {
-        *out = sl_null(SL_BOOLEAN);
+        /* ksqlDB's generated code answers false, not NULL, when a side is null */
+        *out = sl_bool(false);
         return;
     }
     int c;
