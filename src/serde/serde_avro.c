@@ -268,7 +268,20 @@ static sl_err_t to_avro(avro_value_t *v, const sl_value *x, const sl_type *t, sl
     case AVRO_INT64: rc = avro_value_set_long(v, x->kind == SL_INT || x->kind == SL_DATE ? x->u.i : x->u.l); break;
     case AVRO_DOUBLE: rc = avro_value_set_double(v, sl_value_as_double(x)); break;
     case AVRO_FLOAT: rc = avro_value_set_float(v, (float)sl_value_as_double(x)); break;
-    case AVRO_STRING: rc = avro_value_set_string_len(v, x->u.s.len ? x->u.s.ptr : "", x->u.s.len); break;
+    case AVRO_STRING: {
+        /* Avro C's length counts a terminating NUL, which our strings lack */
+        char small[256];
+        char *z = x->u.s.len < sizeof small ? small : malloc((size_t)x->u.s.len + 1);
+        if (!z)
+            return sl_error_set(err, SL_ERR_RUNTIME, "out of memory");
+        if (x->u.s.len)
+            memcpy(z, x->u.s.ptr, x->u.s.len);
+        z[x->u.s.len] = 0;
+        rc = avro_value_set_string_len(v, z, (size_t)x->u.s.len + 1);
+        if (z != small)
+            free(z);
+        break;
+    }
     case AVRO_ENUM: {
         char sym[256];
         snprintf(sym, sizeof sym, "%.*s", (int)x->u.s.len, x->u.s.ptr);
@@ -316,7 +329,7 @@ static sl_err_t to_avro(avro_value_t *v, const sl_value *x, const sl_type *t, sl
         }
         break;
     case AVRO_RECORD: {
-        size_t n;
+        size_t n = 0;
         avro_value_get_size(v, &n);
         for (size_t i = 0; i < n; i++) {
             avro_value_t e;
@@ -405,6 +418,102 @@ static writer_cache *writer_for(sl_serde *s, int id, sl_error *err)
     return c;
 }
 
+/* Avro C's reader allocates a string or bytes buffer of the length a record
+ * claims before it checks that the bytes are there, and leaks it when they
+ * are not: a truncated or hostile record could cost its claimed length in
+ * memory. So each record is first walked against the writer schema, checking
+ * every length and count against what remains, and only a record that fits
+ * reaches avro_value_read. */
+typedef struct avro_cursor {
+    const unsigned char *p;
+    size_t left;
+} avro_cursor;
+
+static bool cursor_long(avro_cursor *c, int64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (!c->left)
+            return false;
+        unsigned char b = *c->p++;
+        c->left--;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool cursor_skip(avro_cursor *c, int64_t n)
+{
+    if (n < 0 || (uint64_t)n > c->left)
+        return false;
+    c->p += n;
+    c->left -= (size_t)n;
+    return true;
+}
+
+static bool avro_fits(avro_schema_t sc, avro_cursor *c, int depth)
+{
+    int64_t n;
+    if (depth > 64)
+        return false;
+    switch (avro_typeof(sc)) {
+    case AVRO_NULL: return true;
+    case AVRO_BOOLEAN: return cursor_skip(c, 1);
+    case AVRO_INT32:
+    case AVRO_INT64: return cursor_long(c, &n);
+    case AVRO_FLOAT: return cursor_skip(c, 4);
+    case AVRO_DOUBLE: return cursor_skip(c, 8);
+    case AVRO_STRING:
+    case AVRO_BYTES: return cursor_long(c, &n) && cursor_skip(c, n);
+    case AVRO_FIXED: return cursor_skip(c, avro_schema_fixed_size(sc));
+    case AVRO_ENUM:
+        return cursor_long(c, &n) && n >= 0 && n < avro_schema_enum_number_of_symbols(sc);
+    case AVRO_UNION:
+        return cursor_long(c, &n) && n >= 0 && (size_t)n < avro_schema_union_size(sc) &&
+               avro_fits(avro_schema_union_branch(sc, (int)n), c, depth + 1);
+    case AVRO_RECORD:
+        for (size_t i = 0; i < avro_schema_record_size(sc); i++)
+            if (!avro_fits(avro_schema_record_field_get_by_index(sc, (int)i), c, depth + 1))
+                return false;
+        return true;
+    case AVRO_LINK: return avro_fits(avro_schema_link_target(sc), c, depth + 1);
+    case AVRO_ARRAY:
+    case AVRO_MAP: {
+        bool map = avro_typeof(sc) == AVRO_MAP;
+        avro_schema_t items = map ? avro_schema_map_values(sc) : avro_schema_array_items(sc);
+        for (;;) {
+            if (!cursor_long(c, &n))
+                return false;
+            if (n == 0)
+                return true;
+            if (n < 0) {
+                int64_t bytes;
+                if (!cursor_long(c, &bytes) || n == INT64_MIN)
+                    return false;
+                n = -n;
+            }
+            /* every item takes at least a byte unless it is null: bound the loop */
+            if ((uint64_t)n > c->left + 1 && avro_typeof(items) != AVRO_NULL)
+                return false;
+            if ((uint64_t)n > ((uint64_t)1 << 24))
+                return false;
+            for (int64_t i = 0; i < n; i++) {
+                int64_t klen;
+                if (map && !(cursor_long(c, &klen) && cursor_skip(c, klen)))
+                    return false;
+                if (!avro_fits(items, c, depth + 1))
+                    return false;
+            }
+        }
+    }
+    default: return false;
+    }
+}
+
 static sl_err_t avro_decode(sl_serde *s, const void *data, size_t len, sl_value *cols, sl_arena *a, sl_error *err)
 {
     const unsigned char *p = data;
@@ -414,6 +523,9 @@ static sl_err_t avro_decode(sl_serde *s, const void *data, size_t len, sl_value 
     writer_cache *w = writer_for(s, id, err);
     if (!w)
         return err->code ? err->code : sl_error_set(err, SL_ERR_RUNTIME, "unknown schema id %d", id);
+    avro_cursor cur = {p + 5, len - 5};
+    if (!avro_fits(w->schema, &cur, 0))
+        return sl_error_set(err, SL_ERR_RUNTIME, "bad Avro data: the record does not match schema id %d", id);
     avro_value_reset(&w->value);
     avro_reader_t r = avro_reader_memory((const char *)p + 5, (int64_t)(len - 5));
     int rrc = avro_value_read(r, &w->value);
