@@ -189,7 +189,7 @@ int sl_cmd_test(int argc, char **argv)
     }
     sl_error err = {0};
     json_t *actual = NULL;
-    int rc = sl_memory_run(sql, spath, input, &actual, &err);
+    int rc = sl_memory_run(sql, spath, input, expected, &actual, &err);
     if (rc) {
         sl_diag_print(stderr, &err, sql);
     } else if (expected) {
