@@ -8,7 +8,7 @@
  * per record with no lookups. Results that need memory go to ctx->arena.
  *
  * Families live one per file (fn_string.c, fn_math.c, fn_datetime.c,
- * fn_json.c, fn_collection.c, fn_misc.c), each exporting a table that
+ * fn_json.c, fn_collection.c, fn_misc.c, fn_regex.c, fn_url.c), each exporting a table that
  * function.c lists. Lambdas (TRANSFORM, FILTER, REDUCE) and CASE, CAST, LIKE,
  * IN, BETWEEN are special forms of the expression compiler, not here. */
 #ifndef SL_FUNCTION_H
@@ -70,6 +70,8 @@ extern const sl_function_def sl_fn_family_datetime[];
 extern const sl_function_def sl_fn_family_json[];
 extern const sl_function_def sl_fn_family_collection[];
 extern const sl_function_def sl_fn_family_misc[];
+extern const sl_function_def sl_fn_family_regex[];
+extern const sl_function_def sl_fn_family_url[];
 
 /* Helper for resolve(): the standard "does not accept parameters" error. */
 sl_err_t sl_fn_bad_args(const sl_fn_args *args, const char *name, sl_error *err);
