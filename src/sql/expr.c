@@ -158,6 +158,7 @@ static void ev_arith_int(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     sl_cexpr_eval(e->args[0], ctx, &l);
     sl_cexpr_eval(e->args[1], ctx, &r);
     if (l.null || r.null) {
+        ctx->lambda_fault |= ctx->lambda_depth > 0;
         *out = sl_null(SL_INT);
         return;
     }
@@ -187,6 +188,7 @@ static void ev_arith_bigint(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     sl_cexpr_eval(e->args[0], ctx, &l);
     sl_cexpr_eval(e->args[1], ctx, &r);
     if (l.null || r.null) {
+        ctx->lambda_fault |= ctx->lambda_depth > 0;
         *out = sl_null(SL_BIGINT);
         return;
     }
@@ -216,6 +218,7 @@ static void ev_arith_double(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     sl_cexpr_eval(e->args[0], ctx, &l);
     sl_cexpr_eval(e->args[1], ctx, &r);
     if (l.null || r.null) {
+        ctx->lambda_fault |= ctx->lambda_depth > 0;
         *out = sl_null(SL_DOUBLE);
         return;
     }
@@ -237,6 +240,7 @@ static void ev_arith_decimal(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     sl_cexpr_eval(e->args[1], ctx, &r);
     int p = e->type->precision, s = e->type->scale;
     if (l.null || r.null) {
+        ctx->lambda_fault |= ctx->lambda_depth > 0;
         *out = sl_null(SL_DECIMAL);
         return;
     }
@@ -751,11 +755,31 @@ static void ev_call(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 
 enum { L_TRANSFORM_ARRAY, L_TRANSFORM_MAP, L_FILTER_ARRAY, L_FILTER_MAP, L_REDUCE_ARRAY, L_REDUCE_MAP };
 
+static void lambda_apply(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out);
+
 static void ev_lambda_fn(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
+{
+    ctx->lambda_depth++;
+    lambda_apply(e, ctx, out);
+    ctx->lambda_depth--;
+    if (ctx->lambda_depth == 0 && ctx->lambda_fault) {
+        ctx->lambda_fault = false;
+        *out = sl_null(e->type->kind);
+    }
+}
+
+static void lambda_apply(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
     sl_value c;
     sl_cexpr_eval(e->args[0], ctx, &c);
     int slot = e->index;
+    if (c.null && (e->op == L_REDUCE_ARRAY || e->op == L_REDUCE_MAP)) {
+        /* REDUCE over NULL is the initial state */
+        sl_cexpr_eval(e->args[1], ctx, out);
+        if (out->null)
+            out->kind = (uint8_t)e->type->kind;
+        return;
+    }
     if (c.null) {
         *out = sl_null(e->type->kind);
         return;
@@ -872,6 +896,8 @@ static sl_cexpr *compile_lambda_call(sl_scope *scope, const sl_expr *x, const ch
     const sl_expr_list *args = &x->u.call.args;
     bool transform = !strcasecmp(name, "TRANSFORM"), filter = !strcasecmp(name, "FILTER");
     int want = transform || filter ? 2 : 3;
+    if (transform && args->count == 3)
+        want = 3; /* TRANSFORM(map, key lambda, value lambda) */
     if (args->count != want)
         FAIL(SL_ERR_INVALID, x, "Function '%s' expects %d arguments", name, want);
     sl_cexpr *coll = sl_expr_compile(scope, args->items[0], err);

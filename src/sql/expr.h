@@ -50,6 +50,11 @@ typedef struct sl_eval_ctx {
     sl_arena *arena;
     sl_error *err; /* the first runtime error of this evaluation */
     int errors;    /* how many evaluation errors happened (result became NULL) */
+    /* Inside a lambda, ksqlDB's generated Java throws on arithmetic over a
+     * NULL and the whole TRANSFORM/FILTER/REDUCE becomes NULL; outside one
+     * the arithmetic is NULL. lambda_depth > 0 while a body runs. */
+    int lambda_depth;
+    bool lambda_fault;
 } sl_eval_ctx;
 
 typedef struct sl_cexpr sl_cexpr;

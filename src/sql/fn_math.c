@@ -87,23 +87,36 @@ static sl_err_t r_sign(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 }
 
 /* ---- ROUND ---- */
-static double round_half_up(double d, int places)
+/* ksqlDB rounds with BigDecimal.setScale, HALF_UP for positive values and
+ * HALF_DOWN for negative ones: ties go toward positive infinity. q, r are
+ * the truncated quotient and remainder of a value by p. */
+static sl_i128 round_ties_up(sl_i128 q, sl_i128 r, sl_i128 p)
 {
-    /* BigDecimal.valueOf(d).setScale(places, HALF_UP): via the shortest text */
+    if (r >= 0 && 2 * r >= p && r != 0)
+        return q + 1;
+    if (r < 0 && -2 * r > p)
+        return q - 1;
+    return q;
+}
+
+static double round_java(double d, int places)
+{
+    /* BigDecimal.valueOf(d) is the shortest text of d; read it exactly at a
+     * scale well past the rounding digit, then round once */
     char buf[64];
     sl_format_double_java(d, buf);
+    int scale = places + 20;
     sl_i128 u;
-    if (places > 30 || places < -30 || !sl_decimal_parse(buf, (uint32_t)strlen(buf), places > 0 ? places : 0, &u)) {
+    if (!isfinite(d) || places > 17 || places < -17 || scale > 37 || fabs(d) >= 1e17 ||
+        !sl_decimal_parse(buf, (uint32_t)strlen(buf), scale, &u)) {
         double p = pow(10, places);
-        return (d < 0 ? -floor(-d * p + 0.5) : floor(d * p + 0.5)) / p;
+        return isfinite(d) && fabs(d) < 1e17 ? floor(d * p + 0.5) / p : d;
     }
-    if (places < 0) {
-        sl_i128 p = sl_pow10(-places);
-        u = sl_decimal_rescale(u, 0, places) * p; /* rescale to negative scale */
-        u = sl_decimal_rescale(u / p * p == u ? u : u, 0, 0);
-        return sl_decimal_to_double(u, 0);
-    }
-    return sl_decimal_to_double(u, places);
+    sl_i128 p = sl_pow10(scale - places);
+    sl_i128 q = round_ties_up(u / p, u % p, p);
+    if (places >= 0)
+        return sl_decimal_to_double(q, places);
+    return sl_decimal_to_double(q * sl_pow10(-places), 0);
 }
 static sl_err_t ev_round(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
@@ -116,37 +129,24 @@ static sl_err_t ev_round(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
             int64_t p = 1;
             for (int i = 0; i < -places && p < INT64_MAX / 10; i++)
                 p *= 10;
-            int64_t q = x / p, r = x % p;
-            if (2 * (r < 0 ? -r : r) >= p)
-                q += x < 0 ? -1 : 1;
-            x = q * p;
+            x = (int64_t)round_ties_up(x / p, x % p, p) * p;
         }
         *o = v[0].kind == SL_INT ? sl_int((int32_t)x) : sl_bigint(x);
         return SL_OK;
     }
     case SL_DOUBLE:
         if (n == 1) {
-            double r = v[0].u.d < 0 ? -floor(-v[0].u.d + 0.5) : floor(v[0].u.d + 0.5);
-            *o = sl_bigint((int64_t)r);
+            *o = sl_bigint((int64_t)floor(v[0].u.d + 0.5)); /* Math.round */
         } else {
-            *o = sl_double(round_half_up(v[0].u.d, places));
+            *o = sl_double(round_java(v[0].u.d, places));
         }
         return SL_OK;
     default: {
         int s = v[0].u.dec.scale;
         sl_i128 u = v[0].u.dec.unscaled;
-        if (places < s) {
-            sl_i128 r = sl_decimal_rescale(u, s, places < 0 ? 0 : places);
-            if (places < 0) {
-                sl_i128 p = sl_pow10(-places);
-                sl_i128 q = r / p, rem = r % p;
-                if (2 * (rem < 0 ? -rem : rem) >= p)
-                    q += r < 0 ? -1 : 1;
-                r = q * p;
-                u = sl_decimal_rescale(r, 0, s);
-            } else {
-                u = sl_decimal_rescale(r, places, s);
-            }
+        if (places < s && s - places <= 38) {
+            sl_i128 p = sl_pow10(s - places);
+            u = round_ties_up(u / p, u % p, p) * p;
         }
         if (n == 1) {
             u = sl_decimal_rescale(u, s, 0);
@@ -228,7 +228,8 @@ static sl_err_t ev_log(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
         return SL_OK;
     }
     double base = v[0].u.d, x = v[1].u.d;
-    *o = sl_double(log(x) / log(base));
+    /* as ksqlDB: a base that is not positive, or is 1, has no logarithm */
+    *o = sl_double(base <= 0 || base == 1 ? NAN : log(x) / log(base));
     return SL_OK;
 }
 static sl_err_t r_log(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
@@ -350,14 +351,20 @@ static sl_err_t r_extreme(const sl_fn_args *a, sl_fn_binding *b, sl_error *e, co
     if (a->argc < 1)
         return sl_fn_bad_args(a, name, e);
     const sl_type *t = &sl_type_null;
+    /* a string among DATE/TIME/TIMESTAMP arguments is read as that type */
+    const sl_type *temporal = NULL;
+    for (int i = 0; i < a->argc; i++)
+        if (a->types[i]->kind == SL_DATE || a->types[i]->kind == SL_TIME || a->types[i]->kind == SL_TIMESTAMP)
+            temporal = a->types[i];
     for (int i = 0; i < a->argc; i++) {
-        const sl_type *c = sl_cast_common_type(a->arena, t, a->types[i]);
+        const sl_type *ti = temporal && a->types[i]->kind == SL_STRING ? temporal : a->types[i];
+        const sl_type *c = sl_cast_common_type(a->arena, t, ti);
         if (!c || (t->kind != SL_NULLTYPE && a->types[i]->kind != SL_NULLTYPE &&
                    sl_type_is_numeric(t) != sl_type_is_numeric(a->types[i])))
             return sl_fn_bad_args(a, name, e);
         /* ksqlDB resolves the variadic generic only for one kind of number
          * (DECIMALs of any size widen); INT with BIGINT is ambiguous */
-        if (t->kind != SL_NULLTYPE && a->types[i]->kind != SL_NULLTYPE && t->kind != a->types[i]->kind)
+        if (t->kind != SL_NULLTYPE && ti->kind != SL_NULLTYPE && t->kind != ti->kind)
             return sl_error_set(e, SL_ERR_INVALID, "Function '%s' cannot be resolved due to ambiguous method parameters (%s, %s).",
                                 name, sl_type_to_sql(a->arena, t), sl_type_to_sql(a->arena, a->types[i]));
         t = c;
@@ -381,12 +388,12 @@ static sl_err_t r_least(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 /* ---- GEO_DISTANCE(lat1, lon1, lat2, lon2[, unit]) ---- */
 static sl_err_t ev_geo(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    double r = 6371.0088;
+    double r = 6371.0; /* ksqlDB's mean earth radius, km */
     if (n == 5) {
         const char *u = v[4].u.s.ptr;
         size_t l = v[4].u.s.len;
         if ((l == 2 && !strncasecmp(u, "MI", 2)) || (l == 5 && !strncasecmp(u, "MILES", 5)))
-            r = 3958.7613;
+            r = 3959.0;
         else if (!((l == 2 && !strncasecmp(u, "KM", 2)) || (l == 10 && !strncasecmp(u, "KILOMETERS", 10)) ||
                    (l == 10 && !strncasecmp(u, "KILOMETRES", 10)))) {
             sl_error_set(c->err, SL_ERR_RUNTIME, "GeoDistance function units parameter must be one of: MI, MILES, KM, KILOMETERS");

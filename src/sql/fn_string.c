@@ -435,6 +435,18 @@ static sl_err_t r_field(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 
 /* ---- bytes <-> strings ---- */
 static const char hexd[] = "0123456789abcdef";
+/* length of the well-formed UTF-8 sequence at p, 0 if malformed */
+static size_t utf8_valid_len(const unsigned char *p, size_t n)
+{
+    size_t need = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!need || need > n || (need == 2 && p[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < need; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return need;
+}
+
 static sl_err_t encode_text(sl_fn_ctx *c, const char *data, size_t len, const char *enc, sl_value *o)
 {
     sl_strbuf sb;
@@ -446,8 +458,29 @@ static sl_err_t encode_text(sl_fn_ctx *c, const char *data, size_t len, const ch
         }
     } else if (!strcasecmp(enc, "base64")) {
         sl_base64_encode(&sb, data, len);
+    } else if (!strcasecmp(enc, "ascii")) {
+        /* Java's US_ASCII decoder: each byte above 0x7f becomes U+FFFD */
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)data[i] < 0x80)
+                sl_strbuf_putc(&sb, data[i]);
+            else
+                sl_strbuf_puts(&sb, "\xef\xbf\xbd");
+    } else if (!strcasecmp(enc, "utf8")) {
+        /* malformed sequences become U+FFFD, as Java's UTF-8 decoder does */
+        for (size_t i = 0; i < len;) {
+            size_t n = utf8_valid_len((const unsigned char *)data + i, len - i);
+            if (n) {
+                sl_strbuf_append(&sb, data + i, n);
+                i += n;
+            } else {
+                sl_strbuf_puts(&sb, "\xef\xbf\xbd");
+                i++;
+            }
+        }
     } else {
-        sl_strbuf_append(&sb, data, len); /* utf8, ascii */
+        sl_strbuf_free(&sb);
+        *o = sl_null(SL_STRING);
+        return SL_OK;
     }
     *o = fn_str(c->arena, sb.data ? sb.data : "", sb.len);
     sl_strbuf_free(&sb);
@@ -485,7 +518,17 @@ static bool decode_text(sl_fn_ctx *c, const char *s, size_t len, const char *enc
         *o = sl_bytes((const char *)p, (uint32_t)k);
         return true;
     }
-    if (!strcasecmp(enc, "ascii") || !strcasecmp(enc, "utf8")) {
+    if (!strcasecmp(enc, "ascii")) {
+        /* Java's US_ASCII encoder: each non-ASCII character becomes '?' */
+        char *p = sl_arena_alloc(c->arena, len + 1);
+        size_t k = 0;
+        for (size_t i = 0; i < len; i++)
+            if (((unsigned char)s[i] & 0xc0) != 0x80)
+                p[k++] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+        *o = sl_bytes(p, (uint32_t)k);
+        return true;
+    }
+    if (!strcasecmp(enc, "utf8")) {
         *o = sl_bytes(s, (uint32_t)len);
         return true;
     }
