@@ -255,7 +255,11 @@ static sl_err_t text_to_number(jp *j, const char *s, uint32_t n, bool integral, 
     case SL_DATE:
     case SL_TIME:
         if (!integral || !parse_long_text(s, n, &l)) {
-            if (integral || !parse_double_text(s, n, &d) || d != floor(d))
+            /* a JSON number with a fraction truncates, as Jackson's
+             * intValue() does; text must be a whole number */
+            bool number = !strcmp(src, "DoubleNode");
+            if (integral || !parse_double_text(s, n, &d) || (!number && d != floor(d)) || !isfinite(d) ||
+                fabs(d) > 9.2e18)
                 return mismatch(j, t, src);
             l = (int64_t)d;
         }

@@ -7,11 +7,64 @@
 #include "serde/json.h"
 #include "sql/fn_util.h"
 
+/* TO_JSON_STRING spells DATE, TIME and TIMESTAMP as ISO text where the
+ * JSON format writes numbers; everything else is the format's JSON. */
+static void write_json(sl_strbuf *sb, const sl_value *v, const sl_type *t, sl_arena *a)
+{
+    if (!t || v->null) {
+        sl_json_write(sb, v, t);
+        return;
+    }
+    switch (t->kind) {
+    case SL_DATE:
+    case SL_TIME:
+    case SL_TIMESTAMP: {
+        sl_value text = sl_cast_typed_to_string(v, t, a);
+        sl_json_write(sb, &text, &sl_type_string);
+        return;
+    }
+    case SL_ARRAY:
+        sl_strbuf_putc(sb, '[');
+        for (uint32_t i = 0; i < v->u.c.n; i++) {
+            if (i)
+                sl_strbuf_putc(sb, ',');
+            write_json(sb, &v->u.c.items[i], t->elem, a);
+        }
+        sl_strbuf_putc(sb, ']');
+        return;
+    case SL_MAP:
+        sl_strbuf_putc(sb, '{');
+        for (uint32_t i = 0; i < v->u.c.n; i++) {
+            if (i)
+                sl_strbuf_putc(sb, ',');
+            sl_value key = sl_value_to_string(&v->u.c.items[2 * i], a);
+            sl_json_write(sb, &key, &sl_type_string);
+            sl_strbuf_putc(sb, ':');
+            write_json(sb, &v->u.c.items[2 * i + 1], t->elem, a);
+        }
+        sl_strbuf_putc(sb, '}');
+        return;
+    case SL_STRUCT:
+        sl_strbuf_putc(sb, '{');
+        for (int i = 0; i < t->nfields && (uint32_t)i < v->u.c.n; i++) {
+            if (i)
+                sl_strbuf_putc(sb, ',');
+            sl_value name = sl_cstring(t->fields[i].name);
+            sl_json_write(sb, &name, &sl_type_string);
+            sl_strbuf_putc(sb, ':');
+            write_json(sb, &v->u.c.items[i], t->fields[i].type, a);
+        }
+        sl_strbuf_putc(sb, '}');
+        return;
+    default: sl_json_write(sb, v, t);
+    }
+}
+
 static sl_value to_text(sl_fn_ctx *c, const sl_value *v, const sl_type *t)
 {
     sl_strbuf sb;
     sl_strbuf_init(&sb);
-    sl_json_write(&sb, v, t);
+    write_json(&sb, v, t, c->arena);
     sl_value r = fn_str(c->arena, sb.data ? sb.data : "null", sb.data ? sb.len : 4);
     sl_strbuf_free(&sb);
     return r;
@@ -237,8 +290,12 @@ static sl_err_t ev_concat(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
         sl_value d;
         if (v[i].null || !parse(c, &v[i], &d))
             return SL_OK;
-        if (d.null)
-            d = sl_array_new(c->arena, 0);
+        if (d.null) {
+            /* JSON null is a scalar: concatenated as an element */
+            sl_value w = sl_array_new(c->arena, 1);
+            w.u.c.items[0] = sl_null(SL_NULLTYPE);
+            d = w;
+        }
         if (!have) {
             acc = d;
             have = true;

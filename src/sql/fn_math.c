@@ -389,7 +389,12 @@ static sl_err_t r_least(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 static sl_err_t ev_geo(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     double r = 6371.0; /* ksqlDB's mean earth radius, km */
-    if (n == 5) {
+    for (int i = 0; i < 4; i++)
+        if (v[i].null) {
+            *o = sl_null(SL_DOUBLE);
+            return SL_OK;
+        }
+    if (n == 5 && !v[4].null) {
         const char *u = v[4].u.s.ptr;
         size_t l = v[4].u.s.len;
         if ((l == 2 && !strncasecmp(u, "MI", 2)) || (l == 5 && !strncasecmp(u, "MILES", 5)))
@@ -417,7 +422,8 @@ static sl_err_t r_geo(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
         return sl_fn_bad_args(a, "GEO_DISTANCE", e);
     for (int i = 0; i < 4; i++)
         b->arg_types[i] = &sl_type_double;
-    return fn_bind(b, ev_geo, &sl_type_double, true);
+    /* a NULL unit means kilometres, so nulls are checked in ev_geo */
+    return fn_bind(b, ev_geo, &sl_type_double, false);
 }
 
 const sl_function_def sl_fn_family_math[] = {
