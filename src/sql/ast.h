@@ -53,6 +53,8 @@ struct sl_expr {
     sl_expr_kind kind;
     sl_pos pos;
     const sl_type *type; /* set by the analyzer */
+    int height;          /* 1 for a leaf; bounded by the parser so that the
+                            recursive passes over the tree cannot overflow */
     union {
         struct { sl_value value; const sl_type *type; } lit;
         struct { const char *qualifier; const char *name; } col; /* qualifier may be NULL */

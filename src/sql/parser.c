@@ -28,6 +28,7 @@ typedef struct parser {
     sl_error *err;
     jmp_buf fail;
     custom_type *types;
+    int depth; /* recursion depth of the expression parser */
 } parser;
 
 static sl_token *peek(parser *p)
@@ -293,6 +294,64 @@ static sl_expr *new_expr(parser *p, sl_expr_kind kind, sl_token *at)
 
 static sl_expr *parse_expr(parser *p);
 
+/* Expressions deeper than this are rejected: every pass over the tree
+ * (analysis, compilation, evaluation) recurses, and a hostile file must not
+ * exhaust the stack. Real queries stay far below it. */
+#define MAX_EXPR_HEIGHT 256
+
+static int max_height(const sl_expr *const *items, int n)
+{
+    int h = 0;
+    for (int i = 0; i < n; i++)
+        if (items[i] && items[i]->height > h)
+            h = items[i]->height;
+    return h;
+}
+
+/* sets e->height from its direct children (already measured) and checks it */
+static sl_expr *measured(parser *p, sl_expr *e)
+{
+    int h = 0;
+    const sl_expr *c[4] = {0};
+    switch (e->kind) {
+    case SL_E_DEREF: c[0] = e->u.deref.base; break;
+    case SL_E_SUBSCRIPT: c[0] = e->u.sub.base, c[1] = e->u.sub.index; break;
+    case SL_E_UNARY: c[0] = e->u.unary.arg; break;
+    case SL_E_BINARY: c[0] = e->u.binary.left, c[1] = e->u.binary.right; break;
+    case SL_E_IS_NULL: c[0] = e->u.isnull.arg; break;
+    case SL_E_BETWEEN: c[0] = e->u.between.arg, c[1] = e->u.between.lo, c[2] = e->u.between.hi; break;
+    case SL_E_IN:
+        c[0] = e->u.in.arg;
+        h = max_height((const sl_expr *const *)e->u.in.list.items, e->u.in.list.count);
+        break;
+    case SL_E_LIKE: c[0] = e->u.like.arg, c[1] = e->u.like.pattern; break;
+    case SL_E_CASE:
+        c[0] = e->u.case_.operand, c[1] = e->u.case_.otherwise;
+        h = max_height((const sl_expr *const *)e->u.case_.whens.items, e->u.case_.whens.count);
+        if (max_height((const sl_expr *const *)e->u.case_.thens.items, e->u.case_.thens.count) > h)
+            h = max_height((const sl_expr *const *)e->u.case_.thens.items, e->u.case_.thens.count);
+        break;
+    case SL_E_CAST: c[0] = e->u.cast.arg; break;
+    case SL_E_CALL: h = max_height((const sl_expr *const *)e->u.call.args.items, e->u.call.args.count); break;
+    case SL_E_LAMBDA: c[0] = e->u.lambda.body; break;
+    case SL_E_ARRAY: h = max_height((const sl_expr *const *)e->u.array.items.items, e->u.array.items.count); break;
+    case SL_E_MAP:
+        h = max_height((const sl_expr *const *)e->u.map.keys.items, e->u.map.keys.count);
+        if (max_height((const sl_expr *const *)e->u.map.values.items, e->u.map.values.count) > h)
+            h = max_height((const sl_expr *const *)e->u.map.values.items, e->u.map.values.count);
+        break;
+    case SL_E_STRUCT:
+        h = max_height((const sl_expr *const *)e->u.struct_.values.items, e->u.struct_.values.count);
+        break;
+    default: break;
+    }
+    int hc = max_height(c, 4);
+    e->height = (hc > h ? hc : h) + 1;
+    if (e->height > MAX_EXPR_HEIGHT)
+        fail_at(p, peek(p), "%s", "expression nested too deeply (more than 256 levels)");
+    return e;
+}
+
 static sl_expr *literal_number(parser *p, sl_token *t, bool negative)
 {
     sl_expr *e = new_expr(p, SL_E_LITERAL, t);
@@ -384,7 +443,7 @@ static sl_expr *parse_call_args(parser *p, sl_token *name_tok)
     return e;
 }
 
-static sl_expr *parse_primary(parser *p)
+static sl_expr *parse_primary_unmeasured(parser *p)
 {
     sl_token *t = peek(p);
     switch (t->kind) {
@@ -550,6 +609,11 @@ static sl_expr *parse_primary(parser *p)
     return e;
 }
 
+static sl_expr *parse_primary(parser *p)
+{
+    return measured(p, parse_primary_unmeasured(p));
+}
+
 static sl_expr *parse_postfix(parser *p)
 {
     sl_expr *e = parse_primary(p);
@@ -561,7 +625,7 @@ static sl_expr *parse_postfix(parser *p)
             s->u.sub.base = e;
             s->u.sub.index = parse_expr(p);
             expect_op(p, "]");
-            e = s;
+            e = measured(p, s);
         } else if (is_op(t, "->")) {
             next(p);
             sl_token *f = peek(p);
@@ -571,7 +635,7 @@ static sl_expr *parse_postfix(parser *p)
             sl_expr *d = new_expr(p, SL_E_DEREF, t);
             d->u.deref.base = e;
             d->u.deref.field = f->text;
-            e = d;
+            e = measured(p, d);
         } else {
             return e;
         }
@@ -592,8 +656,11 @@ static sl_expr *parse_unary(parser *p)
         }
         sl_expr *e = new_expr(p, SL_E_UNARY, t);
         e->u.unary.op = is_op(t, "-") ? SL_OP_NEG : SL_OP_PLUS;
+        if (++p->depth > MAX_EXPR_HEIGHT)
+            fail_at(p, t, "%s", "expression nested too deeply (more than 256 levels)");
         e->u.unary.arg = parse_unary(p);
-        return e;
+        p->depth--;
+        return measured(p, e);
     }
     return parse_postfix(p);
 }
@@ -604,7 +671,7 @@ static sl_expr *binary(parser *p, sl_token *at, sl_binop op, sl_expr *l, sl_expr
     e->u.binary.op = op;
     e->u.binary.left = l;
     e->u.binary.right = r;
-    return e;
+    return measured(p, e);
 }
 
 static sl_expr *parse_mul(parser *p)
@@ -653,7 +720,7 @@ static sl_expr *parse_concat(parser *p)
     return e;
 }
 
-static sl_expr *parse_predicate(parser *p)
+static sl_expr *parse_predicate_unmeasured(parser *p)
 {
     sl_expr *e = parse_concat(p);
     for (;;) {
@@ -745,10 +812,13 @@ static sl_expr *parse_not(parser *p)
         next(p);
         sl_expr *e = new_expr(p, SL_E_UNARY, t);
         e->u.unary.op = SL_OP_NOT;
+        if (++p->depth > MAX_EXPR_HEIGHT)
+            fail_at(p, t, "%s", "expression nested too deeply (more than 256 levels)");
         e->u.unary.arg = parse_not(p);
-        return e;
+        p->depth--;
+        return measured(p, e);
     }
-    return parse_predicate(p);
+    return measured(p, parse_predicate_unmeasured(p));
 }
 
 static sl_expr *parse_and(parser *p)
@@ -763,11 +833,14 @@ static sl_expr *parse_and(parser *p)
 
 static sl_expr *parse_expr(parser *p)
 {
+    if (++p->depth > MAX_EXPR_HEIGHT)
+        fail_at(p, peek(p), "%s", "expression nested too deeply (more than 256 levels)");
     sl_expr *e = parse_and(p);
     while (is_kw(peek(p), "OR")) {
         sl_token *t = next(p);
         e = binary(p, t, SL_OP_OR, e, parse_and(p));
     }
+    p->depth--;
     return e;
 }
 
@@ -784,7 +857,10 @@ static int64_t parse_duration(parser *p)
     if (u->kind != SL_TOK_IDENT || !sl_time_unit_ms(u->text))
         unexpected(p, "a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS)");
     next(p);
-    return n * sl_time_unit_ms(u->text);
+    int64_t unit = sl_time_unit_ms(u->text);
+    if (n < 0 || n > INT64_MAX / unit)
+        fail_at(p, t, "%s", "duration out of range");
+    return n * unit;
 }
 
 static void parse_with(parser *p, sl_property_list *out)

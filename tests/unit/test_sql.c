@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -196,7 +197,11 @@ static void test_eval_null_logic(void **state)
     sl_value v = eval("B > 1 OR A > 1", NULL);
     assert_false(v.null);
     assert_true(v.u.b);
-    v = eval("B > 1 AND A > 1", NULL);
+    /* a comparison with NULL is false in ksqlDB, not NULL */
+    v = eval("B > 1", NULL);
+    assert_false(v.null);
+    assert_false(v.u.b);
+    v = eval("CAST(NULL AS BOOLEAN) AND A > 1", NULL);
     assert_true(v.null);
     v = eval("B > 1 AND A < 1", NULL);
     assert_false(v.null);
@@ -256,6 +261,53 @@ static void test_eval_collections_lambdas(void **state)
     assert_int_equal(v.u.i, 2);
 }
 
+/* found by fuzz_sql: deep nesting overflowed the stack, and a huge
+ * duration overflowed int64; both must be plain statement errors */
+static sl_err_t parse_text(const char *sql, sl_error *err)
+{
+    sl_stmt_list l;
+    return sl_parse(sql, "q.sql", arena, &l, err);
+}
+
+static char *repeat_expr(const char *head, const char *unit, int n, const char *tail)
+{
+    size_t len = strlen(head) + strlen(unit) * (size_t)n + strlen(tail) + 1;
+    char *s = malloc(len);
+    strcpy(s, head);
+    for (int i = 0; i < n; i++)
+        strcat(s, unit);
+    strcat(s, tail);
+    return s;
+}
+
+static void test_parse_limits(void **state)
+{
+    sl_error err = {0};
+    const char *head = "CREATE STREAM s (a INT) WITH (kafka_topic='t', value_format='JSON');\nSELECT ";
+    char *unary = repeat_expr(head, "+", 100000, "a FROM s;");
+    assert_int_equal(parse_text(unary, &err), SL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "nested too deeply"));
+    char *chain = repeat_expr(head, "a + ", 5000, "a FROM s;");
+    assert_int_equal(parse_text(chain, &err), SL_ERR_INVALID);
+    char *parens = repeat_expr(head, "(", 5000, "a FROM s;");
+    assert_int_equal(parse_text(parens, &err), SL_ERR_INVALID);
+    char *nots = repeat_expr(head, "NOT ", 5000, "true FROM s;");
+    assert_int_equal(parse_text(nots, &err), SL_ERR_INVALID);
+    /* deep but reasonable expressions still parse */
+    char *fine = repeat_expr(head, "a + ", 100, "a FROM s;");
+    assert_int_equal(parse_text(fine, &err), SL_OK);
+    assert_int_equal(parse_text("CREATE STREAM s (a INT) WITH (kafka_topic='t', value_format='JSON');\n"
+                                "CREATE TABLE t AS SELECT a, COUNT(*) FROM s "
+                                "WINDOW TUMBLING (SIZE 9223372036854775807 DAYS) GROUP BY a;", &err),
+                     SL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "duration out of range"));
+    free(unary);
+    free(chain);
+    free(parens);
+    free(nots);
+    free(fine);
+}
+
 static void test_compile_errors(void **state)
 {
     sl_error err = {0};
@@ -283,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_eval_strings_case_like),
         cmocka_unit_test(test_eval_collections_lambdas),
         cmocka_unit_test(test_compile_errors),
+        cmocka_unit_test(test_parse_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
