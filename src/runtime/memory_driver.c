@@ -70,6 +70,16 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
         sl_strbuf_append(out, json_string_value(j), json_string_length(j));
         return SL_OK;
     }
+    if (fmt == SL_FORMAT_JSON_SR) {
+        /* the wire header, then the JSON text as written in the test */
+        uint32_t id = (uint32_t)serde->opts.schema_id;
+        char header[5] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
+        sl_strbuf_append(out, header, 5);
+        char *t = to_text(j);
+        sl_strbuf_puts(out, t);
+        free(t);
+        return SL_OK;
+    }
     if (fmt == SL_FORMAT_JSON || fmt == SL_FORMAT_NONE || !schema) {
         char *t = to_text(j);
         sl_strbuf_puts(out, t);
@@ -110,6 +120,11 @@ static json_t *decode_side(mem_run *r, const sl_source *sink, bool key, const vo
     sl_format fmt = key ? sink->key_format : sink->value_format;
     if (fmt == SL_FORMAT_DELIMITED)
         return json_stringn(data, len);
+    if (fmt == SL_FORMAT_JSON_SR && len >= 5 && ((const unsigned char *)data)[0] == 0) {
+        data = (const char *)data + 5;
+        len -= 5;
+        fmt = SL_FORMAT_JSON;
+    }
     if (fmt == SL_FORMAT_JSON) {
         json_error_t e;
         json_t *j = json_loadb(data, len, JSON_DECODE_ANY, &e);
@@ -292,7 +307,7 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
         for (int side = 0; name && side < 2; side++) {
             json_t *schema = json_object_get(t, side ? "valueSchema" : "keySchema");
             const char *fmt = json_string_value(json_object_get(t, side ? "valueFormat" : "keyFormat"));
-            if (!schema || (fmt && strcasecmp(fmt, "AVRO")))
+            if (!schema || (fmt && strcasecmp(fmt, "AVRO") && strcasecmp(fmt, "JSON_SR") && strcasecmp(fmt, "JSON")))
                 continue;
             char subject[512];
             snprintf(subject, sizeof subject, "%s-%s", name, side ? "value" : "key");

@@ -37,7 +37,8 @@ sl_serde *sl_serde_new(sl_format fmt, const sl_type *schema, const sl_serde_opti
         s->opts.delimiter = ',';
     sl_err_t rc;
     switch (fmt) {
-    case SL_FORMAT_JSON: rc = sl_serde_json_init(s, err); break;
+    case SL_FORMAT_JSON:
+    case SL_FORMAT_JSON_SR: rc = sl_serde_json_init(s, err); break;
     case SL_FORMAT_DELIMITED: rc = sl_serde_delimited_init(s, err); break;
     case SL_FORMAT_KAFKA: rc = sl_serde_kafka_init(s, err); break;
     case SL_FORMAT_NONE: rc = sl_serde_none_init(s, err); break;

@@ -1,6 +1,8 @@
 /* JSON format. Wrapped: an object with one field per column, matched
  * case-insensitively on read. Unwrapped (single column, WRAP_SINGLE_VALUE =
- * false, and single-column keys): the payload is the column value itself. */
+ * false, and single-column keys): the payload is the column value itself.
+ * JSON_SR is the same text behind the Confluent wire header (magic byte 0
+ * and a 4-byte schema id). */
 #include "serde/json.h"
 #include "serde/serde_int.h"
 
@@ -9,6 +11,13 @@
 static sl_err_t json_decode(sl_serde *s, const void *data, size_t len, sl_value *cols, sl_arena *a, sl_error *err)
 {
     const sl_type *schema = s->schema;
+    if (s->format == SL_FORMAT_JSON_SR) {
+        const unsigned char *p = data;
+        if (len < 5 || p[0] != 0)
+            return sl_error_set(err, SL_ERR_RUNTIME, "Unknown magic byte!");
+        data = p + 5;
+        len -= 5;
+    }
     if (s->opts.unwrapped && schema->nfields == 1)
         return sl_json_parse_typed(data, len, schema->fields[0].type, &cols[0], a, err);
     sl_value row;
@@ -23,6 +32,11 @@ static sl_err_t json_decode(sl_serde *s, const void *data, size_t len, sl_value 
 static sl_err_t json_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_error *err)
 {
     const sl_type *schema = s->schema;
+    if (s->format == SL_FORMAT_JSON_SR) {
+        uint32_t id = (uint32_t)s->opts.schema_id;
+        char header[5] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
+        sl_strbuf_append(out, header, 5);
+    }
     if (s->opts.unwrapped && schema->nfields == 1) {
         sl_json_write(out, &cols[0], schema->fields[0].type);
         return SL_OK;

@@ -4,6 +4,7 @@
 #include "sql/catalog.h"
 
 #include "serde/avro.h"
+#include "serde/jsonschema.h"
 #include "serde/registry.h"
 
 #include <stdio.h>
@@ -311,12 +312,11 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (!hv && !value_default)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "Missing required property \"VALUE_FORMAT\" which has no default value.");
-    if (s->value_format >= SL_FORMAT_PROTOBUF || s->key_format >= SL_FORMAT_PROTOBUF)
+    bool vpb = s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_PROTOBUF_NOSR;
+    bool kpb = s->key_format == SL_FORMAT_PROTOBUF || s->key_format == SL_FORMAT_PROTOBUF_NOSR;
+    if (vpb || kpb)
         return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                           "format %s is not supported yet",
-                           sl_format_name(s->value_format >= SL_FORMAT_PROTOBUF
-                                              ? s->value_format
-                                              : s->key_format));
+                           "format %s is not supported yet", sl_format_name(vpb ? s->value_format : s->key_format));
     const sl_property *p;
     if ((p = sl_with_find(&st->with, "VALUE_AVRO_SCHEMA_FULL_NAME")) && s->value_format != SL_FORMAT_AVRO)
         return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
@@ -365,39 +365,45 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     }
     sl_column_def *inferred = NULL;
     int ninferred = 0;
-    if (s->value_format == SL_FORMAT_AVRO && cat->registry) {
-        /* value columns not declared: infer them from the registered schema */
-        bool has_values = false;
+    /* key or value columns not declared, with a schema-registry format:
+     * infer them from the schema registered for the topic, as ksqlDB does */
+    for (int side = 0; side < 2 && cat->registry; side++) {
+        sl_format fmt = side ? s->value_format : s->key_format;
+        if (fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR)
+            continue;
+        bool declared = false;
         for (int i = 0; i < st->ncolumns; i++)
-            has_values |= st->columns[i].role == SL_COL_VALUE;
+            declared |= side ? st->columns[i].role == SL_COL_VALUE
+                             : (st->columns[i].role == SL_COL_KEY || st->columns[i].role == SL_COL_PRIMARY_KEY);
         char subject[512];
-        snprintf(subject, sizeof subject, "%s-value", s->topic);
+        snprintf(subject, sizeof subject, "%s-%s", s->topic, side ? "value" : "key");
         const char *json;
         int id;
-        if (!has_values && !sl_registry_latest(cat->registry, subject, &json, &id, NULL)) {
-            sl_error e2 = {0};
-            const sl_type *t = sl_avro_schema_to_type(json, a, &e2);
-            if (!t)
-                return sl_error_at(err, e2.code, file, st->pos.line, st->pos.col, "%s", e2.msg);
-            if (t->kind == SL_STRUCT) {
-                ninferred = t->nfields;
-                inferred = sl_arena_calloc(a, (size_t)ninferred + 1, sizeof *inferred);
-                for (int i = 0; i < ninferred; i++) {
-                    inferred[i].name = t->fields[i].name;
-                    inferred[i].type = t->fields[i].type;
-                    inferred[i].role = SL_COL_VALUE;
-                    inferred[i].pos = st->pos;
-                }
-            } else {
-                ninferred = 1;
-                inferred = sl_arena_calloc(a, 1, sizeof *inferred);
-                inferred[0].name = "ROWVAL";
-                inferred[0].type = t;
-                inferred[0].role = SL_COL_VALUE;
-                inferred[0].pos = st->pos;
-                s->wrap_single_value = false;
-            }
+        if (declared || sl_registry_latest(cat->registry, subject, &json, &id, NULL))
+            continue;
+        sl_error e2 = {0};
+        const sl_type *t = fmt == SL_FORMAT_AVRO ? sl_avro_schema_to_type(json, a, &e2)
+                                                 : sl_json_schema_to_type(json, a, &e2);
+        if (!t)
+            return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
+                               e2.msg);
+        sl_col_role role = side ? SL_COL_VALUE : (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY);
+        bool spread = t->kind == SL_STRUCT && t->nfields > 0;
+        int add = spread ? t->nfields : 1;
+        sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
+        if (ninferred)
+            memcpy(grown, inferred, (size_t)ninferred * sizeof *grown);
+        for (int i = 0; i < add; i++) {
+            sl_column_def *c = &grown[ninferred + i];
+            c->name = spread ? t->fields[i].name : side ? "ROWVAL" : "ROWKEY";
+            c->type = spread ? t->fields[i].type : t;
+            c->role = role;
+            c->pos = st->pos;
         }
+        inferred = grown;
+        ninferred += add;
+        if (side && !spread)
+            s->wrap_single_value = false;
     }
     if (st->ncolumns + ninferred == 0)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
