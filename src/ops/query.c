@@ -392,9 +392,6 @@ sink:;
         if ((rc = sl_formats_from_with(&st->with, qb->catalog, &sink->key_format, &sink->value_format, &hk, &hv,
                                        qb->file, st->pos, err)))
             return rc;
-        if (sink->value_format == SL_FORMAT_PROTOBUF || sink->key_format == SL_FORMAT_PROTOBUF ||
-            sink->value_format == SL_FORMAT_PROTOBUF_NOSR || sink->key_format == SL_FORMAT_PROTOBUF_NOSR)
-            QFAIL(SL_ERR_UNSUPPORTED, st->pos, "format PROTOBUF is not supported yet");
         if (!hk && sink->key_format == SL_FORMAT_NONE)
             sink->key_format = SL_FORMAT_KAFKA;
         if (hk && q->null_key)

@@ -307,11 +307,15 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
         for (int side = 0; name && side < 2; side++) {
             json_t *schema = json_object_get(t, side ? "valueSchema" : "keySchema");
             const char *fmt = json_string_value(json_object_get(t, side ? "valueFormat" : "keyFormat"));
-            if (!schema || (fmt && strcasecmp(fmt, "AVRO") && strcasecmp(fmt, "JSON_SR") && strcasecmp(fmt, "JSON")))
+            if (!schema || (fmt && strcasecmp(fmt, "AVRO") && strcasecmp(fmt, "JSON_SR") && strcasecmp(fmt, "JSON") &&
+                            strcasecmp(fmt, "PROTOBUF")))
                 continue;
             char subject[512];
             snprintf(subject, sizeof subject, "%s-%s", name, side ? "value" : "key");
-            char *text = json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
+            /* PROTOBUF schemas are .proto text: registered as given */
+            char *text = fmt && !strcasecmp(fmt, "PROTOBUF") && json_is_string(schema)
+                             ? strdup(json_string_value(schema))
+                                                : json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
             int id;
             sl_error e = {0};
             sl_registry_register(registry, subject, text, &id, &e);

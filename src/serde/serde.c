@@ -43,6 +43,8 @@ sl_serde *sl_serde_new(sl_format fmt, const sl_type *schema, const sl_serde_opti
     case SL_FORMAT_KAFKA: rc = sl_serde_kafka_init(s, err); break;
     case SL_FORMAT_NONE: rc = sl_serde_none_init(s, err); break;
     case SL_FORMAT_AVRO: rc = sl_serde_avro_init(s, err); break;
+    case SL_FORMAT_PROTOBUF:
+    case SL_FORMAT_PROTOBUF_NOSR: rc = sl_serde_protobuf_init(s, err); break;
     default:
         rc = sl_error_set(err, SL_ERR_UNSUPPORTED, "format %s is not supported yet", sl_format_name(fmt));
     }

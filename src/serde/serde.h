@@ -5,7 +5,8 @@
  * the key or of the value. decode() fills one sl_value per column (SQL NULL
  * for a missing field); encode() writes the bytes of a row. Decoded strings
  * may point into the input buffer or into the arena; they live as long as
- * both. Formats: JSON, DELIMITED, KAFKA, AVRO, NONE (see each serde_*.c).
+ * both. Formats: JSON, JSON_SR, DELIMITED, KAFKA, AVRO, PROTOBUF,
+ * PROTOBUF_NOSR, NONE (see each serde_*.c).
  *
  * Unwrapped single values (WRAP_SINGLE_VALUE=false, and KAFKA/DELIMITED
  * always): the schema has one column and the payload is that column's value
@@ -28,9 +29,9 @@ typedef enum sl_format {
     SL_FORMAT_DELIMITED,
     SL_FORMAT_KAFKA,
     SL_FORMAT_AVRO,
-    SL_FORMAT_PROTOBUF, /* not supported yet */
-    SL_FORMAT_JSON_SR,  /* not supported yet */
-    SL_FORMAT_PROTOBUF_NOSR, /* not supported yet */
+    SL_FORMAT_PROTOBUF,
+    SL_FORMAT_JSON_SR,
+    SL_FORMAT_PROTOBUF_NOSR,
 } sl_format;
 
 typedef struct sl_serde_options {

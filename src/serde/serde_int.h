@@ -25,5 +25,6 @@ sl_err_t sl_serde_delimited_init(sl_serde *serde, sl_error *err);
 sl_err_t sl_serde_kafka_init(sl_serde *serde, sl_error *err);
 sl_err_t sl_serde_none_init(sl_serde *serde, sl_error *err);
 sl_err_t sl_serde_avro_init(sl_serde *serde, sl_error *err);
+sl_err_t sl_serde_protobuf_init(sl_serde *serde, sl_error *err);
 
 #endif

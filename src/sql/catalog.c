@@ -312,11 +312,6 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (!hv && !value_default)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "Missing required property \"VALUE_FORMAT\" which has no default value.");
-    bool vpb = s->value_format == SL_FORMAT_PROTOBUF || s->value_format == SL_FORMAT_PROTOBUF_NOSR;
-    bool kpb = s->key_format == SL_FORMAT_PROTOBUF || s->key_format == SL_FORMAT_PROTOBUF_NOSR;
-    if (vpb || kpb)
-        return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                           "format %s is not supported yet", sl_format_name(vpb ? s->value_format : s->key_format));
     const sl_property *p;
     if ((p = sl_with_find(&st->with, "VALUE_AVRO_SCHEMA_FULL_NAME")) && s->value_format != SL_FORMAT_AVRO)
         return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
@@ -369,7 +364,7 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
      * infer them from the schema registered for the topic, as ksqlDB does */
     for (int side = 0; side < 2 && cat->registry; side++) {
         sl_format fmt = side ? s->value_format : s->key_format;
-        if (fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR)
+        if (fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR && fmt != SL_FORMAT_PROTOBUF)
             continue;
         bool declared = false;
         for (int i = 0; i < st->ncolumns; i++)
@@ -381,6 +376,9 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int id;
         if (declared || sl_registry_latest(cat->registry, subject, &json, &id, NULL))
             continue;
+        if (fmt == SL_FORMAT_PROTOBUF)
+            return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                               "inferring columns from a PROTOBUF schema is not supported yet");
         sl_error e2 = {0};
         const sl_type *t = fmt == SL_FORMAT_AVRO ? sl_avro_schema_to_type(json, a, &e2)
                                                  : sl_json_schema_to_type(json, a, &e2);
