@@ -142,6 +142,8 @@ static sl_err_t source_timestamp(sl_query_build *qb, sl_query *q, sl_scope *scop
     sl_source *src = q->source;
     if (!src->timestamp_column)
         return SL_OK;
+    const char *throw_prop = sl_catalog_property(qb->catalog, "ksql.timestamp.throw.on.invalid");
+    q->timestamp_throw = throw_prop && !strcasecmp(throw_prop, "true");
     for (int i = 0; i < src->ncols; i++) {
         if (strcmp(src->cols[i].name, src->timestamp_column))
             continue;
@@ -151,8 +153,29 @@ static sl_err_t source_timestamp(sl_query_build *qb, sl_query *q, sl_scope *scop
             q->timestamp_expr = c;
             return SL_OK;
         }
-        if (k == SL_STRING && src->timestamp_format)
-            QFAIL(SL_ERR_UNSUPPORTED, st->pos, "TIMESTAMP_FORMAT is not supported yet");
+        if (k == SL_STRING && src->timestamp_format) {
+            /* the text is parsed as STRINGTOTIMESTAMP(column, format) would */
+            sl_expr *col = sl_arena_calloc(qb->arena, 1, sizeof *col);
+            col->kind = SL_E_COLUMN;
+            col->pos = st->pos;
+            col->u.col.name = src->cols[i].name;
+            sl_expr *fmt = sl_arena_calloc(qb->arena, 1, sizeof *fmt);
+            fmt->kind = SL_E_LITERAL;
+            fmt->pos = st->pos;
+            fmt->u.lit.value = sl_cstring(src->timestamp_format);
+            fmt->u.lit.type = &sl_type_string;
+            sl_expr **args = sl_arena_calloc(qb->arena, 2, sizeof *args);
+            args[0] = col;
+            args[1] = fmt;
+            sl_expr *call = sl_arena_calloc(qb->arena, 1, sizeof *call);
+            call->kind = SL_E_CALL;
+            call->pos = st->pos;
+            call->u.call.name = "STRINGTOTIMESTAMP";
+            call->u.call.args.items = args;
+            call->u.call.args.count = 2;
+            q->timestamp_expr = sl_expr_compile(scope, call, err);
+            return q->timestamp_expr ? SL_OK : err->code;
+        }
         QFAIL(SL_ERR_INVALID, st->pos, "Timestamp column, `%s`, should be BIGINT, TIMESTAMP or STRING with TIMESTAMP_FORMAT",
               src->cols[i].name);
     }
@@ -676,7 +699,11 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         sl_value t;
         sl_cexpr_eval(q->timestamp_expr, &ctx, &t);
         if (t.null) {
-            out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+            const char *msg = "Timestamp extraction failed: the TIMESTAMP column is null or not a valid time";
+            if (q->timestamp_throw && out->fatal_error)
+                out->fatal_error(out->ctx, in, msg);
+            else
+                out->processing_error(out->ctx, in, msg);
             return;
         }
         ts = t.u.l;

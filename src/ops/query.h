@@ -35,6 +35,7 @@ typedef struct sl_query {
     int ncols;
     sl_cexpr *timestamp_expr; /* source TIMESTAMP column, as ms; NULL = record time */
     int sink_timestamp_col;   /* output column giving the record time, or -1 */
+    bool timestamp_throw;     /* ksql.timestamp.throw.on.invalid: a bad source time stops the run */
     bool null_key;            /* PARTITION BY NULL */
     struct sl_agg_plan *agg;  /* GROUP BY; NULL for stateless queries */
     int nkey_out;             /* key columns at the front of cols */

@@ -36,6 +36,9 @@ typedef struct sl_collector {
      * log with its source position; processing continues */
     void (*processing_error)(void *ctx, const sl_record *source, const char *message);
     void *ctx;
+    /* an error the configuration makes fatal (ksql.timestamp.throw.on.invalid):
+     * the run stops; NULL treats it as a processing error */
+    void (*fatal_error)(void *ctx, const sl_record *source, const char *message);
 } sl_collector;
 
 #endif

@@ -95,6 +95,15 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
     sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
 }
 
+/* the configuration made this record's error fatal: the batch is not
+ * committed (its transaction is aborted below) and the process stops */
+static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
+{
+    worker *w = ctx;
+    w->fatal = true;
+    sl_log_error("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     if (m->err)
@@ -173,7 +182,7 @@ static void commit_batch(worker *w)
 {
     if (!w->txn_open)
         return;
-    sl_collector c = {on_send, on_processing_error, w};
+    sl_collector c = {on_send, on_processing_error, w, on_fatal_error};
     sl_error err = {0};
     for (int i = 0; i < w->ntasks; i++)
         if (w->tasks[i])
@@ -441,7 +450,7 @@ int sl_kafka_run(const sl_driver_options *o)
     int64_t interval = sl_config_int(o->config, "commit.interval.ms");
     if (max_records < 1)
         max_records = 1;
-    sl_collector c = {on_send, on_processing_error, &w};
+    sl_collector c = {on_send, on_processing_error, &w, on_fatal_error};
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {
@@ -498,7 +507,14 @@ int sl_kafka_run(const sl_driver_options *o)
         rd_kafka_poll(w.producer, 0);
     }
     if (w.fatal) {
-        sl_log_error("worker", "stopping after a fatal Kafka error (fenced by a newer instance, or unrecoverable)");
+        sl_log_error("worker", "stopping after a fatal error (fenced by a newer instance, unrecoverable, or a "
+                               "record error the configuration makes fatal)");
+        if (w.txn_open && w.producer) {
+            rd_kafka_error_t *e = rd_kafka_abort_transaction(w.producer, -1);
+            if (e)
+                rd_kafka_error_destroy(e);
+            w.txn_open = false;
+        }
         rc = 1;
     } else {
         commit_batch(&w);

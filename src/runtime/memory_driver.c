@@ -265,9 +265,18 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
     (void)msg; /* the processing log; ksqlDB's test runner ignores it too */
 }
 
+static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
+{
+    mem_run *r = ctx;
+    if (!r->failed) {
+        sl_error_set(r->err, SL_ERR_RUNTIME, "%s (topic %s, offset %lld)", msg, src->topic, (long long)src->offset);
+        r->failed = 3;
+    }
+}
+
 static void process(mem_run *r, const sl_record *rec)
 {
-    sl_collector c = {on_send, on_processing_error, r};
+    sl_collector c = {on_send, on_processing_error, r, on_fatal_error};
     sl_error err = {0};
     if (sl_task_process(r->task, rec, r->arena, &c, &err) && !r->failed) {
         *r->err = err;

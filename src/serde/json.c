@@ -23,6 +23,7 @@ typedef struct jp {
     sl_arena *arena;
     sl_error *err;
     int depth;
+    bool exact_numbers; /* untyped numbers with a fraction kept as DECIMAL text */
 } jp;
 
 static sl_err_t jfail(jp *j, const char *what)
@@ -488,8 +489,13 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
         if (!t) {
             int64_t v;
             double d;
+            const char *dot = memchr(s, '.', l);
+            sl_i128 u;
             if (integral && parse_long_text(s, l, &v))
                 *out = sl_bigint(v);
+            else if (j->exact_numbers && dot && !memchr(s, 'e', l) && !memchr(s, 'E', l) && l <= 38 &&
+                     sl_decimal_parse(s, l, (int)(l - (uint32_t)(dot - s) - 1), &u))
+                *out = sl_decimal(u, 38, (int)(l - (uint32_t)(dot - s) - 1));
             else if (parse_double_text(s, l, &d))
                 *out = sl_double(d);
             else
@@ -522,7 +528,7 @@ out:
 sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, sl_value *out, sl_arena *arena,
                              sl_error *err)
 {
-    jp j = {text, text + len, text, arena, err, 0};
+    jp j = {text, text + len, text, arena, err, 0, false};
     sl_err_t rc = parse_value(&j, type, out);
     if (rc)
         return rc;
@@ -535,6 +541,12 @@ sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, 
 sl_err_t sl_json_parse_any(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err)
 {
     return sl_json_parse_typed(text, len, NULL, out, arena, err);
+}
+
+sl_err_t sl_json_parse_leading(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err)
+{
+    jp j = {text, text + len, text, arena, err, 0, true};
+    return parse_value(&j, NULL, out);
 }
 
 /* ---------- writer ---------- */

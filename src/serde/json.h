@@ -21,6 +21,10 @@ sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, 
 /* Untyped: objects -> MAP<STRING, ...> (values of mixed kinds), arrays ->
  * ARRAY, numbers -> BIGINT or DOUBLE, strings, booleans, null. */
 sl_err_t sl_json_parse_any(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err);
+/* As Jackson's readTree for EXTRACTJSONFIELD: the first value only (what
+ * follows it is ignored), and numbers with a fraction as exact DECIMALs so
+ * that their text survives ("1.23450"). */
+sl_err_t sl_json_parse_leading(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err);
 /* Writes v (of type; NULL type = use the value's own kinds) as JSON. */
 void sl_json_write(sl_strbuf *out, const sl_value *v, const sl_type *type);
 /* Appends s as a quoted, escaped JSON string. */

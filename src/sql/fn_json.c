@@ -94,7 +94,8 @@ static sl_err_t ev_extract(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     sl_value doc;
     *o = sl_null(SL_STRING);
-    if (!parse(c, &v[0], &doc))
+    sl_error perr = {0};
+    if (sl_json_parse_leading(v[0].u.s.ptr, v[0].u.s.len, &doc, c->arena, &perr))
         return SL_OK;
     const char *p = v[1].u.s.ptr, *end = p + v[1].u.s.len;
     if (p < end && *p == '$')
