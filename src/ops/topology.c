@@ -116,14 +116,40 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
                 sl_catalog_remove(t->catalog, st->name);
             break;
         }
-        case SL_STMT_INSERT_VALUES:
-            sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                        "INSERT INTO ... VALUES is not supported yet");
+        case SL_STMT_INSERT_VALUES: {
+            const sl_source *target = st->name ? sl_catalog_find(t->catalog, st->name) : NULL;
+            if (target && target->read_only)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "Cannot insert values into read-only %s: %s", target->is_table ? "table" : "stream",
+                            st->name);
+            else
+                sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                            "INSERT INTO ... VALUES is not supported yet");
             goto fail;
-        default:
-            sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                        "statement %s is not supported", st->name ? st->name : "");
+        }
+        default: {
+            const char *what = st->name ? st->name : "";
+            const sl_source *target = st->other_target ? sl_catalog_find(t->catalog, st->other_target) : NULL;
+            /* ksqlDB's test-runner directives and interactive commands have
+             * no meaning in a statements file: a statement error, not a gap */
+            static const char *const not_in_files[] = {"ASSERT", "RUN", "SHOW", "LIST", "DESCRIBE", "PRINT",
+                                                       "TERMINATE", "PAUSE", "RESUME", NULL};
+            bool invalid = false;
+            for (int k = 0; not_in_files[k]; k++)
+                invalid |= !strcasecmp(what, not_in_files[k]);
+            if (target && target->read_only)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "Cannot alter %s '%s': ALTER operations are not supported on source %s.",
+                            target->is_table ? "table" : "stream", target->name,
+                            target->is_table ? "tables" : "streams");
+            else if (invalid)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "%s statements are not allowed in a statements file", what);
+            else
+                sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
+                            "statement %s is not supported", what);
             goto fail;
+        }
         }
     }
     for (int i = 0; i < t->nqueries; i++) {

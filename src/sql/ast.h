@@ -182,6 +182,8 @@ typedef struct sl_stmt {
     sl_expr_list insert_values;
     /* SET / UNSET */
     const char *set_name, *set_value;
+    /* OTHER: for ALTER STREAM|TABLE x ..., the name of x */
+    const char *other_target;
     /* CREATE TYPE */
     const sl_type *type_def;
     const char *text; /* the statement's source text (for messages) */

@@ -22,6 +22,7 @@ typedef struct sl_column {
 typedef struct sl_source {
     const char *name;
     bool is_table;
+    bool read_only; /* CREATE SOURCE STREAM|TABLE: no INSERT, ALTER or REPLACE */
     const char *topic;
     sl_column *cols; /* keys first, then values, then headers */
     int ncols, nkey, nvalue;

@@ -1274,6 +1274,9 @@ static sl_stmt *parse_statement(parser *p)
         /* other ksqlDB statements (DEFINE, ASSERT, SHOW, ...): skip to ';' */
         s->kind = SL_STMT_OTHER;
         s->name = t->text;
+        if (is_kw(t, "ALTER") && (is_kw(peek_at(p, 1), "STREAM") || is_kw(peek_at(p, 1), "TABLE")) &&
+            peek_at(p, 2)->kind == SL_TOK_IDENT)
+            s->other_target = peek_at(p, 2)->text;
         while (peek(p)->kind != SL_TOK_EOF && !is_op(peek(p), ";"))
             next(p);
         return s;
