@@ -72,15 +72,49 @@ typedef struct tf_hook_ctx {
     sl_scope *scope;
 } tf_hook_ctx;
 
-/* EXPLODE(array) in a select item: compiled to a slot past the row */
+/* CUBE_EXPLODE's rows: every combination of keeping or nulling each
+ * element, in ksqlDB's order (the first element is the most significant
+ * bit, nulled first), without repeats when elements are already NULL */
+static void ev_cube(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
+{
+    sl_value in;
+    sl_cexpr_eval(e->args[0], ctx, &in);
+    if (in.null || in.u.c.n > 20) {
+        if (!in.null)
+            sl_eval_error(ctx, "CUBE_EXPLODE of more than 20 elements");
+        *out = sl_null(SL_ARRAY);
+        return;
+    }
+    uint32_t n = in.u.c.n, combos = 1u << n, count = 0;
+    sl_value res = sl_array_new(ctx->arena, combos);
+    for (uint32_t m = 0; m < combos; m++) {
+        bool repeat = false;
+        for (uint32_t i = 0; i < n && !repeat; i++)
+            repeat = (m >> (n - 1 - i) & 1) && in.u.c.items[i].null; /* keeping a NULL = nulling it */
+        if (repeat)
+            continue;
+        sl_value row = sl_array_new(ctx->arena, n);
+        for (uint32_t i = 0; i < n; i++)
+            row.u.c.items[i] = (m >> (n - 1 - i) & 1) ? in.u.c.items[i] : sl_null(in.u.c.items[i].kind);
+        res.u.c.items[count++] = row;
+    }
+    res.u.c.n = count;
+    *out = res;
+}
+
+/* EXPLODE(array) and CUBE_EXPLODE(array) in a select item: compiled to a
+ * slot past the row, filled per output row */
 static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error *err)
 {
     tf_hook_ctx *h = c;
-    if (x->kind != SL_E_CALL || strcasecmp(x->u.call.name, "EXPLODE"))
+    if (x->kind != SL_E_CALL ||
+        (strcasecmp(x->u.call.name, "EXPLODE") && strcasecmp(x->u.call.name, "CUBE_EXPLODE")))
         return NULL;
+    bool cube = !strcasecmp(x->u.call.name, "CUBE_EXPLODE");
     if (x->u.call.args.count != 1) {
         sl_error_at(err, SL_ERR_INVALID, scope->file, x->pos.line, x->pos.col,
-                    "Function 'EXPLODE' does not accept %d parameters", x->u.call.args.count);
+                    "Function '%s' does not accept %d parameters", cube ? "CUBE_EXPLODE" : "EXPLODE",
+                    x->u.call.args.count);
         return NULL;
     }
     scope->node_hook = NULL;
@@ -100,6 +134,16 @@ static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x,
     }
     if (!q->tf_args)
         q->tf_args = sl_arena_calloc(scope->arena, 16, sizeof *q->tf_args);
+    if (cube) {
+        /* the exploded array is the list of combinations */
+        sl_cexpr *combos = sl_arena_calloc(scope->arena, 1, sizeof *combos);
+        combos->eval = ev_cube;
+        combos->type = sl_type_array(scope->arena, arg->type);
+        combos->args = sl_arena_calloc(scope->arena, 1, sizeof *combos->args);
+        combos->args[0] = arg;
+        combos->nargs = 1;
+        arg = combos;
+    }
     q->tf_args[q->ntf] = arg;
     return sl_cexpr_column(scope->arena, q->row_width + q->ntf++, arg->type->elem);
 }

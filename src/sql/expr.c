@@ -1001,7 +1001,7 @@ static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
         FAIL(SL_ERR_INVALID, x, "Aggregate function %s is not allowed here: only in the SELECT or HAVING of an aggregation", name);
     for (int i = 0; table_function_names[i]; i++)
         if (!strcasecmp(table_function_names[i], name))
-            FAIL(SL_ERR_UNSUPPORTED, x, "table function %s is not supported yet", name);
+            FAIL(SL_ERR_INVALID, x, "Table function %s can only be used in the SELECT list of a stream query", name);
     const sl_function_def *def = sl_function_lookup(name);
     if (!def)
         FAIL(SL_ERR_INVALID, x, "Can't find any functions with the name '%s'", name);
