@@ -807,6 +807,12 @@ static void lambda_apply(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
             for (j = 0; j < used; j++)
                 if (sl_value_equal(&o.u.c.items[2 * j], &k))
                     break;
+            if (j < used) {
+                /* two entries map to one key: an error in ksqlDB (Collectors.toMap) */
+                sl_eval_error(ctx, "TRANSFORM produced a duplicate map key");
+                *out = sl_null(SL_MAP);
+                return;
+            }
             o.u.c.items[2 * j] = k;
             o.u.c.items[2 * j + 1] = v;
             if (j == used)

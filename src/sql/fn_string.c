@@ -254,7 +254,7 @@ static sl_err_t ev_pad(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     bool left = c->state != NULL;
     int64_t want = fn_int(&v[1]);
-    if (want < 0 || (LEN(v[2]) == 0 && want > LEN(v[0]))) {
+    if (want < 0 || LEN(v[2]) == 0) { /* as ksqlDB: an empty padding gives NULL */
         *o = sl_null((sl_kind)v[0].kind);
         return SL_OK;
     }
@@ -349,6 +349,21 @@ static sl_err_t ev_chr(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
         const char *s = STR(v[0]);
         uint32_t l = LEN(v[0]);
         char buf[16];
+        /* a UTF-16 surrogate pair spelled "\\uD820\\uDEB8" is one code point */
+        if (l == 12 && s[0] == '\\' && s[1] == 'u' && s[6] == '\\' && s[7] == 'u') {
+            char hi[5], lo[5];
+            memcpy(hi, s + 2, 4);
+            memcpy(lo, s + 8, 4);
+            hi[4] = lo[4] = 0;
+            char *e1, *e2;
+            uint32_t h = (uint32_t)strtoul(hi, &e1, 16), w = (uint32_t)strtoul(lo, &e2, 16);
+            if (*e1 || *e2 || h < 0xD800 || h > 0xDBFF || w < 0xDC00 || w > 0xDFFF) {
+                *o = sl_null(SL_STRING);
+                return SL_OK;
+            }
+            cp = 0x10000 + ((h - 0xD800) << 10) + (w - 0xDC00);
+            goto encode;
+        }
         if (l < 3 || l > 10 || !((s[0] == '\\' && (s[1] == 'u' || s[1] == 'U')) || (s[0] == 'U' && s[1] == '+'))) {
             *o = sl_null(SL_STRING);
             return SL_OK;
@@ -364,6 +379,7 @@ static sl_err_t ev_chr(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
     } else {
         cp = (uint32_t)v[0].u.i;
     }
+encode:
     if (cp > 0x10FFFF) {
         *o = sl_null(SL_STRING);
         return SL_OK;
