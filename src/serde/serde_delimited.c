@@ -137,58 +137,71 @@ static sl_err_t delimited_encode(sl_serde *s, const sl_value *cols, sl_strbuf *o
 {
     const sl_type *schema = s->schema;
     char buf[64];
-    for (int i = 0; i < schema->nfields; i++) {
+    sl_strbuf text;
+    sl_strbuf_init(&text);
+    sl_err_t rc = SL_OK;
+    for (int i = 0; i < schema->nfields && !rc; i++) {
         if (i)
             sl_strbuf_putc(out, s->opts.delimiter);
         const sl_value *v = &cols[i];
         if (v->null)
             continue;
+        sl_strbuf_reset(&text);
         switch (v->kind) {
-        case SL_BOOLEAN: sl_strbuf_puts(out, v->u.b ? "true" : "false"); break;
+        case SL_BOOLEAN: sl_strbuf_puts(&text, v->u.b ? "true" : "false"); break;
         case SL_INT:
-        case SL_DATE: sl_strbuf_printf(out, "%d", v->u.i); break;
+        case SL_DATE: sl_strbuf_printf(&text, "%d", v->u.i); break;
         case SL_BIGINT:
         case SL_TIMESTAMP:
-        case SL_TIME: sl_strbuf_printf(out, "%lld", (long long)v->u.l); break;
+        case SL_TIME: sl_strbuf_printf(&text, "%lld", (long long)v->u.l); break;
         case SL_DOUBLE:
             sl_format_double_java(v->u.d, buf);
-            sl_strbuf_puts(out, buf);
+            sl_strbuf_puts(&text, buf);
             break;
         case SL_DECIMAL: {
             sl_arena *a = sl_arena_new(256);
-            sl_strbuf_puts(out, sl_decimal_to_string(a, v->u.dec.unscaled, v->u.dec.scale));
+            sl_strbuf_puts(&text, sl_decimal_to_string(a, v->u.dec.unscaled, v->u.dec.scale));
             sl_arena_destroy(a);
             break;
         }
-        case SL_BYTES: sl_base64_encode(out, v->u.s.ptr, v->u.s.len); break;
-        case SL_STRING: {
-            /* Commons CSV's minimal quoting: empty, a leading character that
-             * is not alphanumeric, a trailing space, or special characters */
-            const char *sp = v->u.s.ptr;
-            uint32_t sl = v->u.s.len;
-            bool quote = sl == 0 || !(isalnum((unsigned char)sp[0]) || (unsigned char)sp[0] >= 0x80) ||
-                         (unsigned char)sp[sl - 1] <= ' ';
-            for (uint32_t k = 0; k < v->u.s.len && !quote; k++) {
-                char c = v->u.s.ptr[k];
-                quote = c == s->opts.delimiter || c == '"' || c == '\n' || c == '\r';
-            }
-            if (!quote) {
-                sl_strbuf_append(out, v->u.s.ptr, v->u.s.len);
-                break;
-            }
-            sl_strbuf_putc(out, '"');
-            for (uint32_t k = 0; k < v->u.s.len; k++) {
-                if (v->u.s.ptr[k] == '"')
-                    sl_strbuf_putc(out, '"');
-                sl_strbuf_putc(out, v->u.s.ptr[k]);
-            }
-            sl_strbuf_putc(out, '"');
-            break;
+        case SL_BYTES: sl_base64_encode(&text, v->u.s.ptr, v->u.s.len); break;
+        case SL_STRING: sl_strbuf_append(&text, v->u.s.ptr, v->u.s.len); break;
+        default:
+            rc = sl_error_set(err, SL_ERR_RUNTIME, "DELIMITED cannot hold %s", sl_kind_name((sl_kind)v->kind));
+            continue;
         }
-        default: return sl_error_set(err, SL_ERR_RUNTIME, "DELIMITED cannot hold %s", sl_kind_name((sl_kind)v->kind));
+        /* Commons CSV's minimal quoting, as ksqlDB writes: the first field
+         * of a record is quoted when empty or when it starts with anything
+         * but an ASCII letter or digit; any field when it starts with a
+         * character up to '#', holds a delimiter, quote or line break, or
+         * ends in a space or control character */
+        const unsigned char *sp = (const unsigned char *)(text.data ? text.data : "");
+        size_t sl = text.len;
+        bool first = i == 0, quote;
+        if (sl == 0) {
+            quote = first;
+        } else {
+            unsigned char c = sp[0];
+            quote = (first && !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) ||
+                    c <= '#';
+            for (size_t k = 0; k < sl && !quote; k++)
+                quote = sp[k] == (unsigned char)s->opts.delimiter || sp[k] == '"' || sp[k] == '\n' || sp[k] == '\r';
+            quote = quote || sp[sl - 1] <= ' ';
         }
+        if (!quote) {
+            sl_strbuf_append(out, sp, sl);
+            continue;
+        }
+        sl_strbuf_putc(out, '"');
+        for (size_t k = 0; k < sl; k++) {
+            if (sp[k] == '"')
+                sl_strbuf_putc(out, '"');
+            sl_strbuf_putc(out, (char)sp[k]);
+        }
+        sl_strbuf_putc(out, '"');
     }
-    return SL_OK;
+    sl_strbuf_free(&text);
+    return rc;
 }
 
 static const sl_serde_vtable delimited_vt = {delimited_decode, delimited_encode, NULL};

@@ -757,6 +757,68 @@ enum { L_TRANSFORM_ARRAY, L_TRANSFORM_MAP, L_FILTER_ARRAY, L_FILTER_MAP, L_REDUC
 
 static void lambda_apply(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out);
 
+/* Java's hashCode of a map key, for the iteration order of a HashMap */
+static uint32_t java_hash(const sl_value *k)
+{
+    switch (k->kind) {
+    case SL_STRING: {
+        /* over UTF-16 code units */
+        uint32_t h = 0;
+        const unsigned char *p = (const unsigned char *)k->u.s.ptr;
+        for (uint32_t i = 0; i < k->u.s.len;) {
+            uint32_t cp = p[i], n = 1;
+            if (cp >= 0xf0 && i + 3 < k->u.s.len + 0u)
+                cp = (cp & 7) << 18 | (p[i + 1] & 63u) << 12 | (p[i + 2] & 63u) << 6 | (p[i + 3] & 63u), n = 4;
+            else if (cp >= 0xe0 && i + 2 < k->u.s.len)
+                cp = (cp & 15) << 12 | (p[i + 1] & 63u) << 6 | (p[i + 2] & 63u), n = 3;
+            else if (cp >= 0xc0 && i + 1 < k->u.s.len)
+                cp = (cp & 31) << 6 | (p[i + 1] & 63u), n = 2;
+            if (cp >= 0x10000) {
+                h = 31 * h + (0xD800 + ((cp - 0x10000) >> 10));
+                h = 31 * h + (0xDC00 + ((cp - 0x10000) & 0x3ff));
+            } else {
+                h = 31 * h + cp;
+            }
+            i += n;
+        }
+        return h;
+    }
+    case SL_INT: return (uint32_t)k->u.i;
+    case SL_BIGINT: return (uint32_t)((uint64_t)k->u.l ^ ((uint64_t)k->u.l >> 32));
+    case SL_BOOLEAN: return k->u.b ? 1231 : 1237;
+    default: return 0;
+    }
+}
+
+/* The order a java.util.HashMap built from these entries iterates in:
+ * by bucket of the spread hash, then by insertion. ksqlDB reads maps into
+ * HashMaps sized for their entries, so REDUCE over a map folds in this
+ * order; any other order can give another result. */
+static uint32_t *java_map_order(const sl_value *m, sl_arena *a)
+{
+    /* new HashMap<>(n): the table is the next power of two >= n, doubled
+     * if n entries pass its 0.75 load factor */
+    uint32_t n = m->u.c.n, cap = 1;
+    while (cap < n)
+        cap *= 2;
+    if (n > cap * 3 / 4)
+        cap *= 2;
+    uint32_t *order = sl_arena_alloc(a, (n ? n : 1) * sizeof *order);
+    uint32_t *bucket = sl_arena_alloc(a, (n ? n : 1) * sizeof *bucket);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t h = java_hash(&m->u.c.items[2 * i]);
+        bucket[i] = (h ^ (h >> 16)) & (cap - 1);
+        order[i] = i;
+    }
+    for (uint32_t i = 1; i < n; i++) /* stable insertion sort by bucket */
+        for (uint32_t j = i; j > 0 && bucket[order[j - 1]] > bucket[order[j]]; j--) {
+            uint32_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    return order;
+}
+
 static void ev_lambda_fn(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
     ctx->lambda_depth++;
@@ -858,11 +920,12 @@ static void lambda_apply(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
         sl_value acc;
         sl_cexpr_eval(e->args[1], ctx, &acc);
         bool map = e->op == L_REDUCE_MAP;
+        const uint32_t *order = map ? java_map_order(&c, ctx->arena) : NULL;
         for (uint32_t i = 0; i < c.u.c.n; i++) {
             ctx->lambda_vals[slot] = acc;
             if (map) {
-                ctx->lambda_vals[slot + 1] = c.u.c.items[2 * i];
-                ctx->lambda_vals[slot + 2] = c.u.c.items[2 * i + 1];
+                ctx->lambda_vals[slot + 1] = c.u.c.items[2 * order[i]];
+                ctx->lambda_vals[slot + 2] = c.u.c.items[2 * order[i] + 1];
             } else {
                 ctx->lambda_vals[slot + 1] = c.u.c.items[i];
             }

@@ -558,7 +558,14 @@ static sl_err_t ev_from_bytes(sl_fn_ctx *c, int n, const sl_value *v, sl_value *
         sl_error_set(c->err, SL_ERR_RUNTIME, "Supported encoding types are: hex, utf8, ascii and base64");
         return SL_ERR_RUNTIME;
     }
-    return encode_text(c, STR(v[0]), LEN(v[0]), enc, o);
+    sl_err_t rc = encode_text(c, STR(v[0]), LEN(v[0]), enc, o);
+    if (!rc && !strcasecmp(enc, "hex")) {
+        /* FROM_BYTES spells hex in capitals (ENCODE does not) */
+        char *p = (char *)o->u.s.ptr;
+        for (uint32_t i = 0; i < o->u.s.len; i++)
+            p[i] = (char)toupper((unsigned char)p[i]);
+    }
+    return rc;
 }
 static sl_err_t r_from_bytes(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 {
