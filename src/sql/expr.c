@@ -7,6 +7,7 @@
  * Runtime errors make the expression NULL and are reported through the
  * evaluation context (the caller sends them to the processing log). */
 #include "sql/expr.h"
+#include "common/datefmt.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -456,6 +457,83 @@ static bool comparable(const sl_type *a, const sl_type *b)
         return a->kind == b->kind || a->kind == SL_STRING || b->kind == SL_STRING ||
                (a->kind != SL_TIME && b->kind != SL_TIME);
     return a->kind == b->kind;
+}
+
+/* ksqlDB's "magic" timestamps: a string literal compared with ROWTIME,
+ * WINDOWSTART or WINDOWEND is read as a point in time, with any trailing
+ * part left out ('2018', '2019-01-01T00:00:00+0445'); UTC unless an offset
+ * is given. Anywhere else a BIGINT does not compare with a STRING. */
+static bool is_time_pseudo_column(const sl_expr *e)
+{
+    return e->kind == SL_E_COLUMN && (!strcmp(e->u.col.name, "ROWTIME") || !strcmp(e->u.col.name, "WINDOWSTART") ||
+                                      !strcmp(e->u.col.name, "WINDOWEND"));
+}
+
+static bool parse_partial_timestamp(const char *s, size_t n, int64_t *ms)
+{
+    int fields[6] = {0, 1, 1, 0, 0, 0}; /* year month day hour minute second */
+    static const char seps[6] = {0, '-', '-', 'T', ':', ':'};
+    static const int widths[6] = {4, 2, 2, 2, 2, 2};
+    size_t i = 0;
+    int k = 0, millis = 0;
+    for (; k < 6; k++) {
+        if (k > 0) {
+            if (i >= n || s[i] != seps[k])
+                break;
+            i++;
+        }
+        int v = 0;
+        for (int d = 0; d < widths[k]; d++, i++) {
+            if (i >= n || s[i] < '0' || s[i] > '9')
+                return false;
+            v = v * 10 + (s[i] - '0');
+        }
+        fields[k] = v;
+    }
+    if (k == 6 && i < n && s[i] == '.') {
+        int scale = 100;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+            millis += (s[i] - '0') * scale;
+    }
+    int offset = 0;
+    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int sign = s[i] == '-' ? -1 : 1, digits[4], nd = 0;
+        for (i++; i < n && nd < 4; i++)
+            if (s[i] >= '0' && s[i] <= '9')
+                digits[nd++] = s[i] - '0';
+            else if (s[i] != ':')
+                return false;
+        if (nd != 2 && nd != 4)
+            return false;
+        offset = sign * ((digits[0] * 10 + digits[1]) * 3600 + (nd == 4 ? (digits[2] * 10 + digits[3]) * 60 : 0));
+    }
+    if (i != n || fields[1] < 1 || fields[1] > 12 || fields[2] < 1 || fields[2] > 31 || fields[3] > 23 ||
+        fields[4] > 59 || fields[5] > 59)
+        return false;
+    int64_t days = sl_days_from_civil(fields[0], (unsigned)fields[1], (unsigned)fields[2]);
+    *ms = days * 86400000 + (int64_t)fields[3] * 3600000 + (int64_t)fields[4] * 60000 + (int64_t)fields[5] * 1000 +
+          millis - (int64_t)offset * 1000;
+    return true;
+}
+
+/* the literal side of a comparison with a time pseudo column, as a BIGINT */
+static sl_cexpr *magic_time(sl_scope *scope, const sl_expr *col, const sl_expr *lit_ast, sl_cexpr *lit,
+                            sl_error *err)
+{
+    if (!is_time_pseudo_column(col) || lit_ast->kind != SL_E_LITERAL || lit->type->kind != SL_STRING ||
+        lit->lit.null)
+        return lit;
+    int64_t ms;
+    if (!parse_partial_timestamp(lit->lit.u.s.ptr, lit->lit.u.s.len, &ms)) {
+        sl_error_at(err, SL_ERR_INVALID, scope->file, lit_ast->pos.line, lit_ast->pos.col,
+                    "Failed to parse '%.*s' as a timestamp: use yyyy-MM-dd'T'HH:mm:ss.SSS, optionally with a "
+                    "trailing part left out and a UTC offset", (int)(lit->lit.u.s.len > 80 ? 80 : lit->lit.u.s.len),
+                    lit->lit.u.s.ptr);
+        return NULL;
+    }
+    return sl_cexpr_literal(scope->arena, sl_bigint(ms), &sl_type_bigint);
 }
 
 static sl_cexpr *compile_compare(sl_scope *scope, const sl_expr *x, int op, sl_cexpr *l, sl_cexpr *r,
@@ -1218,6 +1296,12 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
         sl_cexpr *rr = sl_expr_compile(scope, x->u.binary.right, err);
         if (!rr)
             return NULL;
+        if (op >= SL_OP_EQ && op <= SL_OP_GE) {
+            rr = magic_time(scope, x->u.binary.left, x->u.binary.right, rr, err);
+            l = rr ? magic_time(scope, x->u.binary.right, x->u.binary.left, l, err) : NULL;
+            if (!rr || !l)
+                return NULL;
+        }
         switch (op) {
         case SL_OP_ADD: r = compile_arith(scope, x, A_ADD, l, rr, err); break;
         case SL_OP_SUB: r = compile_arith(scope, x, A_SUB, l, rr, err); break;
@@ -1277,6 +1361,10 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
             return NULL;
         sl_cexpr *hi = sl_expr_compile(scope, x->u.between.hi, err);
         if (!hi)
+            return NULL;
+        lo = magic_time(scope, x->u.between.arg, x->u.between.lo, lo, err);
+        hi = lo ? magic_time(scope, x->u.between.arg, x->u.between.hi, hi, err) : NULL;
+        if (!lo || !hi)
             return NULL;
         sl_cexpr *ge = compile_compare(scope, x, C_GE, v, lo, err);
         if (!ge)
