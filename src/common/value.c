@@ -13,7 +13,8 @@
 sl_value sl_array_new(sl_arena *a, uint32_t n)
 {
     sl_value v = {.kind = SL_ARRAY};
-    v.u.c.items = n ? sl_arena_alloc(a, n * sizeof(sl_value)) : NULL;
+    /* never NULL, even when empty: callers memcpy from items freely */
+    v.u.c.items = sl_arena_alloc(a, (n ? n : 1) * sizeof(sl_value));
     v.u.c.n = n;
     return v;
 }
@@ -28,7 +29,7 @@ sl_value sl_struct_new(sl_arena *a, uint32_t n)
 sl_value sl_map_new(sl_arena *a, uint32_t npairs)
 {
     sl_value v = {.kind = SL_MAP};
-    v.u.c.items = npairs ? sl_arena_alloc(a, 2 * npairs * sizeof(sl_value)) : NULL;
+    v.u.c.items = sl_arena_alloc(a, 2 * (npairs ? npairs : 1) * sizeof(sl_value));
     v.u.c.n = npairs;
     return v;
 }

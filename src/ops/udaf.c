@@ -175,7 +175,8 @@ static void array_append(sl_value *s, const sl_value *x, sl_arena *a)
 {
     sl_value n = sl_array_new(a, s->u.c.n + 1);
     if (s->u.c.n)
-        memcpy(n.u.c.items, s->u.c.items, s->u.c.n * sizeof(sl_value));
+        if (s->u.c.n) /* memcpy's source must not be NULL, even for 0 bytes */
+            memcpy(n.u.c.items, s->u.c.items, s->u.c.n * sizeof(sl_value));
     n.u.c.items[s->u.c.n] = *x;
     *s = n;
 }
@@ -275,7 +276,8 @@ static void histogram_step(sl_value *s, const sl_value *x, sl_arena *a, int sign
         return;
     sl_value n = sl_map_new(a, s->u.c.n + 1);
     if (s->u.c.n)
-        memcpy(n.u.c.items, s->u.c.items, 2 * s->u.c.n * sizeof(sl_value));
+        if (s->u.c.n) /* memcpy's source must not be NULL, even for 0 bytes */
+            memcpy(n.u.c.items, s->u.c.items, 2 * s->u.c.n * sizeof(sl_value));
     n.u.c.items[2 * s->u.c.n] = *x;
     n.u.c.items[2 * s->u.c.n + 1] = sl_bigint(1);
     *s = n;

@@ -478,12 +478,12 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                                "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'",
                                s->timestamp_column);
     }
-    rc = sl_source_finish(s, a, cat->registry, file, st->pos, err);
-    if (rc)
-        return rc;
     s->read_only = st->source_kw;
     if (st->source_kw && st->or_replace)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "CREATE OR REPLACE is not supported on source %s.", st->is_table ? "tables" : "streams");
+    rc = sl_source_finish(s, a, cat->registry, file, st->pos, err);
+    if (rc)
+        return rc;
     return sl_catalog_add(cat, s, file, st->pos, st->or_replace, err);
 }

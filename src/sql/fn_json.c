@@ -333,11 +333,12 @@ static sl_err_t ev_concat(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
             }
             uint32_t add = d.kind == SL_ARRAY ? d.u.c.n : 1;
             sl_value r = sl_array_new(c->arena, l.u.c.n + add);
-            memcpy(r.u.c.items, l.u.c.items, l.u.c.n * sizeof(sl_value));
-            if (d.kind == SL_ARRAY)
-                memcpy(r.u.c.items + l.u.c.n, d.u.c.items, d.u.c.n * sizeof(sl_value));
-            else
+            if (l.u.c.n) /* memcpy's source must not be NULL, even for 0 bytes */
+                memcpy(r.u.c.items, l.u.c.items, l.u.c.n * sizeof(sl_value));
+            if (d.kind != SL_ARRAY)
                 r.u.c.items[l.u.c.n] = d;
+            else if (d.u.c.n)
+                memcpy(r.u.c.items + l.u.c.n, d.u.c.items, d.u.c.n * sizeof(sl_value));
             acc = r;
         }
     }
