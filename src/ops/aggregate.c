@@ -48,6 +48,12 @@ struct sl_agg_state {
     size_t *pending_len;
     int64_t *pending_end;
     size_t npending, cappending;
+    /* EMIT FINAL on time windows, as Kafka Streams emits on window close:
+     * the close time of the last emission, and the latest window start
+     * written (the window store's notion of time: windows starting before
+     * it minus size and grace have expired and are never emitted) */
+    int64_t last_emit_close;
+    int64_t latest_start;
 };
 
 /* ---------- planning ---------- */
@@ -266,6 +272,8 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
         return NULL;
     s->store = sl_store_new(q->id);
     s->stream_time = INT64_MIN;
+    s->last_emit_close = INT64_MIN;
+    s->latest_start = INT64_MIN;
     sl_strbuf_init(&s->kb);
     sl_strbuf_init(&s->vb);
     return s;
@@ -454,9 +462,78 @@ static bool decode_window_key(const sl_query *q, const char *key, size_t klen, s
     return true;
 }
 
+static void drop_pending(sl_agg_state *s, size_t i)
+{
+    free(s->pending[i]);
+    s->npending--;
+    s->pending[i] = s->pending[s->npending];
+    s->pending_len[i] = s->pending_len[s->npending];
+    s->pending_end[i] = s->pending_end[s->npending];
+}
+
+/* Time windows: when the close time (stream time - grace) has advanced past
+ * the last emission, the windows that closed since then are emitted in
+ * order of start, then key: starts in (last close - size, close - size].
+ * Windows that started before latest start - size - grace have expired from
+ * the store and are not emitted; so ksqlDB's results show them. */
+static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    int64_t size = p->window.size_ms;
+    if (s->stream_time == INT64_MIN)
+        return;
+    int64_t close = s->stream_time - p->grace;
+    if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
+        return;
+    int64_t upper = close - size;
+    if (upper < 0)
+        return;
+    int64_t lower = s->last_emit_close == INT64_MIN ? -1 : s->last_emit_close - size + 1;
+    int64_t visible = s->latest_start - size - p->grace;
+    if (visible > lower)
+        lower = visible;
+    for (;;) {
+        size_t best = (size_t)-1;
+        int64_t best_start = 0;
+        for (size_t i = 0; i < s->npending; i++) {
+            int64_t st = s->pending_end[i] - size;
+            if (st > upper)
+                continue;
+            if (st < lower) { /* expired, or emitted before: never again */
+                drop_pending(s, i--);
+                continue;
+            }
+            if (best == (size_t)-1 || st < best_start ||
+                (st == best_start && (s->pending_len[i] < s->pending_len[best] ||
+                                      (s->pending_len[i] == s->pending_len[best] &&
+                                       memcmp(s->pending[i], s->pending[best], s->pending_len[i]) < 0)))) {
+                best = i;
+                best_start = st;
+            }
+        }
+        if (best == (size_t)-1)
+            break;
+        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
+        int64_t w[2];
+        bool existed;
+        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &w[0], a)) {
+            w[1] = w[0] + size;
+            sl_value agg = load_or_init(q, s, s->pending[best], s->pending_len[best], a, &existed);
+            if (existed)
+                emit_result(q, keys, &agg, w, a, em);
+        }
+        drop_pending(s, best);
+    }
+    s->last_emit_close = close;
+}
+
 static void flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
+    if (p->window.kind != SL_WINDOW_SESSION) {
+        flush_final_time(q, s, a, em);
+        return;
+    }
     /* emit closed windows in order of their end, then start */
     for (;;) {
         size_t best = (size_t)-1;
@@ -663,6 +740,8 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         bool was = existed && having_passes(q, keys, &agg, w, a);
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, s->kb.data, s->kb.len, &agg);
+        if (start > s->latest_start)
+            s->latest_start = start;
         if (p->emit_final)
             add_pending(s, s->kb.data, s->kb.len, end);
         else
