@@ -431,8 +431,10 @@ static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_val
 static void add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t end)
 {
     for (size_t i = 0; i < s->npending; i++)
-        if (s->pending_len[i] == klen && !memcmp(s->pending[i], key, klen))
+        if (s->pending_len[i] == klen && !memcmp(s->pending[i], key, klen)) {
+            s->pending_end[i] = end; /* a session that grew */
             return;
+        }
     if (s->npending == s->cappending) {
         s->cappending = s->cappending ? s->cappending * 2 : 16;
         s->pending = realloc(s->pending, s->cappending * sizeof *s->pending);
@@ -527,37 +529,14 @@ static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl
     s->last_emit_close = close;
 }
 
+static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
+
 static void flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
-    const sl_agg_plan *p = q->agg;
-    if (p->window.kind != SL_WINDOW_SESSION) {
+    if (q->agg->window.kind != SL_WINDOW_SESSION)
         flush_final_time(q, s, a, em);
-        return;
-    }
-    /* emit closed windows in order of their end, then start */
-    for (;;) {
-        size_t best = (size_t)-1;
-        for (size_t i = 0; i < s->npending; i++)
-            if (!sl_window_open(s->pending_end[i], p->grace, s->stream_time) &&
-                (best == (size_t)-1 || s->pending_end[i] < s->pending_end[best]))
-                best = i;
-        if (best == (size_t)-1)
-            return;
-        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
-        int64_t w[2];
-        bool existed;
-        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &w[0], a)) {
-            w[1] = w[0] + p->window.size_ms;
-            sl_value agg = load_or_init(q, s, s->pending[best], s->pending_len[best], a, &existed);
-            if (existed)
-                emit_result(q, keys, &agg, w, a, em);
-        }
-        free(s->pending[best]);
-        s->npending--;
-        s->pending[best] = s->pending[s->npending];
-        s->pending_len[best] = s->pending_len[s->npending];
-        s->pending_end[best] = s->pending_end[s->npending];
-    }
+    else
+        flush_final_session(q, s, a, em);
 }
 
 static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk, size_t gklen,
@@ -613,7 +592,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
      * a merged session only when its end < stream time - grace */
     if (!sl_window_open(end + 1, p->grace, s->stream_time))
         return; /* late: the merged session is already closed */
-    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+    for (uint32_t i = 0; i < sessions.u.c.n && !p->emit_final; i++) {
         sl_value *se = &sessions.u.c.items[i];
         if (se->null == 2) {
             w[0] = se->u.c.items[0].u.l;
@@ -637,7 +616,72 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     store_put(s, gk, gklen, &keep);
     w[0] = start;
     w[1] = end;
+    if (p->emit_final) {
+        /* remembered by group key and start; emitted once closed if it is
+         * still a session then (a later record may merge it away) */
+        sl_strbuf_reset(&s->kb);
+        sl_strbuf_append(&s->kb, gk, gklen);
+        put_be64(&s->kb, start);
+        add_pending(s, s->kb.data, s->kb.len, end);
+        return;
+    }
     emit_result(q, keys, &merged, w, a, em);
+}
+
+/* Sessions under EMIT FINAL: when the close time advances, sessions that
+ * ended in [last close, close) are emitted, oldest end first, as Kafka
+ * Streams' session aggregation emits on window close. */
+static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    if (s->stream_time == INT64_MIN)
+        return;
+    int64_t close = s->stream_time - p->grace;
+    if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
+        return;
+    int64_t lower = s->last_emit_close == INT64_MIN || s->last_emit_close < 0 ? 0 : s->last_emit_close;
+    int64_t upper = close - 1;
+    if (upper < lower)
+        return;
+    for (;;) {
+        size_t best = (size_t)-1;
+        for (size_t i = 0; i < s->npending; i++) {
+            if (s->pending_end[i] > upper)
+                continue;
+            if (s->pending_end[i] < lower) {
+                drop_pending(s, i--);
+                continue;
+            }
+            if (best == (size_t)-1 || s->pending_end[i] < s->pending_end[best])
+                best = i;
+        }
+        if (best == (size_t)-1)
+            break;
+        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
+        int64_t start;
+        size_t gklen = s->pending_len[best] - 8;
+        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &start, a)) {
+            size_t vlen;
+            const void *v = sl_store_get(s->store, s->pending[best], gklen, &vlen);
+            sl_value sessions = {0};
+            size_t pos = 0;
+            if (v) {
+                void *copy = sl_arena_alloc(a, vlen);
+                memcpy(copy, v, vlen);
+                if (!sl_valcodec_get(copy, vlen, &pos, a, &sessions) || sessions.kind != SL_ARRAY)
+                    sessions.u.c.n = 0;
+            }
+            for (uint32_t i = 0; v && i < sessions.u.c.n; i++) {
+                const sl_value *se = &sessions.u.c.items[i];
+                if (se->u.c.items[0].u.l == start && se->u.c.items[1].u.l == s->pending_end[best]) {
+                    int64_t w[2] = {start, s->pending_end[best]};
+                    emit_result(q, keys, &se->u.c.items[2], w, a, em);
+                }
+            }
+        }
+        drop_pending(s, best);
+    }
+    s->last_emit_close = close;
 }
 
 static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_query_emitter *em, sl_value **keys_out,
@@ -721,6 +765,8 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         return;
     if (p->window.kind == SL_WINDOW_SESSION) {
         process_session(q, s, keys, gk, gklen, argv, ts, a, em);
+        if (p->emit_final)
+            flush_final(q, s, a, em);
         return;
     }
     int64_t size = p->window.size_ms;
