@@ -23,6 +23,10 @@ struct sl_join_plan {
     sl_cexpr *lkey, *rkey; /* over the joined row */
     bool stream_stream, stream_table, table_table;
     int64_t before, after, grace;
+    /* ksqlDB's synthetic key column (ROWKEY, or ROWKEY_n when taken) for
+     * FULL OUTER joins and joins on expressions: the row slot after both
+     * sides holds the join key; -1 when the key is one of the join columns */
+    int synthetic_slot;
 };
 
 struct sl_join_state {
@@ -92,7 +96,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     p->rwidth = p->right->ncols + 3;
 
     sl_scope full = {0}, lonly = {0}, ronly = {0};
-    full.cols = sl_arena_calloc(a, (size_t)(p->lwidth + p->rwidth), sizeof *full.cols);
+    full.cols = sl_arena_calloc(a, (size_t)(p->lwidth + p->rwidth + 1), sizeof *full.cols);
     lonly.cols = sl_arena_calloc(a, (size_t)p->lwidth, sizeof *lonly.cols);
     ronly.cols = sl_arena_calloc(a, (size_t)p->rwidth, sizeof *ronly.cols);
     full.file = lonly.file = ronly.file = qb->file;
@@ -133,6 +137,25 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         int li = sl_cexpr_column_index(p->lkey);
         if (!(p->left->nkey == 1 && li == 0))
             JFAIL(SL_ERR_UNSUPPORTED, on->pos, "joining a table on a column other than its PRIMARY KEY (foreign-key join) is not supported yet");
+    }
+    /* a key no single source column carries gets a synthetic column */
+    p->synthetic_slot = -1;
+    if (j->type == SL_JOIN_FULL || (sl_cexpr_column_index(p->lkey) < 0 && sl_cexpr_column_index(p->rkey) < 0)) {
+        const char *name = "ROWKEY";
+        for (int suffix = 0;; suffix++) {
+            if (suffix)
+                name = sl_arena_sprintf(a, "ROWKEY_%d", suffix);
+            bool taken = false;
+            for (int c = 0; c < full.ncols && !taken; c++)
+                taken = !full.cols[c].hidden && !strcmp(full.cols[c].name, name);
+            if (!taken)
+                break;
+        }
+        p->synthetic_slot = p->lwidth + p->rwidth;
+        sl_scope_col *c = &full.cols[full.ncols++];
+        c->name = name;
+        c->type = p->lkey->type;
+        c->index = p->synthetic_slot;
     }
     if (s->where) {
         q->where = sl_expr_compile(&full, s->where, err);
@@ -201,8 +224,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     }
     /* the key: the first select item that is one of the join columns */
     int li = sl_cexpr_column_index(p->lkey), ri = sl_cexpr_column_index(p->rkey), key = -1;
+    if (p->synthetic_slot >= 0)
+        li = ri = p->synthetic_slot;
     for (int i = 0; i < n && key < 0; i++)
-        if (colidx[i] >= 0 && (colidx[i] == li || colidx[i] == ri))
+        if (colidx[i] >= 0 && ((li >= 0 && colidx[i] == li) || (ri >= 0 && colidx[i] == ri)))
             key = i;
     if (key < 0)
         JFAIL(SL_ERR_INVALID, s->pos, "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
@@ -227,7 +252,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     q->cols = ordered;
     q->ncols = m;
     q->nkey_out = 1;
-    q->row_width = p->lwidth + p->rwidth;
+    q->row_width = p->lwidth + p->rwidth + (p->synthetic_slot >= 0);
     q->join = p;
     return SL_OK;
 }
@@ -311,6 +336,8 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
                         sl_query_emitter *em)
 {
     sl_error err = {0};
+    if (q->join->synthetic_slot >= 0)
+        ((sl_value *)row)[q->join->synthetic_slot] = *key;
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     if (q->where) {
         sl_value keep;
