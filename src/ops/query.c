@@ -153,7 +153,7 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 {
     sl_source *src = q->source;
     int n = src->ncols;
-    scope->cols = sl_arena_calloc(qb->arena, (size_t)n + 3, sizeof *scope->cols);
+    scope->cols = sl_arena_calloc(qb->arena, (size_t)n + 5, sizeof *scope->cols);
     for (int i = 0; i < n; i++) {
         scope->cols[i].name = src->cols[i].name;
         scope->cols[i].source = src->name;
@@ -176,6 +176,21 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
     q->idx_rowoffset = n + 2;
     q->row_width = n + 3;
     scope->ncols = n + 3;
+    if (src->window_kind) {
+        /* a windowed source: its window bounds follow the pseudo-columns */
+        const char *bounds[2] = {"WINDOWSTART", "WINDOWEND"};
+        for (int i = 0; i < 2; i++) {
+            sl_scope_col *c = &scope->cols[n + 3 + i];
+            c->name = bounds[i];
+            c->source = src->name;
+            c->alt_source = s->from.alias;
+            c->type = &sl_type_bigint;
+            c->index = n + 3 + i;
+            c->hidden = true;
+        }
+        q->row_width = n + 5;
+        scope->ncols = n + 5;
+    }
     scope->file = qb->file;
     scope->arena = qb->arena;
 }
@@ -240,8 +255,10 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     q->source = sl_catalog_find(qb->catalog, s->from.name);
     if (!q->source)
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
-    if (q->source->window_kind)
-        QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "windowed sources are not supported yet");
+    if (q->source->window_kind && q->source->is_table)
+        QFAIL(SL_ERR_INVALID, s->from.pos, "KSQL does not support persistent queries on windowed tables.");
+    if (q->source->window_kind && (s->njoins || s->group_by.count || s->window.kind))
+        QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "joins and aggregations of windowed sources are not supported yet");
     if (s->njoins) {
         if ((rc = sl_join_plan_build(qb, q, st, err)))
             return rc;
@@ -411,7 +428,7 @@ sink:;
         const char *nm = cols[i].name;
         if (cols[i].is_key && s->partition_by.count)
             continue;
-        bool windowed = s->window.kind != SL_WINDOW_NONE;
+        bool windowed = s->window.kind != SL_WINDOW_NONE && !q->source->window_kind;
         if (!strcmp(nm, "ROWTIME") || !strcmp(nm, "ROWPARTITION") || !strcmp(nm, "ROWOFFSET") ||
             (!windowed && (!strcmp(nm, "WINDOWSTART") || !strcmp(nm, "WINDOWEND"))))
             QFAIL(SL_ERR_INVALID, s->pos, "Reserved column name in select: `%s`. Please remove or alias the column.", nm);
@@ -506,6 +523,10 @@ sink:;
         if (s->window.kind) {
             sink->window_kind = s->window.kind;
             sink->window_size_ms = s->window.size_ms;
+        } else if (q->source->window_kind) {
+            /* rows of a windowed source keep their windows */
+            sink->window_kind = q->source->window_kind;
+            sink->window_size_ms = q->source->window_size_ms;
         }
         if ((p = sl_with_find(&st->with, "TIMESTAMP")) && p->value.kind == SL_STRING) {
             sink->timestamp_column = p->value.u.s.ptr;
@@ -685,14 +706,46 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
         }
         ts = t->u.l;
     }
-    sl_query_emit(q, vals, tombstone ? NULL : vals, ts, NULL, a, em);
+    int64_t window[2];
+    const int64_t *w = NULL;
+    if (q->source->window_kind) {
+        window[0] = row[q->idx_rowoffset + 1].u.l;
+        window[1] = row[q->idx_rowoffset + 2].u.l;
+        w = window;
+    }
+    sl_query_emit(q, vals, tombstone ? NULL : vals, ts, w, a, em);
 }
 
 bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
                       const sl_collector *out)
 {
     sl_error err = {0};
-    if (sl_serde_decode(src->key_serde, in->key, in->key ? in->key_len : 0, row, a, &err)) {
+    size_t key_len = in->key ? in->key_len : 0;
+    int64_t wstart = 0, wend = 0;
+    if (src->window_kind && in->key) {
+        /* windowed key: the key, then the start (time windows) or the end
+         * and the start (sessions), 8 bytes each, big-endian */
+        size_t suffix = src->window_kind == SL_WINDOW_SESSION ? 16 : 8;
+        if (key_len < suffix) {
+            out->processing_error(out->ctx, in, "Failed to deserialize windowed key: too short for its window");
+            return false;
+        }
+        const unsigned char *k = (const unsigned char *)in->key + key_len - suffix;
+        uint64_t v1 = 0, v2 = 0;
+        for (int i = 0; i < 8; i++)
+            v1 = v1 << 8 | k[i];
+        for (int i = 8; i < (int)suffix; i++)
+            v2 = v2 << 8 | k[i];
+        if (suffix == 16) {
+            wend = (int64_t)v1;
+            wstart = (int64_t)v2;
+        } else {
+            wstart = (int64_t)v1;
+            wend = wstart + src->window_size_ms;
+        }
+        key_len -= suffix;
+    }
+    if (sl_serde_decode(src->key_serde, in->key, key_len, row, a, &err)) {
         char msg[600];
         snprintf(msg, sizeof msg, "Failed to deserialize key from topic: %s. %s", in->topic, err.msg);
         out->processing_error(out->ctx, in, msg);
@@ -712,6 +765,10 @@ bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, 
     row[src->ncols] = sl_bigint(in->timestamp);
     row[src->ncols + 1] = sl_int(in->partition);
     row[src->ncols + 2] = sl_bigint(in->offset);
+    if (src->window_kind) {
+        row[src->ncols + 3] = sl_bigint(wstart);
+        row[src->ncols + 4] = sl_bigint(wend);
+    }
     return true;
 }
 

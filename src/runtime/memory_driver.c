@@ -370,6 +370,20 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
             r.failed = 3;
             break;
         }
+        json_t *win = json_object_get(in, "window");
+        if (!knull && src->window_kind && json_is_object(win)) {
+            /* a windowed source's key carries its window, as Kafka Streams writes it */
+            int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
+            int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
+            unsigned char suffix[16];
+            int n = 0;
+            if (src->window_kind == SL_WINDOW_SESSION)
+                for (int b = 7; b >= 0; b--)
+                    suffix[n++] = (unsigned char)((uint64_t)we >> (8 * b));
+            for (int b = 7; b >= 0; b--)
+                suffix[n++] = (unsigned char)((uint64_t)ws >> (8 * b));
+            sl_strbuf_append(&kb, suffix, (size_t)n);
+        }
         if (!knull) {
             rec.key = kb.data ? kb.data : "";
             rec.key_len = kb.len;

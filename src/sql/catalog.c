@@ -6,7 +6,10 @@
 #include "serde/avro.h"
 #include "serde/jsonschema.h"
 #include "serde/registry.h"
+#include "sql/parser.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +360,23 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         s->window_kind = wt && !strcasecmp(wt, "SESSION") ? SL_WINDOW_SESSION
                          : wt && !strcasecmp(wt, "HOPPING") ? SL_WINDOW_HOPPING
                                                             : SL_WINDOW_TUMBLING;
+    }
+    if ((p = sl_with_find(&st->with, "WINDOW_SIZE"))) {
+        /* '30 SECONDS': a count and a time unit */
+        const char *ws = prop_string(p);
+        char unit[32] = "";
+        long long count = -1;
+        int used = 0;
+        int64_t unit_ms = 0;
+        if (ws && sscanf(ws, "%lld %31s%n", &count, unit, &used) == 2 && ws[used] == 0) {
+            for (char *u = unit; *u; u++)
+                *u = (char)toupper((unsigned char)*u);
+            unit_ms = sl_time_unit_ms(unit);
+        }
+        if (count < 0 || unit_ms <= 0 || count > INT64_MAX / unit_ms)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "Configuration WINDOW_SIZE is invalid: Invalid duration: '%s'", ws ? ws : "");
+        s->window_size_ms = count * unit_ms;
     }
     sl_column_def *inferred = NULL;
     int ninferred = 0;
