@@ -14,7 +14,8 @@ trap 'rm -f "$report"' EXIT
 python3 - "$report" "$list" <<'PY'
 import json, os, sys
 rep = json.load(open(sys.argv[1]))
-want = [l.rstrip("\n") for l in open(sys.argv[2])]  # ids may end in a space if os.path.exists(sys.argv[2]) else []
+# ids may end in a space: only the newline is stripped
+want = [l.rstrip("\n") for l in open(sys.argv[2])] if os.path.exists(sys.argv[2]) else []
 want = [w for w in want if w]
 lost = [c for c in want if rep.get(c) != "pass"]
 passing = sum(1 for r in rep.values() if r == "pass")
