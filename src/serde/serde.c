@@ -21,6 +21,22 @@ const char *sl_format_name(sl_format fmt)
     return (unsigned)fmt < sizeof format_names / sizeof *format_names ? format_names[fmt] : "?";
 }
 
+/* JSON objects and Avro maps key by string only */
+static bool string_keyed_maps(const sl_type *t, int depth)
+{
+    if (!t || depth > 64)
+        return true;
+    if (t->kind == SL_MAP)
+        return t->key->kind == SL_STRING && string_keyed_maps(t->elem, depth + 1);
+    if (t->kind == SL_ARRAY)
+        return string_keyed_maps(t->elem, depth + 1);
+    if (t->kind == SL_STRUCT)
+        for (int i = 0; i < t->nfields; i++)
+            if (!string_keyed_maps(t->fields[i].type, depth + 1))
+                return false;
+    return true;
+}
+
 sl_serde *sl_serde_new(sl_format fmt, const sl_type *schema, const sl_serde_options *opts,
                        sl_error *err)
 {
@@ -36,6 +52,13 @@ sl_serde *sl_serde_new(sl_format fmt, const sl_type *schema, const sl_serde_opti
     if (!s->opts.delimiter)
         s->opts.delimiter = ',';
     sl_err_t rc;
+    if ((fmt == SL_FORMAT_JSON || fmt == SL_FORMAT_JSON_SR || fmt == SL_FORMAT_AVRO) &&
+        !string_keyed_maps(schema, 0)) {
+        sl_error_set(err, SL_ERR_INVALID, "%s only supports MAP types with STRING keys",
+                     fmt == SL_FORMAT_AVRO ? "Avro" : "JSON");
+        free(s);
+        return NULL;
+    }
     switch (fmt) {
     case SL_FORMAT_JSON:
     case SL_FORMAT_JSON_SR: rc = sl_serde_json_init(s, err); break;

@@ -15,6 +15,23 @@
 #include <string.h>
 #include <strings.h>
 
+/* a MAP anywhere inside t: not allowed in keys (their bytes would not be
+ * stable, so equal keys could land on different partitions) */
+static bool type_has_map(const sl_type *t, int depth)
+{
+    if (!t || depth > 64)
+        return false;
+    if (t->kind == SL_MAP)
+        return true;
+    if (t->kind == SL_ARRAY)
+        return type_has_map(t->elem, depth + 1);
+    if (t->kind == SL_STRUCT)
+        for (int i = 0; i < t->nfields; i++)
+            if (type_has_map(t->fields[i].type, depth + 1))
+                return true;
+    return false;
+}
+
 struct sl_catalog {
     sl_arena *arena;
     sl_source **items;
@@ -316,6 +333,10 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "Missing required property \"VALUE_FORMAT\" which has no default value.");
     const sl_property *p;
+    if ((p = sl_with_find(&st->with, "VALUE_AVRO_SCHEMA_FULL_NAME")) && prop_string(p) &&
+        !prop_string(p)[strspn(prop_string(p), " \t")])
+        return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                           "fullSchemaName cannot be empty. Format configuration: {fullSchemaName=}");
     if ((p = sl_with_find(&st->with, "VALUE_AVRO_SCHEMA_FULL_NAME")) && s->value_format != SL_FORMAT_AVRO)
         return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
                            "VALUE_AVRO_SCHEMA_FULL_NAME is only valid for AVRO format");
@@ -453,6 +474,11 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                                    "Column %s is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
                                    "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
                                    "Streams have KEYs, which have no uniqueness or NULL constraints.", c->name);
+            if ((c->role == SL_COL_KEY || c->role == SL_COL_PRIMARY_KEY) && type_has_map(c->type, 0))
+                return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
+                                   "Map keys, including types that contain maps, are not supported as they may lead "
+                                   "to unexpected behavior due to inconsistent serialization. Key column name: `%s`.",
+                                   c->name);
             if (!strcmp(c->name, "ROWTIME") || !strcmp(c->name, "ROWPARTITION") || !strcmp(c->name, "ROWOFFSET") ||
                 !strcmp(c->name, "WINDOWSTART") || !strcmp(c->name, "WINDOWEND"))
                 return sl_error_at(err, SL_ERR_INVALID, file, c->pos.line, c->pos.col,
