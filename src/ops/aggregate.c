@@ -127,8 +127,9 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
         return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
                            "EMIT FINAL is only supported for windowed aggregations.");
     if (!s->group_by.count)
-        return sl_error_at(err, SL_ERR_UNSUPPORTED, qb->file, s->pos.line, s->pos.col,
-                           "aggregations without GROUP BY are not supported yet");
+        return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
+                           "Non-aggregate SELECT expression(s) not part of GROUP BY: an aggregation needs a GROUP BY "
+                           "clause in a persistent query");
     p->nkeys = s->group_by.count;
     p->key_exprs = sl_arena_calloc(a, (size_t)p->nkeys, sizeof *p->key_exprs);
     p->key_ast = sl_arena_calloc(a, (size_t)p->nkeys, sizeof *p->key_ast);
@@ -154,8 +155,9 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     post.hook_ctx = &h;
     /* result row: [WINDOWSTART, WINDOWEND, group keys..., aggregates...] */
     if (s->window.kind) {
-        post.cols[0] = (sl_scope_col){"WINDOWSTART", NULL, NULL, &sl_type_bigint, 0, true};
-        post.cols[1] = (sl_scope_col){"WINDOWEND", NULL, NULL, &sl_type_bigint, 1, true};
+        /* qualified too: Test.WINDOWSTART names the source's window */
+        post.cols[0] = (sl_scope_col){"WINDOWSTART", q->source->name, s->from.alias, &sl_type_bigint, 0, true};
+        post.cols[1] = (sl_scope_col){"WINDOWEND", q->source->name, s->from.alias, &sl_type_bigint, 1, true};
         post.ncols = 2;
     }
     int cap = s->nitems + 8;
@@ -564,6 +566,13 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     for (uint32_t i = 0; i < sessions.u.c.n; i++) {
         sl_value *se = &sessions.u.c.items[i];
         int64_t ss = se->u.c.items[0].u.l, sn = se->u.c.items[1].u.l;
+        /* a session that ended before stream time - gap - grace has left
+         * Kafka Streams' session store: it is dropped, never merged */
+        if (s->stream_time != INT64_MIN && sn < s->stream_time - gap - p->grace) {
+            if (p->emit_final) /* kept until its final result is emitted */
+                keep.u.c.items[nkeep++] = *se;
+            continue;
+        }
         if (sl_session_absorbs(ss, sn, gap, ts)) {
             if (ss < start)
                 start = ss;
@@ -588,9 +597,9 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
             keep.u.c.items[nkeep++] = *se;
         }
     }
-    /* sessions close one millisecond later than time windows: Kafka drops
-     * a merged session only when its end < stream time - grace */
-    if (!sl_window_open(end + 1, p->grace, s->stream_time))
+    /* Kafka Streams closes sessions later than time windows: a merged
+     * session is dropped only when its end < stream time - grace - gap */
+    if (s->stream_time != INT64_MIN && end < s->stream_time - p->grace - gap)
         return; /* late: the merged session is already closed */
     for (uint32_t i = 0; i < sessions.u.c.n && !p->emit_final; i++) {
         sl_value *se = &sessions.u.c.items[i];
@@ -636,7 +645,7 @@ static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a,
     const sl_agg_plan *p = q->agg;
     if (s->stream_time == INT64_MIN)
         return;
-    int64_t close = s->stream_time - p->grace;
+    int64_t close = s->stream_time - p->grace - p->window.size_ms; /* the gap, as for late records */
     if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
         return;
     int64_t lower = s->last_emit_close == INT64_MIN || s->last_emit_close < 0 ? 0 : s->last_emit_close;
@@ -671,12 +680,22 @@ static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a,
                 if (!sl_valcodec_get(copy, vlen, &pos, a, &sessions) || sessions.kind != SL_ARRAY)
                     sessions.u.c.n = 0;
             }
+            uint32_t nleft = 0;
             for (uint32_t i = 0; v && i < sessions.u.c.n; i++) {
                 const sl_value *se = &sessions.u.c.items[i];
                 if (se->u.c.items[0].u.l == start && se->u.c.items[1].u.l == s->pending_end[best]) {
                     int64_t w[2] = {start, s->pending_end[best]};
                     emit_result(q, keys, &se->u.c.items[2], w, a, em);
+                } else {
+                    sessions.u.c.items[nleft++] = *se; /* an emitted session is final: it leaves the store */
                 }
+            }
+            if (v && nleft != sessions.u.c.n) {
+                sessions.u.c.n = nleft;
+                if (nleft)
+                    store_put(s, s->pending[best], gklen, &sessions);
+                else
+                    sl_store_delete(s->store, s->pending[best], gklen);
             }
         }
         drop_pending(s, best);
