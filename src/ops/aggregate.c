@@ -121,7 +121,9 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     sl_agg_plan *p = sl_arena_calloc(a, 1, sizeof *p);
     p->pre = pre;
     p->window = s->window;
-    p->grace = s->window.has_grace ? s->window.grace_ms : DEFAULT_GRACE_MS;
+    /* no GRACE PERIOD: 24 hours, except that EMIT FINAL closes windows at
+     * their end (ksqlDB's suppression without a grace period) */
+    p->grace = s->window.has_grace ? s->window.grace_ms : s->emit_final ? 0 : DEFAULT_GRACE_MS;
     p->emit_final = s->emit_final;
     if (s->emit_final && !s->window.kind)
         return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,

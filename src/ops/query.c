@@ -375,6 +375,10 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     return err->code;
                 keys[k].type = keys[k].expr->type;
                 keys[k].is_key = true;
+                if (sl_type_has_map(keys[k].type))
+                    QFAIL(SL_ERR_INVALID, pb->pos,
+                          "Map keys, including types that contain maps, are not supported as they may lead to "
+                          "unexpected behavior due to inconsistent serialization.");
                 int match = -1;
                 for (int i = 0; i < n; i++)
                     if (match < 0 && sl_expr_same(origin[i], pb))
@@ -386,7 +390,8 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     n--;
                 } else {
                     const char *dn = sl_expr_default_name(pb);
-                    if (!dn)
+                    /* with several PARTITION BY expressions ksqlDB needs each in the projection */
+                    if (!dn || s->partition_by.count > 1)
                         QFAIL(SL_ERR_INVALID, pb->pos, "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
                               "The query used to build `%s` must include the partitioning expression in its projection.", st->name);
                     keys[k].name = dn;
@@ -477,7 +482,8 @@ sink:;
                                        qb->file, st->pos, err)))
             return rc;
         if (!hk && sink->key_format == SL_FORMAT_NONE)
-            sink->key_format = SL_FORMAT_KAFKA;
+            sink->key_format = q->source->declared_key_format != SL_FORMAT_NONE ? (sl_format)q->source->declared_key_format
+                                                                             : SL_FORMAT_KAFKA;
         if (hk && q->null_key)
             QFAIL(SL_ERR_INVALID, st->pos, "Key format specified for stream without key columns.");
         sink->wrap_single_value = true;

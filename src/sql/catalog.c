@@ -32,6 +32,11 @@ static bool type_has_map(const sl_type *t, int depth)
     return false;
 }
 
+bool sl_type_has_map(const sl_type *t)
+{
+    return type_has_map(t, 0);
+}
+
 struct sl_catalog {
     sl_arena *arena;
     sl_source **items;
@@ -228,6 +233,7 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char 
     s->nvalue = nv;
     s->key_schema = sl_type_struct(a, nk, kf);
     s->value_schema = sl_type_struct(a, nv, vf);
+    s->declared_key_format = s->key_format;
     if (nk == 0 && s->key_format != SL_FORMAT_NONE && !s->window_kind)
         s->key_format = SL_FORMAT_NONE;
     /* AVRO: a schema registered for the topic is the writer schema; else the
@@ -382,6 +388,9 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
                          : wt && !strcasecmp(wt, "HOPPING") ? SL_WINDOW_HOPPING
                                                             : SL_WINDOW_TUMBLING;
     }
+    if ((p = sl_with_find(&st->with, "WINDOW_SIZE")) && s->window_kind == SL_WINDOW_SESSION)
+        return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                           "'WINDOW_SIZE' should not be set for SESSION windows.");
     if ((p = sl_with_find(&st->with, "WINDOW_SIZE"))) {
         /* '30 SECONDS': a count and a time unit */
         const char *ws = prop_string(p);

@@ -23,6 +23,9 @@ typedef struct sl_source {
     const char *name;
     bool is_table;
     bool read_only; /* CREATE SOURCE STREAM|TABLE: no INSERT, ALTER or REPLACE */
+    /* the key format the statement asked for, before a source without key
+     * columns is set to NONE: a query that adds a key writes it this way */
+    int declared_key_format;
     const char *topic;
     sl_column *cols; /* keys first, then values, then headers */
     int ncols, nkey, nvalue;
@@ -50,6 +53,8 @@ void sl_catalog_set_registry(sl_catalog *cat, void *registry);
 void *sl_catalog_registry(const sl_catalog *cat);
 void sl_catalog_destroy(sl_catalog *cat); /* destroys the serdes too */
 sl_source *sl_catalog_find(sl_catalog *cat, const char *name);
+/* a MAP anywhere inside t (not allowed in key columns) */
+bool sl_type_has_map(const sl_type *t);
 /* sources reading/writing a topic, in creation order */
 int sl_catalog_count(const sl_catalog *cat);
 sl_source *sl_catalog_at(sl_catalog *cat, int i);
