@@ -240,9 +240,32 @@ static void topk_add_impl(const sl_agg_fn *f, sl_value *s, const sl_value *x, sl
     if ((int64_t)s->u.c.n > f->limit)
         s->u.c.n = (uint32_t)f->limit;
 }
+/* TOPK(x, c0, c1, ..., k): STRUCT(sort_col, col0, ...) entries, by sort_col
+ * descending; among equal ones the earlier stays first (Java's stable sort) */
+static void topk_struct_insert(const sl_agg_fn *f, sl_value *s, const sl_value *entry, sl_arena *a)
+{
+    array_append(s, entry, a);
+    uint32_t i = s->u.c.n - 1;
+    while (i > 0 && sl_value_compare(&s->u.c.items[i - 1].u.c.items[0], &entry->u.c.items[0]) < 0) {
+        s->u.c.items[i] = s->u.c.items[i - 1];
+        i--;
+    }
+    s->u.c.items[i] = *entry;
+    if ((int64_t)s->u.c.n > f->limit)
+        s->u.c.n = (uint32_t)f->limit;
+}
 static void topk_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
-    topk_add_impl(f, s, &args[0], a, false);
+    if (!f->extra) {
+        topk_add_impl(f, s, &args[0], a, false);
+        return;
+    }
+    if (args[0].null)
+        return;
+    sl_value e = sl_struct_new(a, (uint32_t)f->extra + 1);
+    for (int i = 0; i <= f->extra; i++)
+        e.u.c.items[i] = sl_value_copy(a, &args[i]);
+    topk_struct_insert(f, s, &e, a);
 }
 static void topkd_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
@@ -251,7 +274,10 @@ static void topkd_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_
 static void topk_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
 {
     for (uint32_t i = 0; i < o->u.c.n; i++)
-        topk_add_impl(f, s, &o->u.c.items[i], a, false);
+        if (f->extra)
+            topk_struct_insert(f, s, &o->u.c.items[i], a);
+        else
+            topk_add_impl(f, s, &o->u.c.items[i], a, false);
 }
 
 /* ---- HISTOGRAM: MAP<STRING, BIGINT> ---- */
@@ -508,6 +534,20 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
         if (argc != 1)
             return bad_args(name, argc, types, a, err);
         fn->ret = &sl_type_bigint;
+    } else if (!strcasecmp(name, "TOPK") && argc >= 3) {
+        /* TOPK(x, other columns..., k) */
+        if (!literal_int(literals[argc - 1], &fn->limit) || t->kind == SL_ARRAY || t->kind == SL_MAP ||
+            t->kind == SL_STRUCT || argc - 2 > 62)
+            return bad_args(name, argc, types, a, err);
+        fn->extra = argc - 2;
+        sl_field *f = sl_arena_calloc(a, (size_t)argc - 1, sizeof *f);
+        f[0].name = "sort_col";
+        f[0].type = t;
+        for (int i = 1; i <= fn->extra; i++) {
+            f[i].name = sl_arena_sprintf(a, "col%d", i - 1);
+            f[i].type = types[i]->kind == SL_NULLTYPE ? &sl_type_string : types[i];
+        }
+        fn->ret = sl_type_array(a, sl_type_struct(a, fn->extra + 1, f));
     } else if (!strcasecmp(name, "TOPK") || !strcasecmp(name, "TOPKDISTINCT")) {
         if (argc != 2 || !literal_int(literals[1], &fn->limit) || t->kind == SL_ARRAY || t->kind == SL_MAP ||
             t->kind == SL_STRUCT)

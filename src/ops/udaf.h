@@ -24,6 +24,7 @@ typedef struct sl_agg_fn {
     int64_t limit;           /* TOPK k, COLLECT_LIST limit, *_BY_OFFSET n */
     bool ignore_nulls;       /* *_BY_OFFSET */
     bool has_n;              /* *_BY_OFFSET(x, n): returns an array */
+    int extra;               /* TOPK(x, cols..., k): columns carried with each x */
 } sl_agg_fn;
 
 struct sl_udaf {
