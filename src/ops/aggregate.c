@@ -105,6 +105,14 @@ static sl_cexpr *post_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error 
         sl_error_at(err, e2.code, scope->file, x->pos.line, x->pos.col, "%s", e2.msg);
         return NULL;
     }
+    /* the engine properties that bound the collecting aggregates */
+    const char *limit = !strcasecmp(x->u.call.name, "COLLECT_LIST")
+                            ? sl_catalog_property(h->qb->catalog, "ksql.functions.collect_list.limit")
+                        : !strcasecmp(x->u.call.name, "COLLECT_SET")
+                            ? sl_catalog_property(h->qb->catalog, "ksql.functions.collect_set.limit")
+                            : NULL;
+    if (limit && atoll(limit) > 0)
+        fn.limit = atoll(limit);
     /* SUM/AVG/etc. take their argument as is; MIN/MAX of INT stay INT */
     int i = p->naggs++;
     p->fns[i] = fn;

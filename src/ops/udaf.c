@@ -210,8 +210,17 @@ static void list_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_ar
 }
 static void set_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
-    if (args[0].null && !f->star)
+    if (args[0].null) {
+        /* COLLECT_SET keeps one NULL, as ksqlDB's set does; COUNT_DISTINCT none */
+        if (f->star || strcasecmp(f->udaf->name, "COLLECT_SET"))
+            return;
+        for (uint32_t i = 0; i < s->u.c.n; i++)
+            if (s->u.c.items[i].null)
+                return;
+        if ((int64_t)s->u.c.n < f->limit)
+            array_append(s, &args[0], a);
         return;
+    }
     if (array_find(s, &args[0]) < 0 && (int64_t)s->u.c.n < f->limit)
         array_append(s, &args[0], a);
 }
