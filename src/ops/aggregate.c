@@ -825,3 +825,9 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     if (p->emit_final)
         flush_final(q, s, a, em);
 }
+
+void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into)
+{
+    if (s)
+        sl_store_add_stats(s->store, into);
+}

@@ -11,6 +11,8 @@
 #ifndef SL_AGGREGATE_H
 #define SL_AGGREGATE_H
 
+#include "state/store.h"
+
 #include "ops/query.h"
 
 typedef struct sl_agg_plan sl_agg_plan;
@@ -22,6 +24,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
 
 sl_agg_state *sl_agg_state_new(const sl_query *q);
 void sl_agg_state_destroy(sl_agg_state *s);
+void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into);
 size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
 
 /* One update: row is the new source row (NULL if none passed WHERE or it

@@ -465,3 +465,11 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         }
     }
 }
+
+void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)
+{
+    if (!s)
+        return;
+    sl_store_add_stats(s->lstore, into);
+    sl_store_add_stats(s->rstore, into);
+}

@@ -7,6 +7,8 @@
 #ifndef SL_JOIN_H
 #define SL_JOIN_H
 
+#include "state/store.h"
+
 #include "ops/query.h"
 
 typedef struct sl_join_plan sl_join_plan;
@@ -19,6 +21,7 @@ const sl_source *sl_join_right(const sl_join_plan *plan);
 
 sl_join_state *sl_join_state_new(const sl_query *q);
 void sl_join_state_destroy(sl_join_state *s);
+void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into);
 
 void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                      sl_strbuf *valbuf, const sl_collector *out);

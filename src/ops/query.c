@@ -880,3 +880,13 @@ bool sl_query_reads(const sl_query *q, const char *topic)
 {
     return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
 }
+
+void sl_query_state_stats(const void *state, sl_store_stats *into)
+{
+    const query_state *s = state;
+    if (!s)
+        return;
+    sl_agg_state_stats(s->agg, into);
+    sl_join_state_stats(s->join, into);
+    sl_store_add_stats(s->table, into);
+}

@@ -5,6 +5,8 @@
 #ifndef SL_QUERY_H
 #define SL_QUERY_H
 
+#include "state/store.h"
+
 #include <stdbool.h>
 
 #include "common/arena.h"
@@ -81,6 +83,7 @@ bool sl_query_reads(const sl_query *q, const char *topic);
 /* Per task state of a query (NULL for stateless ones). */
 void *sl_query_state_new(const sl_query *q);
 void sl_query_state_destroy(const sl_query *q, void *state);
+void sl_query_state_stats(const void *state, sl_store_stats *into);
 
 /* Runs one record of the query's source topic through it. */
 void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,

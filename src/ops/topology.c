@@ -283,3 +283,10 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
         sl_strbuf_puts(&sb, t->nqueries ? "" : "No persistent queries.\n");
     return sb.data;
 }
+
+void sl_task_store_stats(const sl_task *task, sl_store_stats *out)
+{
+    *out = (sl_store_stats){0};
+    for (int i = 0; i < task->topo->nqueries; i++)
+        sl_query_state_stats(task->query_state[i], out);
+}

@@ -8,6 +8,8 @@
 #ifndef SL_TOPOLOGY_H
 #define SL_TOPOLOGY_H
 
+#include "state/store.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,6 +58,8 @@ const struct sl_catalog *sl_topology_catalog(const sl_topology *topo);
  * topic of that partition number). Caller owns it. */
 sl_task *sl_task_new(const sl_topology *topo, int32_t partition);
 void sl_task_destroy(sl_task *task);
+/* what the task's state stores hold */
+void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
 /* Runs one input record through every query reading its topic. Decoding and
  * evaluation errors go to out->processing_error and return SL_OK; a non-OK
  * return is a failure of the task itself (err filled). Temporary data goes

@@ -231,3 +231,12 @@ void sl_store_take_dirty(sl_store *s, sl_store_dirty_fn fn, void *ctx)
     }
     clear_dirty(s);
 }
+
+void sl_store_add_stats(const sl_store *store, sl_store_stats *into)
+{
+    if (!store)
+        return;
+    into->entries += sl_store_count(store);
+    into->payload_bytes += sl_store_payload_bytes(store);
+    into->memory_bytes += sl_store_memory_bytes(store);
+}

@@ -28,6 +28,14 @@ size_t sl_store_count(const sl_store *store);
 size_t sl_store_payload_bytes(const sl_store *store);
 size_t sl_store_memory_bytes(const sl_store *store);
 
+/* What a task's stores hold, summed: for metrics and the memory benchmark */
+typedef struct sl_store_stats {
+    size_t entries;
+    size_t payload_bytes; /* key and value bytes */
+    size_t memory_bytes;  /* everything the stores allocated */
+} sl_store_stats;
+void sl_store_add_stats(const sl_store *store, sl_store_stats *into);
+
 /* Iterates all entries (order unspecified); stop by returning false. The
  * store must not be modified during iteration. */
 typedef bool (*sl_store_visit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
