@@ -12,6 +12,7 @@
 
 #include "common/datefmt.h"
 #include "common/strbuf.h"
+#include "serde/jsonschema.h"
 #include "serde/serde.h"
 
 static const sl_type *row_type(sl_arena *a)
@@ -76,6 +77,82 @@ static void test_avro_claimed_length_beyond_record(void **state)
     const unsigned char magic[] = {1, 0, 0, 0, 0, 2};
     assert_int_not_equal(sl_serde_decode(s, magic, sizeof magic, cols, a, &err), SL_OK);
     sl_serde_destroy(s);
+    sl_arena_destroy(a);
+}
+
+
+/* PROTOBUF: values round trip; a NULL scalar reads back as its proto3
+ * default; truncated input is an error, never a crash */
+static void test_protobuf_round_trip(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    sl_field inner[1] = {{"X", &sl_type_int}};
+    sl_field f[7] = {{"A", &sl_type_bigint},          {"B", &sl_type_string},
+                     {"C", sl_type_decimal(a, 6, 3)}, {"D", sl_type_array(a, &sl_type_double)},
+                     {"E", sl_type_struct(a, 1, inner)}, {"F", &sl_type_timestamp},
+                     {"G", &sl_type_int}};
+    const sl_type *t = sl_type_struct(a, 7, f);
+    for (int nosr = 0; nosr < 2; nosr++) {
+        sl_serde *s = sl_serde_new(nosr ? SL_FORMAT_PROTOBUF_NOSR : SL_FORMAT_PROTOBUF, t, NULL, &err);
+        assert_non_null(s);
+        sl_value arr = sl_array_new(a, 3);
+        arr.u.c.items[0] = sl_double(1.5);
+        arr.u.c.items[1] = sl_double(0);
+        arr.u.c.items[2] = sl_double(-3);
+        sl_value st = sl_struct_new(a, 1);
+        st.u.c.items[0] = sl_int(-7);
+        sl_value cols[7] = {sl_bigint(-42), sl_cstring("hi"), sl_decimal(-12345, 6, 3), arr,
+                            st, sl_timestamp(-1), sl_null(SL_INT)};
+        sl_strbuf out;
+        sl_strbuf_init(&out);
+        assert_int_equal(sl_serde_encode(s, cols, &out, &err), SL_OK);
+        sl_value back[7];
+        assert_int_equal(sl_serde_decode(s, out.data, out.len, back, a, &err), SL_OK);
+        assert_true(back[0].u.l == -42);
+        assert_int_equal(back[1].u.s.len, 2);
+        assert_true(back[2].u.dec.unscaled == -12345);
+        assert_int_equal(back[3].u.c.n, 3);
+        assert_true(back[3].u.c.items[1].u.d == 0 && back[3].u.c.items[2].u.d == -3);
+        assert_int_equal(back[4].u.c.items[0].u.i, -7);
+        assert_true(back[5].u.l == -1);
+        assert_false(back[6].null); /* proto3: no presence for scalars */
+        assert_int_equal(back[6].u.i, 0);
+        for (size_t n = 0; n + 1 < out.len; n++)
+            sl_serde_decode(s, out.data, n, back, a, &err); /* must not crash; may or may not parse */
+        sl_strbuf_free(&out);
+        sl_serde_destroy(s);
+    }
+    sl_arena_destroy(a);
+}
+
+
+static void test_json_schema_inference(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    const sl_type *t = sl_json_schema_to_type(
+        "{\"type\":\"object\",\"properties\":{"
+        "\"B\":{\"connect.index\":1,\"oneOf\":[{\"type\":\"null\"},{\"type\":\"string\"}]},"
+        "\"A\":{\"connect.index\":0,\"type\":\"integer\",\"connect.type\":\"int32\"},"
+        "\"C\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}},"
+        "\"D\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"boolean\"}},"
+        "\"E\":{\"type\":\"number\",\"title\":\"org.apache.kafka.connect.data.Decimal\","
+        "\"connect.parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"5\"}}}}",
+        a, &err);
+    assert_non_null(t);
+    assert_int_equal(t->kind, SL_STRUCT);
+    assert_int_equal(t->nfields, 5);
+    assert_string_equal(t->fields[0].name, "A"); /* connect.index order */
+    assert_int_equal(t->fields[0].type->kind, SL_INT);
+    assert_int_equal(t->fields[1].type->kind, SL_STRING);
+    assert_int_equal(t->fields[2].type->kind, SL_ARRAY);
+    assert_int_equal(t->fields[2].type->elem->kind, SL_DOUBLE);
+    assert_int_equal(t->fields[3].type->kind, SL_MAP);
+    assert_int_equal(t->fields[4].type->kind, SL_DECIMAL);
+    assert_int_equal(t->fields[4].type->scale, 2);
+    assert_null(sl_json_schema_to_type("{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", a, &err));
+    assert_null(sl_json_schema_to_type("not json", a, &err));
     sl_arena_destroy(a);
 }
 
@@ -187,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avro_round_trip),
         cmocka_unit_test(test_avro_claimed_length_beyond_record),
+        cmocka_unit_test(test_protobuf_round_trip),
+        cmocka_unit_test(test_json_schema_inference),
         cmocka_unit_test(test_json_decode_and_errors),
         cmocka_unit_test(test_delimited_quotes),
         cmocka_unit_test(test_date_patterns),
