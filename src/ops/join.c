@@ -433,8 +433,13 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
             }
             continue;
         }
-        /* stream-stream: buffer this record, join with the other side's
-         * records inside the window */
+        /* stream-stream: a record too late for any window it could join
+         * (its time + the window after it + grace is behind stream time) is
+         * dropped, as Kafka Streams drops it */
+        int64_t this_after = is_left ? p->after : p->before;
+        if (ts + this_after + p->grace < s->stream_time)
+            continue;
+        /* buffer this record, join with the other side's records inside the window */
         sl_value *half = row + base;
         bool mine_found;
         sl_value buf = load(mine, k, klen, a, &mine_found);
