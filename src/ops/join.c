@@ -354,7 +354,31 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
     }
     if (ctx.errors)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
+    if (q->sink_timestamp_col >= 0) {
+        /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
+        const sl_value *t = &vals[q->sink_timestamp_col];
+        if (t->null || t->u.l < 0) {
+            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null or negative");
+            return;
+        }
+        ts = t->u.l;
+    }
     sl_query_emit(q, vals, vals, ts, NULL, a, em);
+}
+
+/* the record time of a side: its TIMESTAMP column when it names one */
+static bool side_time(const sl_source *src, const sl_value *half, int64_t *ts)
+{
+    if (!src->timestamp_column)
+        return true;
+    for (int i = 0; i < src->ncols; i++)
+        if (!strcmp(src->cols[i].name, src->timestamp_column)) {
+            if (half[i].null || (half[i].kind != SL_BIGINT && half[i].kind != SL_TIMESTAMP))
+                return false;
+            *ts = half[i].u.l;
+            return true;
+        }
+    return true;
 }
 
 void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
@@ -376,6 +400,11 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
             continue;
         null_side(row, is_left ? p->right : p->left, is_left ? p->lwidth : 0);
         int64_t ts = in->timestamp;
+        if (!side_time(src, row + base, &ts)) {
+            out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+            continue;
+        }
+        row[base + src->ncols] = sl_bigint(ts); /* ROWTIME is the extracted time */
         sl_error err = {0};
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value key;
