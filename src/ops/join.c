@@ -419,6 +419,8 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         sl_query_emitter em = {out, in, keybuf, valbuf};
         if (ts > s->stream_time)
             s->stream_time = ts;
+        size_t had_len;
+        bool had_mine = src->is_table && sl_store_get(mine, k, klen, &had_len) != NULL;
         if (src->is_table) {
             if (deleted)
                 sl_store_delete(mine, k, klen);
@@ -454,9 +456,15 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
                                                    : have_l || have_r;
             int64_t ots = have_other ? others.u.c.items[0].u.c.items[0].u.l : ts;
             int64_t rts = ots > ts ? ots : ts;
+            bool had_l = is_left ? had_mine : have_other, had_r = is_left ? have_other : had_mine;
+            bool had_result = p->type == SL_JOIN_INNER   ? had_l && had_r
+                              : p->type == SL_JOIN_LEFT  ? had_l
+                              : p->type == SL_JOIN_RIGHT ? had_r
+                                                         : had_l || had_r;
             if (emit) {
                 emit_joined(q, row, &key, rts, a, &em);
-            } else {
+            } else if (had_result) {
+                /* a result that existed is withdrawn; none existed: nothing to say */
                 sl_value kv[1] = {key};
                 sl_query_emit(q, kv, NULL, rts, NULL, a, &em);
             }
