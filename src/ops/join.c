@@ -73,6 +73,14 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     p->right = sl_catalog_find(qb->catalog, j->right.name);
     if (!p->right)
         JFAIL(SL_ERR_INVALID, j->right.pos, "%s does not exist.", j->right.name);
+    if (!strcmp(p->left->name, p->right->name))
+        JFAIL(SL_ERR_INVALID, j->pos, "Can not join '%s' to '%s': self joins are not yet supported.", p->left->name,
+              p->right->name);
+    if (p->left->value_format == SL_FORMAT_KAFKA || p->right->value_format == SL_FORMAT_KAFKA)
+        JFAIL(SL_ERR_INVALID, j->pos, "Source(s) %s are using the 'KAFKA' value format. This format does not yet support JOIN.",
+              p->left->value_format == SL_FORMAT_KAFKA && p->right->value_format == SL_FORMAT_KAFKA
+                  ? sl_arena_sprintf(a, "%s, %s", p->left->name, p->right->name)
+                  : p->left->value_format == SL_FORMAT_KAFKA ? p->left->name : p->right->name);
     if (p->right->window_kind || p->left->window_kind)
         JFAIL(SL_ERR_UNSUPPORTED, j->pos, "joins of windowed sources are not supported yet");
     bool lt = p->left->is_table, rt = p->right->is_table;
@@ -128,10 +136,18 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     if (!sl_type_equal(p->lkey->type, p->rkey->type))
         JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: types don't match. Got %s and %s.",
               sl_type_to_sql(a, p->lkey->type), sl_type_to_sql(a, p->rkey->type));
+    if (sl_type_has_map(p->lkey->type))
+        JFAIL(SL_ERR_INVALID, on->pos,
+              "Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+              "behavior due to inconsistent serialization.");
     if (p->right->is_table) {
         int ri = sl_cexpr_column_index(p->rkey) - p->lwidth;
+        /* the right table is always looked up by its primary key; only the
+         * left side of a table-table join may use another column (a
+         * foreign-key join) */
         if (!(p->right->nkey == 1 && ri == 0))
-            JFAIL(SL_ERR_UNSUPPORTED, on->pos, "joining a table on a column other than its PRIMARY KEY (foreign-key join) is not supported yet");
+            JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: %s joins require to join on the primary key of the right input table.",
+                  p->left->is_table ? "table-table" : "stream-table");
     }
     if (p->left->is_table) {
         int li = sl_cexpr_column_index(p->lkey);
