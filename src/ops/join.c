@@ -27,10 +27,14 @@ struct sl_join_plan {
      * FULL OUTER joins and joins on expressions: the row slot after both
      * sides holds the join key; -1 when the key is one of the join columns */
     int synthetic_slot;
+    /* a foreign-key table-table join: the left table's lkey column points at
+     * the right table's primary key; results are keyed by the left key */
+    bool fk;
 };
 
 struct sl_join_state {
     sl_store *lstore, *rstore;
+    sl_store *fkindex; /* FK joins: right key -> the left keys pointing at it */
     int64_t stream_time;
     sl_strbuf buf;
 };
@@ -151,12 +155,17 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     }
     if (p->left->is_table) {
         int li = sl_cexpr_column_index(p->lkey);
-        if (!(p->left->nkey == 1 && li == 0))
-            JFAIL(SL_ERR_UNSUPPORTED, on->pos, "joining a table on a column other than its PRIMARY KEY (foreign-key join) is not supported yet");
+        if (!(p->left->nkey == 1 && li == 0)) {
+            /* a foreign-key join: the left table's column names the right key */
+            if (j->type == SL_JOIN_RIGHT || j->type == SL_JOIN_FULL)
+                JFAIL(SL_ERR_INVALID, j->pos, "%s OUTER JOIN on a foreign key is not supported",
+                      j->type == SL_JOIN_RIGHT ? "RIGHT" : "FULL");
+            p->fk = true;
+        }
     }
     /* a key no single source column carries gets a synthetic column */
     p->synthetic_slot = -1;
-    if (j->type == SL_JOIN_FULL || (sl_cexpr_column_index(p->lkey) < 0 && sl_cexpr_column_index(p->rkey) < 0)) {
+    if (!p->fk && (j->type == SL_JOIN_FULL || (sl_cexpr_column_index(p->lkey) < 0 && sl_cexpr_column_index(p->rkey) < 0))) {
         const char *name = "ROWKEY";
         for (int suffix = 0;; suffix++) {
             if (suffix)
@@ -242,6 +251,24 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     int li = sl_cexpr_column_index(p->lkey), ri = sl_cexpr_column_index(p->rkey), key = -1;
     if (p->synthetic_slot >= 0)
         li = ri = p->synthetic_slot;
+    if (p->fk) {
+        /* results are keyed by the left table's primary key, which the
+         * projection must carry */
+        for (int kc = 0; kc < p->left->nkey; kc++) {
+            bool present = false;
+            for (int i = 0; i < n; i++)
+                present |= colidx[i] == kc;
+            if (!present)
+                JFAIL(SL_ERR_INVALID, s->pos,
+                      "Primary key column missing in projection. For foreign-key table-table joins, the projection "
+                      "must include all primary key columns from the left input table (`%s`). Missing column: `%s`.",
+                      p->left->name, p->left->cols[kc].name);
+        }
+        if (p->left->nkey != 1)
+            JFAIL(SL_ERR_UNSUPPORTED, s->pos, "foreign-key joins of tables with several key columns are not supported yet");
+        li = 0;
+        ri = -1;
+    }
     for (int i = 0; i < n && key < 0; i++)
         if (colidx[i] >= 0 && ((li >= 0 && colidx[i] == li) || (ri >= 0 && colidx[i] == ri)))
             key = i;
@@ -282,6 +309,8 @@ sl_join_state *sl_join_state_new(const sl_query *q)
         return NULL;
     s->lstore = sl_store_new("join-left");
     s->rstore = sl_store_new("join-right");
+    if (q->join->fk)
+        s->fkindex = sl_store_new("join-fk-index");
     s->stream_time = INT64_MIN;
     sl_strbuf_init(&s->buf);
     return s;
@@ -293,6 +322,7 @@ void sl_join_state_destroy(sl_join_state *s)
         return;
     sl_store_destroy(s->lstore);
     sl_store_destroy(s->rstore);
+    sl_store_destroy(s->fkindex);
     sl_strbuf_free(&s->buf);
     free(s);
 }
@@ -397,10 +427,165 @@ static bool side_time(const sl_source *src, const sl_value *half, int64_t *ts)
     return true;
 }
 
+/* ---------- foreign-key table-table joins ---------- */
+
+static char *encode_key(sl_join_state *s, const sl_value *v, sl_arena *a, size_t *len)
+{
+    sl_strbuf_reset(&s->buf);
+    sl_valcodec_put(&s->buf, v);
+    *len = s->buf.len;
+    return sl_arena_strndup(a, s->buf.data ? s->buf.data : "", *len);
+}
+
+/* adds (add) or removes a left key from the list of one right key */
+static void fk_index_update(sl_join_state *s, const sl_value *fk, const sl_value *lkey, bool add, sl_arena *a)
+{
+    size_t klen;
+    char *k = encode_key(s, fk, a, &klen);
+    bool found;
+    sl_value list = load(s->fkindex, k, klen, a, &found);
+    sl_value nl = sl_array_new(a, list.u.c.n + 1);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < list.u.c.n; i++)
+        if (!sl_value_equal(&list.u.c.items[i], lkey))
+            nl.u.c.items[n++] = list.u.c.items[i];
+    if (add)
+        nl.u.c.items[n++] = *lkey;
+    nl.u.c.n = n;
+    if (n)
+        save(s, s->fkindex, k, klen, &nl);
+    else
+        sl_store_delete(s->fkindex, k, klen);
+}
+
+static void fk_emit(const sl_query *q, sl_join_state *s, const sl_value *lrow, const sl_value *rrow, int64_t ts,
+                    sl_arena *a, sl_query_emitter *em)
+{
+    const sl_join_plan *p = q->join;
+    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    memcpy(row, lrow, (size_t)p->lwidth * sizeof *row);
+    if (rrow)
+        memcpy(row + p->lwidth, rrow, (size_t)p->rwidth * sizeof *row);
+    else
+        null_side(row, p->right, p->lwidth);
+    emit_joined(q, row, &row[0], ts, a, em);
+}
+
+static void fk_withdraw(const sl_query *q, const sl_value *lkey, int64_t ts, sl_arena *a, sl_query_emitter *em)
+{
+    sl_value kv[1] = {*lkey};
+    sl_query_emit(q, kv, NULL, ts, NULL, a, em);
+}
+
+/* Left updates look the right table up by their foreign key; right updates
+ * re-emit every left row that points at them (found through fkindex).
+ * Results are keyed by the left key; a left delete withdraws its result. */
+static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in, bool is_left, sl_arena *a,
+                       sl_query_emitter *em, const sl_collector *out)
+{
+    const sl_join_plan *p = q->join;
+    const sl_source *src = is_left ? p->left : p->right;
+    int base = is_left ? 0 : p->lwidth, width = is_left ? p->lwidth : p->rwidth;
+    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    bool deleted;
+    if (!sl_source_decode(src, in, row + base, &deleted, a, out))
+        return;
+    int64_t ts = in->timestamp;
+    if (!side_time(src, row + base, &ts)) {
+        out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+        return;
+    }
+    row[base + src->ncols] = sl_bigint(ts);
+    const sl_value *pk = &row[base]; /* the side's primary key */
+    if (pk->null)
+        return;
+    size_t pklen;
+    char *pkk = encode_key(s, pk, a, &pklen);
+    sl_error err = {0};
+    if (is_left) {
+        bool had;
+        sl_value old = load(s->lstore, pkk, pklen, a, &had);
+        if (had && old.u.c.n) {
+            sl_value *orow = old.u.c.items[0].u.c.items[1].u.c.items;
+            sl_eval_ctx octx = {.row = orow, .arena = a, .err = &err};
+            sl_value ofk;
+            sl_cexpr_eval(p->lkey, &octx, &ofk);
+            if (!ofk.null)
+                fk_index_update(s, &ofk, pk, false, a);
+        }
+        if (deleted) {
+            sl_store_delete(s->lstore, pkk, pklen);
+            if (had)
+                fk_withdraw(q, pk, ts, a, em);
+            return;
+        }
+        sl_value one = sl_array_new(a, 1);
+        one.u.c.items[0] = entry(a, ts, row, width);
+        save(s, s->lstore, pkk, pklen, &one);
+        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+        sl_value fk;
+        sl_cexpr_eval(p->lkey, &ctx, &fk);
+        const sl_value *rrow = NULL;
+        int64_t rts = ts;
+        if (!fk.null) {
+            fk_index_update(s, &fk, pk, true, a);
+            size_t fklen;
+            char *fkk = encode_key(s, &fk, a, &fklen);
+            bool found;
+            sl_value r = load(s->rstore, fkk, fklen, a, &found);
+            if (found && r.u.c.n) {
+                rrow = r.u.c.items[0].u.c.items[1].u.c.items;
+                int64_t t = r.u.c.items[0].u.c.items[0].u.l;
+                rts = t > ts ? t : ts;
+            }
+        }
+        if (rrow || p->type == SL_JOIN_LEFT)
+            fk_emit(q, s, row, rrow, rts, a, em);
+        else if (had)
+            fk_withdraw(q, pk, ts, a, em);
+        return;
+    }
+    /* a right update: every left row pointing here changes */
+    if (deleted)
+        sl_store_delete(s->rstore, pkk, pklen);
+    else {
+        sl_value one = sl_array_new(a, 1);
+        one.u.c.items[0] = entry(a, ts, row + base, width);
+        save(s, s->rstore, pkk, pklen, &one);
+    }
+    bool found;
+    sl_value lefts = load(s->fkindex, pkk, pklen, a, &found);
+    for (uint32_t i = 0; i < lefts.u.c.n; i++) {
+        size_t lklen;
+        char *lk = encode_key(s, &lefts.u.c.items[i], a, &lklen);
+        bool have;
+        sl_value l = load(s->lstore, lk, lklen, a, &have);
+        if (!have || !l.u.c.n)
+            continue;
+        sl_value *lrow = l.u.c.items[0].u.c.items[1].u.c.items;
+        int64_t lts = l.u.c.items[0].u.c.items[0].u.l;
+        int64_t rts = lts > ts ? lts : ts;
+        if (!deleted)
+            fk_emit(q, s, lrow, row + base, rts, a, em);
+        else if (p->type == SL_JOIN_LEFT)
+            fk_emit(q, s, lrow, NULL, rts, a, em);
+        else
+            fk_withdraw(q, &lrow[0], rts, a, em);
+    }
+}
+
 void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
                      sl_strbuf *valbuf, const sl_collector *out)
 {
     const sl_join_plan *p = q->join;
+    if (p->fk) {
+        sl_query_emitter em = {out, in, keybuf, valbuf};
+        bool is_left = !strcmp(in->topic, p->left->topic);
+        fk_process(q, s, in, is_left, a, &em, out);
+        if (is_left && !strcmp(in->topic, p->right->topic))
+            fk_process(q, s, in, false, a, &em, out);
+        return;
+    }
     bool is_left = !strcmp(in->topic, p->left->topic);
     bool both = is_left && !strcmp(in->topic, p->right->topic);
     for (int pass = 0; pass < (both ? 2 : 1); pass++) {
@@ -530,4 +715,5 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)
         return;
     sl_store_add_stats(s->lstore, into);
     sl_store_add_stats(s->rstore, into);
+    sl_store_add_stats(s->fkindex, into);
 }
