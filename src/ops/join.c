@@ -58,12 +58,40 @@ static void add_side(sl_scope *scope, const sl_source *src, const char *alias, i
         c->alt_source = alias;
         c->index = base + i;
         c->hidden = i >= src->ncols;
+        if (i < src->ncols && src->cols[i].origin_name) {
+            /* an earlier join step's column answers to its original name */
+            c->name = src->cols[i].origin_name;
+            c->source = src->cols[i].origin_source;
+            c->alt_source = src->cols[i].origin_alias;
+        }
     }
 }
 
 static const char *qualifier_name(const sl_source *src, const char *alias)
 {
     return alias ? alias : src->name;
+}
+
+/* how many of the original sources behind the join have a column named name */
+static int sources_with_column(const sl_source *l, const sl_source *r, const char *name)
+{
+    const char *seen[64];
+    int n = 0;
+    for (int side = 0; side < 2; side++) {
+        const sl_source *src = side ? r : l;
+        for (int i = 0; i < src->ncols; i++) {
+            const char *cn = src->cols[i].origin_name ? src->cols[i].origin_name : src->cols[i].name;
+            const char *from = src->cols[i].origin_name ? src->cols[i].origin_source : src->name;
+            if (strcmp(cn, name))
+                continue;
+            bool dup = false;
+            for (int k = 0; k < n; k++)
+                dup |= !strcmp(seen[k], from);
+            if (!dup && n < 64)
+                seen[n++] = from;
+        }
+    }
+    return n;
 }
 
 sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_error *err)
@@ -200,13 +228,21 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                 const sl_source *src = side ? p->right : p->left;
                 const char *alias = side ? j->right.alias : s->from.alias;
                 const char *qn = qualifier_name(src, alias);
-                if (it->star_qualifier && strcmp(it->star_qualifier, qn) && strcmp(it->star_qualifier, src->name))
-                    continue;
                 for (int c = 0; c < src->ncols; c++) {
+                    const sl_column *sc = &src->cols[c];
+                    /* an earlier join step's column keeps its original qualifier */
+                    const char *oq = sc->origin_name ? (sc->origin_alias ? sc->origin_alias : sc->origin_source) : qn;
+                    const char *osrc = sc->origin_name ? sc->origin_source : src->name;
+                    if (it->star_qualifier && strcmp(it->star_qualifier, oq) && strcmp(it->star_qualifier, osrc))
+                        continue;
                     int idx = (side ? p->lwidth : 0) + c;
-                    cols[n].name = sl_arena_sprintf(a, "%s_%s", qn, src->cols[c].name);
-                    cols[n].type = src->cols[c].type;
-                    cols[n].expr = sl_cexpr_column(a, idx, src->cols[c].type);
+                    const char *on_ = sc->origin_name ? sc->origin_name : sc->name;
+                    cols[n].name = sl_arena_sprintf(a, "%s_%s", oq, on_);
+                    cols[n].type = sc->type;
+                    cols[n].expr = sl_cexpr_column(a, idx, sc->type);
+                    cols[n].origin_source = osrc;
+                    cols[n].origin_alias = sc->origin_name ? sc->origin_alias : alias;
+                    cols[n].origin_name = on_;
                     colidx[n] = idx;
                     n++;
                 }
@@ -225,8 +261,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                   !strcmp(it->expr->u.col.name, "ROWOFFSET")))
             cols[n].name = sl_arena_sprintf(a, "%s_%s", it->expr->u.col.qualifier, it->expr->u.col.name);
         else if (it->expr->kind == SL_E_COLUMN && it->expr->u.col.qualifier &&
-                 sl_type_field_index(p->left->value_schema, it->expr->u.col.name) + sl_type_field_index(p->left->key_schema, it->expr->u.col.name) > -2 &&
-                 sl_type_field_index(p->right->value_schema, it->expr->u.col.name) + sl_type_field_index(p->right->key_schema, it->expr->u.col.name) > -2)
+                 sources_with_column(p->left, p->right, it->expr->u.col.name) > 1)
             /* a name both sides have is qualified by its source */
             cols[n].name = sl_arena_sprintf(a, "%s_%s", it->expr->u.col.qualifier, it->expr->u.col.name);
         else

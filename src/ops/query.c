@@ -39,8 +39,8 @@ static bool name_taken(const sl_source *src, sl_out_col *cols, int n, const char
 
 static sl_err_t unsupported_clauses(sl_query_build *qb, const sl_select *s, sl_error *err)
 {
-    if (s->njoins > 1)
-        QFAIL(SL_ERR_UNSUPPORTED, s->joins[1].pos, "joins of more than two sources are not supported yet");
+    if (s->njoins > 1) /* split into two-source steps by the topology */
+        QFAIL(SL_ERR_UNSUPPORTED, s->joins[1].pos, "joins of more than two sources are not supported here");
     if (s->njoins && (s->group_by.count || s->window.kind))
         QFAIL(SL_ERR_UNSUPPORTED, s->joins[0].pos, "aggregating a join is not supported yet");
     if (s->njoins && s->partition_by.count)
@@ -522,6 +522,9 @@ sink:;
                 if (cols[i].is_key == (pass == 0)) {
                     sink->cols[k].name = cols[i].name;
                     sink->cols[k].type = cols[i].type;
+                    sink->cols[k].origin_source = cols[i].origin_source;
+                    sink->cols[k].origin_alias = cols[i].origin_alias;
+                    sink->cols[k].origin_name = cols[i].origin_name;
                     sink->cols[k].role = pass == 0 ? (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY) : SL_COL_VALUE;
                     k++;
                 }

@@ -22,6 +22,7 @@ typedef struct sl_out_col {
     const sl_type *type;
     sl_cexpr *expr;
     bool is_key;
+    const char *origin_source, *origin_alias, *origin_name; /* see sl_column */
 } sl_out_col;
 
 struct sl_agg_plan;

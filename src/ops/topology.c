@@ -54,6 +54,64 @@ static void apply_properties(sl_catalog *cat, const sl_compile_options *opts)
         sl_catalog_set_property(cat, p[0], p[1]);
 }
 
+/* Joins of more than two sources run left-deep, as ksqlDB plans them: the
+ * result of A JOIN B is an internal stream (or table) holding every column
+ * of both, named after the statement, which the next step joins with C, and
+ * so on. The columns of a step remember the source and name they came from,
+ * so later steps and the final SELECT resolve t.x as the user wrote it.
+ * Compiles the internal steps and rewrites *stp to the last join. */
+static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **stp, sl_error *err)
+{
+    sl_arena *a = t->arena;
+    sl_stmt *st = *stp;
+    const sl_select *sel = st->select;
+    sl_from_item left = sel->from;
+    for (int i = 0; i < sel->njoins - 1; i++) {
+        const sl_source *ls = sl_catalog_find(t->catalog, left.name);
+        const sl_source *rs = sl_catalog_find(t->catalog, sel->joins[i].right.name);
+        if (!ls || !rs) {
+            const sl_from_item *missing = !ls ? &left : &sel->joins[i].right;
+            return sl_error_at(err, SL_ERR_INVALID, qb->file, missing->pos.line, missing->pos.col, "%s does not exist.",
+                               missing->name);
+        }
+        sl_stmt *step = sl_arena_calloc(a, 1, sizeof *step);
+        step->kind = SL_STMT_CREATE_AS;
+        step->pos = st->pos;
+        step->is_table = ls->is_table && rs->is_table;
+        step->name = sl_arena_sprintf(a, "%s_JOIN_STEP_%d", st->name, i + 1);
+        sl_select *ss = sl_arena_calloc(a, 1, sizeof *ss);
+        sl_select_item *star = sl_arena_calloc(a, 1, sizeof *star);
+        star->star = true;
+        star->pos = sel->pos;
+        ss->items = star;
+        ss->nitems = 1;
+        ss->from = left;
+        ss->joins = &sel->joins[i];
+        ss->njoins = 1;
+        ss->emit_changes = true;
+        ss->limit = -1;
+        ss->pos = sel->pos;
+        step->select = ss;
+        sl_query *q;
+        qb->query_index = t->nqueries;
+        sl_err_t rc = sl_query_build_stmt(qb, step, &q, err);
+        if (rc)
+            return rc;
+        t->queries[t->nqueries++] = q;
+        left = (sl_from_item){step->name, NULL, sel->from.pos};
+    }
+    sl_stmt *last = sl_arena_alloc(a, sizeof *last);
+    *last = *st;
+    sl_select *ls = sl_arena_alloc(a, sizeof *ls);
+    *ls = *sel;
+    ls->from = left;
+    ls->joins = &sel->joins[sel->njoins - 1];
+    ls->njoins = 1;
+    last->select = ls;
+    *stp = last;
+    return SL_OK;
+}
+
 sl_topology *sl_topology_compile(const char *text, const char *file, const sl_compile_options *opts,
                                  sl_error *err)
 {
@@ -71,7 +129,11 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     if (sl_parse(text, file, t->arena, &stmts, err))
         goto fail;
     sl_query_build qb = {t->catalog, t->arena, file, 0};
-    t->queries = sl_arena_calloc(t->arena, (size_t)stmts.count + 1, sizeof *t->queries);
+    int slots = stmts.count + 1;
+    for (int i = 0; i < stmts.count; i++)
+        if (stmts.items[i]->select)
+            slots += stmts.items[i]->select->njoins;
+    t->queries = sl_arena_calloc(t->arena, (size_t)slots, sizeof *t->queries);
     for (int i = 0; i < stmts.count; i++) {
         sl_stmt *st = stmts.items[i];
         switch (st->kind) {
@@ -82,6 +144,12 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         case SL_STMT_CREATE_AS:
         case SL_STMT_INSERT_INTO: {
             sl_query *q;
+            if (st->select && st->select->njoins > 1) {
+                /* A JOIN B JOIN C ...: each join but the last becomes an
+                 * internal step whose result the next one reads */
+                if (split_join_chain(t, &qb, &st, err))
+                    goto fail;
+            }
             qb.query_index = t->nqueries;
             if (sl_query_build_stmt(&qb, st, &q, err))
                 goto fail;

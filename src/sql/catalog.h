@@ -17,6 +17,9 @@ typedef struct sl_column {
     const sl_type *type;
     sl_col_role role; /* KEY/PRIMARY KEY, VALUE, HEADERS, HEADER */
     const char *header_key;
+    /* a column of an internal join step (n-way joins): the source, alias and
+     * name it came from, so that later steps resolve t.x as written */
+    const char *origin_source, *origin_alias, *origin_name;
 } sl_column;
 
 typedef struct sl_source {
