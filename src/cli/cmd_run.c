@@ -65,7 +65,12 @@ int sl_cmd_run(int argc, char **argv)
         sl_config_destroy(cfg);
         return 2;
     }
-    sl_topology *topo = sl_topology_compile(sql, queries, NULL, &err);
+    /* internal topics (repartitioning) are named after the application */
+    const char *app = sl_config_string(cfg, "application.id");
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s-", app && *app ? app : "sluice");
+    sl_compile_options copts = {.internal_topic_prefix = prefix};
+    sl_topology *topo = sl_topology_compile(sql, queries, &copts, &err);
     if (!topo) {
         sl_diag_print(stderr, &err, sql);
         free(sql);

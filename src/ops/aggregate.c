@@ -831,3 +831,28 @@ void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into)
     if (s)
         sl_store_add_stats(s->store, into);
 }
+
+bool sl_agg_grouped_by_key(const sl_query *q)
+{
+    const sl_agg_plan *p = q->agg;
+    if (p->nkeys != q->source->nkey)
+        return false;
+    for (int i = 0; i < p->nkeys; i++)
+        if (sl_cexpr_column_index(p->key_exprs[i]) != i)
+            return false;
+    return true;
+}
+
+bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *a, sl_strbuf *out)
+{
+    const sl_agg_plan *p = q->agg;
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_strbuf_reset(out);
+    for (int i = 0; i < p->nkeys; i++) {
+        sl_value v;
+        sl_cexpr_eval(p->key_exprs[i], &ctx, &v);
+        sl_valcodec_put(out, &v);
+    }
+    return true;
+}

@@ -25,6 +25,10 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
 sl_agg_state *sl_agg_state_new(const sl_query *q);
 void sl_agg_state_destroy(sl_agg_state *s);
 void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into);
+/* true when the GROUP BY is exactly the source's key columns */
+bool sl_agg_grouped_by_key(const sl_query *q);
+/* the grouping key of a source row, encoded (for repartitioning) */
+bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *arena, sl_strbuf *out);
 size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
 
 /* One update: row is the new source row (NULL if none passed WHERE or it

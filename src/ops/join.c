@@ -752,3 +752,56 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)
     sl_store_add_stats(s->rstore, into);
     sl_store_add_stats(s->fkindex, into);
 }
+
+static void ignore_error(void *ctx, const sl_record *src, const char *msg)
+{
+    (void)ctx;
+    (void)src;
+    (void)msg;
+}
+
+/* a side is keyed by its join expression when that is its only key column */
+static bool keyed_by_join(const sl_join_plan *p, int side)
+{
+    const sl_source *src = side ? p->right : p->left;
+    int idx = sl_cexpr_column_index(side ? p->rkey : p->lkey) - (side ? p->lwidth : 0);
+    return src->nkey == 1 && idx == 0;
+}
+
+void sl_join_repartition_sides(const sl_query *q, bool sides[2])
+{
+    const sl_join_plan *p = q->join;
+    sides[0] = sides[1] = false;
+    if (p->fk || p->table_table)
+        return;
+    sides[0] = !p->left->is_table && !keyed_by_join(p, 0);
+    sides[1] = !p->right->is_table && !keyed_by_join(p, 1);
+}
+
+bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a, sl_strbuf *out)
+{
+    const sl_join_plan *p = q->join;
+    const sl_source *src = side ? p->right : p->left;
+    int base = side ? p->lwidth : 0;
+    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    bool deleted;
+    /* decode without reporting: the direct path reports bad records */
+    sl_collector quiet = {NULL, ignore_error, NULL, NULL};
+    if (!sl_source_decode(src, in, row + base, &deleted, a, &quiet) || deleted)
+        return false;
+    sl_error err = {0};
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value key;
+    sl_cexpr_eval(side ? p->rkey : p->lkey, &ctx, &key);
+    if (key.null)
+        return false;
+    /* the other side's keys are where the match lives: write this key as
+     * they are written so that the partitioner sends it to their partition */
+    const sl_source *keyed = keyed_by_join(p, !side) ? (side ? p->left : p->right) : NULL;
+    sl_strbuf_reset(out);
+    if (keyed && !sl_serde_encode(keyed->key_serde, &key, out, &err))
+        return true;
+    sl_strbuf_reset(out);
+    sl_valcodec_put(out, &key);
+    return true;
+}

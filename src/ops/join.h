@@ -22,6 +22,11 @@ const sl_source *sl_join_right(const sl_join_plan *plan);
 sl_join_state *sl_join_state_new(const sl_query *q);
 void sl_join_state_destroy(sl_join_state *s);
 void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into);
+/* which sides are not keyed by their join expression (stream sides only) */
+void sl_join_repartition_sides(const sl_query *q, bool sides[2]);
+/* the join key of a record of side, encoded as the keyed side's key format
+ * writes keys (valcodec when neither side is keyed by it) */
+bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
 
 void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                      sl_strbuf *valbuf, const sl_collector *out);

@@ -893,3 +893,33 @@ void sl_query_state_stats(const void *state, sl_store_stats *into)
     sl_join_state_stats(s->join, into);
     sl_store_add_stats(s->table, into);
 }
+
+static void ignore_decode_error(void *ctx, const sl_record *src, const char *msg)
+{
+    (void)ctx;
+    (void)src;
+    (void)msg;
+}
+
+void sl_query_plan_repartition(sl_query *q)
+{
+    q->repartition_side[0] = q->repartition_side[1] = false;
+    if (q->join)
+        sl_join_repartition_sides(q, q->repartition_side);
+    else if (q->agg && !q->source->is_table)
+        q->repartition_side[0] = !sl_agg_grouped_by_key(q);
+}
+
+bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a, sl_strbuf *out)
+{
+    if (q->join)
+        return sl_join_partition_key(q, side, in, a, out);
+    if (!q->agg)
+        return false;
+    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
+    bool deleted;
+    sl_collector quiet = {NULL, ignore_decode_error, NULL, NULL};
+    if (!sl_source_decode(q->source, in, row, &deleted, a, &quiet) || deleted)
+        return false;
+    return sl_agg_partition_key(q, row, a, out);
+}

@@ -47,6 +47,12 @@ typedef struct sl_query {
     sl_cexpr **tf_args;
     int ntf;
     struct sl_join_plan *join; /* JOIN: the right source is join->right */
+    /* Grouping or joining by something other than the message key needs the
+     * records of that side re-keyed first, so that equal keys meet in one
+     * task: in `sluice run` they pass through this internal topic, keyed by
+     * sl_query_partition_key. NULL when no side needs it. */
+    const char *repartition_topic;
+    bool repartition_side[2]; /* [0] the source (left), [1] the right source */
 } sl_query;
 
 /* Where a query's results go, with the encoding buffers it reuses. */
@@ -85,6 +91,14 @@ bool sl_query_reads(const sl_query *q, const char *topic);
 void *sl_query_state_new(const sl_query *q);
 void sl_query_state_destroy(const sl_query *q, void *state);
 void sl_query_state_stats(const void *state, sl_store_stats *into);
+
+/* The bytes a repartition record of side (0 source/left, 1 right) is keyed
+ * by: the grouping key, or the join key as the other side's key format
+ * writes it (so that the default partitioner puts it where that side's
+ * keys are). false when the record cannot be decoded or has no key. */
+bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
+/* decides repartition_side for a built query; the topology names the topic */
+void sl_query_plan_repartition(sl_query *q);
 
 /* Runs one record of the query's source topic through it. */
 void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,

@@ -24,6 +24,7 @@ struct sl_topology {
 struct sl_task {
     const sl_topology *topo;
     int32_t partition;
+    bool repartition;
     sl_strbuf keybuf, valbuf;
     void **query_state; /* per query; NULL for stateless ones */
 };
@@ -222,6 +223,13 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     }
     for (int i = 0; i < t->nqueries; i++) {
         sl_query *q = t->queries[i];
+        sl_query_plan_repartition(q);
+        if (q->repartition_side[0] || q->repartition_side[1]) {
+            q->repartition_topic = sl_arena_sprintf(t->arena, "%s%s-repartition",
+                                                    opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",
+                                                    q->id);
+            add_topic(t, q->repartition_topic, 0, 0, true, true);
+        }
         add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false);
         if (q->join)
             add_topic(t, sl_join_right(q->join)->topic, 0, 0, true, false);
@@ -285,14 +293,112 @@ void sl_task_destroy(sl_task *k)
     free(k);
 }
 
+void sl_task_enable_repartition(sl_task *k)
+{
+    k->repartition = true;
+}
+
+/* The repartition record carries the original record whole: 'S', flags
+ * (1 key, 2 value), key length (4 bytes), key, topic length (2 bytes),
+ * topic, value. Its own key is the partition key; its time the original's. */
+static void put_u(sl_strbuf *b, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        sl_strbuf_putc(b, (char)(v >> (8 * i)));
+}
+
+static bool repartition(sl_task *k, const sl_query *q, int side, const sl_record *in, sl_arena *arena,
+                        const sl_collector *out)
+{
+    sl_strbuf pk;
+    sl_strbuf_init(&pk);
+    if (!sl_query_partition_key(q, side, in, arena, &pk)) {
+        sl_strbuf_free(&pk);
+        return false; /* undecodable or keyless: the direct path reports or drops it */
+    }
+    sl_strbuf_reset(&k->valbuf);
+    sl_strbuf_putc(&k->valbuf, 'S');
+    sl_strbuf_putc(&k->valbuf, (char)((in->key ? 1 : 0) | (in->value ? 2 : 0)));
+    put_u(&k->valbuf, in->key ? in->key_len : 0, 4);
+    if (in->key)
+        sl_strbuf_append(&k->valbuf, in->key, in->key_len);
+    size_t tl = strlen(in->topic);
+    put_u(&k->valbuf, tl, 2);
+    sl_strbuf_append(&k->valbuf, in->topic, tl);
+    if (in->value)
+        sl_strbuf_append(&k->valbuf, in->value, in->value_len);
+    sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = in->timestamp,
+                     .key = pk.data ? pk.data : "", .key_len = pk.len,
+                     .value = k->valbuf.data, .value_len = k->valbuf.len};
+    out->send(out->ctx, &rec);
+    sl_strbuf_free(&pk);
+    return true;
+}
+
 sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const sl_collector *out,
                          sl_error *err)
 {
     const sl_topology *t = k->topo;
-    for (int i = 0; i < t->nqueries; i++)
-        if (sl_query_reads(t->queries[i], in->topic))
-            sl_query_process(t->queries[i], k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
+    for (int i = 0; i < t->nqueries; i++) {
+        const sl_query *q = t->queries[i];
+        if (!sl_query_reads(q, in->topic))
+            continue;
+        if (k->repartition && q->repartition_topic) {
+            int side = !strcmp(in->topic, q->source->topic) ? 0 : 1;
+            if (q->repartition_side[side] && repartition(k, q, side, in, arena, out))
+                continue;
+        }
+        sl_query_process(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
+    }
     return SL_OK;
+}
+
+static uint64_t get_u(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena *arena, const sl_collector *out,
+                                       sl_error *err)
+{
+    const sl_topology *t = k->topo;
+    const unsigned char *p = (const unsigned char *)in->value;
+    size_t n = in->value ? in->value_len : 0;
+    for (int i = 0; i < t->nqueries; i++) {
+        const sl_query *q = t->queries[i];
+        if (!q->repartition_topic || strcmp(q->repartition_topic, in->topic))
+            continue;
+        if (n < 8 || p[0] != 'S')
+            return sl_error_set(err, SL_ERR_RUNTIME, "not a repartition record");
+        int flags = p[1];
+        size_t kl = (size_t)get_u(p + 2, 4), pos = 6;
+        if (kl > n - pos)
+            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
+        const void *key = (flags & 1) ? p + pos : NULL;
+        pos += kl;
+        if (n - pos < 2)
+            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
+        size_t tl = (size_t)get_u(p + pos, 2);
+        pos += 2;
+        if (tl > n - pos)
+            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
+        char *topic = sl_arena_strndup(arena, (const char *)p + pos, tl);
+        pos += tl;
+        sl_record orig = *in;
+        orig.topic = topic;
+        orig.key = key;
+        orig.key_len = kl;
+        orig.value = (flags & 2) ? p + pos : NULL;
+        orig.value_len = (flags & 2) ? n - pos : 0;
+        if (!sl_query_reads(q, topic))
+            return sl_error_set(err, SL_ERR_RUNTIME, "repartition record of an unknown topic %s", topic);
+        sl_query_process(q, k->query_state[i], &orig, arena, &k->keybuf, &k->valbuf, out);
+        return SL_OK;
+    }
+    return sl_error_set(err, SL_ERR_RUNTIME, "no query reads the repartition topic %s", in->topic);
 }
 
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)
@@ -357,4 +463,12 @@ void sl_task_store_stats(const sl_task *task, sl_store_stats *out)
     *out = (sl_store_stats){0};
     for (int i = 0; i < task->topo->nqueries; i++)
         sl_query_state_stats(task->query_state[i], out);
+}
+
+bool sl_topology_is_repartition_topic(const sl_topology *t, const char *topic)
+{
+    for (int i = 0; i < t->nqueries; i++)
+        if (t->queries[i]->repartition_topic && !strcmp(t->queries[i]->repartition_topic, topic))
+            return true;
+    return false;
 }

@@ -34,6 +34,8 @@ typedef struct sl_compile_options {
     const char *const *properties;
     /* for AVRO: schema lookup; NULL when no registry */
     void *schema_registry;
+    /* prefix of internal topic names (sluice run: "<application.id>-") */
+    const char *internal_topic_prefix;
 } sl_compile_options;
 
 /* Compiles the statements in text (named file for messages). Caller owns the
@@ -58,6 +60,15 @@ const struct sl_catalog *sl_topology_catalog(const sl_topology *topo);
  * topic of that partition number). Caller owns it. */
 sl_task *sl_task_new(const sl_topology *topo, int32_t partition);
 void sl_task_destroy(sl_task *task);
+/* sluice run: records whose grouping or join key is not their message key go
+ * to the query's repartition topic first (see sl_query.repartition_topic);
+ * off by default (one partition: nothing to move) */
+void sl_task_enable_repartition(sl_task *task);
+/* true for the internal repartition topics of the topology */
+bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
+/* a record read back from a repartition topic: run by its query only */
+sl_err_t sl_task_process_repartitioned(sl_task *task, const sl_record *in, sl_arena *batch_arena,
+                                       const sl_collector *out, sl_error *err);
 /* what the task's state stores hold */
 void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
 /* Runs one input record through every query reading its topic. Decoding and

@@ -60,8 +60,11 @@ static sl_task *task_for(worker *w, int32_t partition)
             w->tasks[i] = NULL;
         w->ntasks = n;
     }
-    if (!w->tasks[partition])
+    if (!w->tasks[partition]) {
         w->tasks[partition] = sl_task_new(w->o->topology, partition);
+        if (w->tasks[partition])
+            sl_task_enable_repartition(w->tasks[partition]);
+    }
     return w->tasks[partition];
 }
 
@@ -493,7 +496,11 @@ int sl_kafka_run(const sl_driver_options *o)
                              .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
                              .headers = hs, .nheaders = nh};
             sl_error err = {0};
-            if (sl_task_process(task_for(&w, m->partition), &rec, w.arena, &c, &err))
+            sl_task *task = task_for(&w, m->partition);
+            sl_err_t prc = sl_topology_is_repartition_topic(o->topology, topic)
+                               ? sl_task_process_repartitioned(task, &rec, w.arena, &c, &err)
+                               : sl_task_process(task, &rec, w.arena, &c, &err);
+            if (prc)
                 sl_warn("worker", "%s/%d/%lld: %s", topic, m->partition, (long long)m->offset, err.msg);
             rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(w.offsets, topic, m->partition);
             if (!tp)
