@@ -67,6 +67,8 @@ static void add_side(sl_scope *scope, const sl_source *src, const char *alias, i
     }
 }
 
+static bool keyed_by_join(const sl_join_plan *p, int side);
+
 static const char *qualifier_name(const sl_source *src, const char *alias)
 {
     return alias ? alias : src->name;
@@ -210,6 +212,17 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         c->type = p->lkey->type;
         c->index = p->synthetic_slot;
     }
+    /* co-partitioning: sides joined on their keys without repartitioning
+     * must have as many partitions (when declared), as ksqlDB checks */
+    bool moved = !p->fk && !p->table_table && ((!p->left->is_table && !keyed_by_join(p, 0)) ||
+                                               (!p->right->is_table && !keyed_by_join(p, 1)));
+    if (!p->fk && !moved && p->left->partitions > 0 && p->right->partitions > 0 &&
+        p->left->partitions != p->right->partitions)
+        JFAIL(SL_ERR_INVALID, j->pos,
+              "Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %d; `%s` "
+              "partitions = %d. Please repartition either one so that the number of partitions match.",
+              p->left->name, p->right->name, p->left->name, p->left->partitions, p->right->name,
+              p->right->partitions);
     if (s->where) {
         q->where = sl_expr_compile(&full, s->where, err);
         if (!q->where)
@@ -803,5 +816,17 @@ bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_
         return true;
     sl_strbuf_reset(out);
     sl_valcodec_put(out, &key);
+    return true;
+}
+
+bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)
+{
+    const sl_join_plan *p = q->join;
+    bool sides[2];
+    sl_join_repartition_sides(q, sides);
+    if (p->fk || sides[0] || sides[1])
+        return false;
+    *lt = p->left->topic;
+    *rt = p->right->topic;
     return true;
 }

@@ -472,3 +472,22 @@ bool sl_topology_is_repartition_topic(const sl_topology *t, const char *topic)
             return true;
     return false;
 }
+
+int sl_topology_copartition_count(const sl_topology *t)
+{
+    int n = 0;
+    const char *a, *b;
+    for (int i = 0; i < t->nqueries; i++)
+        if (t->queries[i]->join && sl_join_copartitioned(t->queries[i], &a, &b))
+            n++;
+    return n;
+}
+
+void sl_topology_copartition(const sl_topology *t, int want, const char **left_topic, const char **right_topic)
+{
+    int n = 0;
+    for (int i = 0; i < t->nqueries; i++)
+        if (t->queries[i]->join && sl_join_copartitioned(t->queries[i], left_topic, right_topic) && n++ == want)
+            return;
+    *left_topic = *right_topic = NULL;
+}

@@ -64,6 +64,10 @@ void sl_task_destroy(sl_task *task);
  * to the query's repartition topic first (see sl_query.repartition_topic);
  * off by default (one partition: nothing to move) */
 void sl_task_enable_repartition(sl_task *task);
+/* pairs of topics that joins read without repartitioning: their partition
+ * counts must match (sluice run checks them against the cluster) */
+int sl_topology_copartition_count(const sl_topology *topo);
+void sl_topology_copartition(const sl_topology *topo, int i, const char **left_topic, const char **right_topic);
 /* true for the internal repartition topics of the topology */
 bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
 /* a record read back from a repartition topic: run by its query only */

@@ -411,6 +411,24 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                 }
             }
         }
+    /* joins on keys read both topics' partition p in one task: the counts
+     * must match, as ksqlDB requires */
+    for (int i = 0; i < sl_topology_copartition_count(t); i++) {
+        const char *lt, *rt;
+        sl_topology_copartition(t, i, &lt, &rt);
+        int lp = -1, rp = -1;
+        for (int m = 0; m < md->topic_cnt; m++) {
+            if (lt && !strcmp(md->topics[m].topic, lt))
+                lp = md->topics[m].partition_cnt;
+            if (rt && !strcmp(md->topics[m].topic, rt))
+                rp = md->topics[m].partition_cnt;
+        }
+        if (lp > 0 && rp > 0 && lp != rp) {
+            sl_log_error("admin", "Can't join topic '%s' with '%s' since the number of partitions don't match (%d and %d): "
+                                  "repartition either one so that the number of partitions match", lt, rt, lp, rp);
+            rc = 1;
+        }
+    }
     rd_kafka_metadata_destroy(md);
     if (ncreate && !rc) {
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);

@@ -44,4 +44,18 @@ kill -0 $pid || fail "sluice stopped on a bad record"
 kill -TERM $pid
 wait $pid || fail "exit after SIGTERM not 0"
 grep -q "$in/0/1" "$WORK/log" || { cat "$WORK/log"; fail "bad record not logged with topic/partition/offset"; }
+
+# joining on keys topics with different partition counts is refused at start
+cp_l=bi_cpl_$RUN_ID
+cp_r=bi_cpr_$RUN_ID
+"$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$cp_l', 2); kafkalib.create_topic('$BOOTSTRAP', '$cp_r', 3)"
+cat > "$WORK/cp.sql" <<S
+CREATE STREAM l (id STRING KEY, n INT) WITH (KAFKA_TOPIC='$cp_l', VALUE_FORMAT='JSON');
+CREATE TABLE r (id STRING PRIMARY KEY, m INT) WITH (KAFKA_TOPIC='$cp_r', VALUE_FORMAT='JSON');
+CREATE STREAM BI_CP_$RUN_ID AS SELECT l.id, n, m FROM l JOIN r ON l.id = r.id;
+S
+if "$SLUICE" run -c "$WORK/app2.properties" -q "$WORK/cp.sql" 2> "$WORK/cp.log"; then
+  fail "a join of topics with 2 and 3 partitions was accepted"
+fi
+grep -q "number of partitions don't match" "$WORK/cp.log" || { cat "$WORK/cp.log"; fail "no co-partitioning error"; }
 echo "PASS bad_input"
