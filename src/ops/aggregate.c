@@ -54,6 +54,7 @@ struct sl_agg_state {
      * it minus size and grace have expired and are never emitted) */
     int64_t last_emit_close;
     int64_t latest_start;
+    uint64_t late_dropped; /* record-windows dropped: the window had closed */
 };
 
 /* ---------- planning ---------- */
@@ -609,8 +610,10 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     }
     /* Kafka Streams closes sessions later than time windows: a merged
      * session is dropped only when its end < stream time - grace - gap */
-    if (s->stream_time != INT64_MIN && end < s->stream_time - p->grace - gap)
+    if (s->stream_time != INT64_MIN && end < s->stream_time - p->grace - gap) {
+        s->late_dropped++;
         return; /* late: the merged session is already closed */
+    }
     for (uint32_t i = 0; i < sessions.u.c.n && !p->emit_final; i++) {
         sl_value *se = &sessions.u.c.items[i];
         if (se->null == 2) {
@@ -804,8 +807,10 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     int nw = sl_window_starts(size, adv, ts, starts, 256);
     for (int wi = 0; wi < nw; wi++) {
         int64_t start = starts[wi], end = start + size;
-        if (!sl_window_open(end, p->grace, s->stream_time))
+        if (!sl_window_open(end, p->grace, s->stream_time)) {
+            s->late_dropped++;
             continue; /* window closed: the record is late for it */
+        }
         sl_strbuf_reset(&s->kb);
         sl_strbuf_append(&s->kb, gk, gklen);
         put_be64(&s->kb, start);
@@ -855,4 +860,9 @@ bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *a, s
         sl_valcodec_put(out, &v);
     }
     return true;
+}
+
+uint64_t sl_agg_state_late(const sl_agg_state *s)
+{
+    return s ? s->late_dropped : 0;
 }

@@ -890,6 +890,7 @@ void sl_query_state_stats(const void *state, sl_store_stats *into)
     if (!s)
         return;
     sl_agg_state_stats(s->agg, into);
+    into->late_dropped += sl_agg_state_late(s->agg);
     sl_join_state_stats(s->join, into);
     sl_store_add_stats(s->table, into);
 }

@@ -543,9 +543,17 @@ int sl_kafka_run(const sl_driver_options *o)
         rc = 1;
     } else {
         commit_batch(&w);
-        sl_info("worker", "stopping: %lld record(s) in, %lld out, %lld batch(es), %lld failed record(s)",
+        uint64_t late = 0;
+        for (int i = 0; i < w.ntasks; i++)
+            if (w.tasks[i]) {
+                sl_store_stats st;
+                sl_task_store_stats(w.tasks[i], &st);
+                late += st.late_dropped;
+            }
+        sl_info("worker", "stopping: %lld record(s) in, %lld out, %lld batch(es), %lld failed record(s), "
+                "%llu late record-window(s) dropped",
                 (long long)w.stats.records_in, (long long)w.stats.records_out, (long long)w.stats.batches,
-                (long long)w.stats.failed_records);
+                (long long)w.stats.failed_records, (unsigned long long)late);
     }
 out:
     if (w.consumer) {

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/arena.h"
+#include "ops/topology.h"
 #include "runtime/memory_driver.h"
 
 /* runs sql over inputs ([topic, key, value-json, timestamp]...), returns outputs */
@@ -104,12 +106,57 @@ static void test_emit_final_once_per_window(void **state)
     json_decref(out);
 }
 
+
+static void discard(void *ctx, const sl_record *r)
+{
+    (void)ctx;
+    (void)r;
+}
+static void no_error(void *ctx, const sl_record *r, const char *m)
+{
+    (void)ctx;
+    (void)r;
+    fail_msg("unexpected processing error: %s", m);
+}
+
+/* records too late for their closed windows are dropped and counted */
+static void test_late_records_counted(void **state)
+{
+    sl_error err = {0};
+    sl_topology *t = sl_topology_compile(
+        "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
+        "CREATE TABLE T AS SELECT K, COUNT(*) AS C FROM S WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 1 SECOND) "
+        "GROUP BY K;\n",
+        "t.sql", NULL, &err);
+    assert_non_null(t);
+    sl_task *task = sl_task_new(t, 0);
+    sl_arena *a = sl_arena_new(0);
+    sl_collector out = {discard, no_error, NULL, NULL};
+    int64_t times[] = {1000, 25000, 10500, 9000, 26000, 14000};
+    for (int i = 0; i < 6; i++) {
+        sl_record r = {.topic = "s", .offset = i, .timestamp = times[i], .key = "k", .key_len = 1,
+                       .value = "{\"V\": 1}", .value_len = 8};
+        assert_int_equal(sl_task_process(task, &r, a, &out, &err), SL_OK);
+        sl_arena_reset(a);
+    }
+    sl_store_stats st;
+    sl_task_store_stats(task, &st);
+    /* at stream time 25 s windows ending by 24 s are closed: the records at
+     * 10.5 s and 14 s ([10 s, 20 s)) and 9 s ([0, 10 s)) are late */
+    assert_int_equal(st.late_dropped, 3);
+    assert_int_equal(st.entries, 2); /* [0, 10 s) and [20 s, 30 s) */
+    sl_arena_destroy(a);
+    sl_task_destroy(task);
+    sl_topology_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_stream_join_retention),
         cmocka_unit_test(test_session_merge_out_of_order),
         cmocka_unit_test(test_emit_final_once_per_window),
+        cmocka_unit_test(test_late_records_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
