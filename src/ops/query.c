@@ -579,7 +579,55 @@ typedef struct query_state {
     sl_join_state *join;
     sl_store *table; /* latest row per key of a table source */
     sl_strbuf buf;
+    /* a table aggregated by a non-key column in sluice run: this task only
+     * sends each change (the old row out, the new row in) to the
+     * repartition topic; the task that reads it back aggregates */
+    bool table_stage1;
 } query_state;
+
+static void send_table_change(const sl_query *q, const sl_value *row, bool retract, int64_t ts, sl_arena *a,
+                              sl_query_emitter *em)
+{
+    sl_strbuf pk, body;
+    sl_strbuf_init(&pk);
+    sl_strbuf_init(&body);
+    sl_agg_partition_key(q, row, a, &pk);
+    sl_strbuf_putc(&body, 'T');
+    sl_strbuf_putc(&body, retract ? 1 : 2);
+    for (int i = 0; i < q->row_width; i++)
+        sl_valcodec_put(&body, &row[i]);
+    sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = ts,
+                     .key = pk.data ? pk.data : "", .key_len = pk.len, .value = body.data, .value_len = body.len};
+    em->out->send(em->out->ctx, &rec);
+    sl_strbuf_free(&pk);
+    sl_strbuf_free(&body);
+}
+
+void sl_query_state_table_stage1(void *state)
+{
+    query_state *s = state;
+    if (s)
+        s->table_stage1 = true;
+}
+
+sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_record *in, sl_arena *a,
+                                       sl_strbuf *keybuf, sl_strbuf *valbuf, const sl_collector *out,
+                                       sl_error *err)
+{
+    query_state *qs = state;
+    const unsigned char *p = in->value;
+    size_t n = in->value ? in->value_len : 0, pos = 2;
+    if (n < 2 || p[0] != 'T' || !qs || !qs->agg)
+        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
+    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
+    for (int i = 0; i < q->row_width; i++)
+        if (!sl_valcodec_get(p, n, &pos, a, &row[i]))
+            return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
+    sl_query_emitter em = {out, in, keybuf, valbuf};
+    bool retract = p[1] == 1;
+    sl_agg_process(q, qs->agg, retract ? row : NULL, retract ? NULL : row, in->timestamp, a, &em);
+    return SL_OK;
+}
 
 void *sl_query_state_new(const sl_query *q)
 {
@@ -852,6 +900,13 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
             old_row = NULL;
     }
     bool pass = !deleted && passes(q, row, a, in, out);
+    if (q->agg && qs->table_stage1) {
+        if (old_row)
+            send_table_change(q, old_row, true, ts, a, &em);
+        if (pass)
+            send_table_change(q, row, false, ts, a, &em);
+        return;
+    }
     if (q->agg) {
         sl_agg_process(q, qs->agg, old_row, pass ? row : NULL, ts, a, &em);
         return;
@@ -907,7 +962,7 @@ void sl_query_plan_repartition(sl_query *q)
     q->repartition_side[0] = q->repartition_side[1] = false;
     if (q->join)
         sl_join_repartition_sides(q, q->repartition_side);
-    else if (q->agg && !q->source->is_table)
+    else if (q->agg)
         q->repartition_side[0] = !sl_agg_grouped_by_key(q);
 }
 

@@ -97,6 +97,13 @@ void sl_query_state_stats(const void *state, sl_store_stats *into);
  * writes it (so that the default partitioner puts it where that side's
  * keys are). false when the record cannot be decoded or has no key. */
 bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
+/* sluice run, a table aggregated by a non-key column: the source task
+ * sends changes (old row out, new row in) to the repartition topic... */
+void sl_query_state_table_stage1(void *state);
+/* ...and the task reading them back applies one to the aggregation */
+sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_record *in, sl_arena *arena,
+                                       sl_strbuf *keybuf, sl_strbuf *valbuf, const sl_collector *out,
+                                       sl_error *err);
 /* decides repartition_side for a built query; the topology names the topic */
 void sl_query_plan_repartition(sl_query *q);
 

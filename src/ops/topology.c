@@ -296,6 +296,11 @@ void sl_task_destroy(sl_task *k)
 void sl_task_enable_repartition(sl_task *k)
 {
     k->repartition = true;
+    for (int i = 0; i < k->topo->nqueries; i++) {
+        const sl_query *q = k->topo->queries[i];
+        if (q->repartition_topic && q->agg && q->source->is_table)
+            sl_query_state_table_stage1(k->query_state[i]);
+    }
 }
 
 /* The repartition record carries the original record whole: 'S', flags
@@ -343,7 +348,8 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
         const sl_query *q = t->queries[i];
         if (!sl_query_reads(q, in->topic))
             continue;
-        if (k->repartition && q->repartition_topic) {
+        if (k->repartition && q->repartition_topic && !(q->agg && q->source->is_table)) {
+            /* (a table's changes are sent by the query itself: see table_stage1) */
             int side = !strcmp(in->topic, q->source->topic) ? 0 : 1;
             if (q->repartition_side[side] && repartition(k, q, side, in, arena, out))
                 continue;
@@ -371,6 +377,8 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
         const sl_query *q = t->queries[i];
         if (!q->repartition_topic || strcmp(q->repartition_topic, in->topic))
             continue;
+        if (n >= 2 && p[0] == 'T')
+            return sl_query_process_table_change(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out, err);
         if (n < 8 || p[0] != 'S')
             return sl_error_set(err, SL_ERR_RUNTIME, "not a repartition record");
         int flags = p[1];
