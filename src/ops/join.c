@@ -830,3 +830,8 @@ bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)
     *rt = p->right->topic;
     return true;
 }
+
+bool sl_join_is_foreign_key(const sl_query *q)
+{
+    return q->join && q->join->fk;
+}

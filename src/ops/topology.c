@@ -499,3 +499,16 @@ void sl_topology_copartition(const sl_topology *t, int want, const char **left_t
             return;
     *left_topic = *right_topic = NULL;
 }
+
+const char *sl_topology_fk_join_topic(const sl_topology *t, int want)
+{
+    int n = 0;
+    for (int i = 0; i < t->nqueries; i++)
+        if (sl_join_is_foreign_key(t->queries[i])) {
+            if (n++ == want)
+                return t->queries[i]->source->topic;
+            if (n++ == want)
+                return sl_join_right(t->queries[i]->join)->topic;
+        }
+    return NULL;
+}

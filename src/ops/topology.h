@@ -68,6 +68,9 @@ void sl_task_enable_repartition(sl_task *task);
  * counts must match (sluice run checks them against the cluster) */
 int sl_topology_copartition_count(const sl_topology *topo);
 void sl_topology_copartition(const sl_topology *topo, int i, const char **left_topic, const char **right_topic);
+/* the i-th topic read by a foreign-key join (NULL past the end): these
+ * joins run in one task, so sluice run needs their topics single-partition */
+const char *sl_topology_fk_join_topic(const sl_topology *topo, int i);
 /* true for the internal repartition topics of the topology */
 bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
 /* a record read back from a repartition topic: run by its query only */

@@ -429,6 +429,16 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
             rc = 1;
         }
     }
+    /* foreign-key joins match rows of any partition: one partition only, for now */
+    for (int i = 0; sl_topology_fk_join_topic(t, i); i++) {
+        const char *ft = sl_topology_fk_join_topic(t, i);
+        for (int m = 0; m < md->topic_cnt; m++)
+            if (!strcmp(md->topics[m].topic, ft) && md->topics[m].partition_cnt > 1) {
+                sl_log_error("admin", "topic '%s' has %d partitions: foreign-key joins across more than one "
+                                      "partition are not supported yet", ft, md->topics[m].partition_cnt);
+                rc = 1;
+            }
+    }
     rd_kafka_metadata_destroy(md);
     if (ncreate && !rc) {
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
