@@ -568,7 +568,7 @@ sink:;
             QFAIL(SL_ERR_UNSUPPORTED, st->pos, "a sink TIMESTAMP column of this type is not supported yet");
     }
     q->sink = sink;
-    q->id = sl_arena_sprintf(a, "%s_%s_%d", st->kind == SL_STMT_INSERT_INTO ? "INSERTQUERY" : "CSAS", st->name,
+    q->id = sl_arena_sprintf(a, "%s_%s_%d", st->kind == SL_STMT_INSERT_INTO ? "INSERTQUERY" : st->is_table ? "CTAS" : "CSAS", st->name,
                              qb->query_index);
     *out = q;
     return SL_OK;

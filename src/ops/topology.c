@@ -421,42 +421,87 @@ const sl_catalog *sl_topology_catalog(const sl_topology *t)
     return t->catalog;
 }
 
+/* the state stores a query keeps per task, as names for explain */
+static int query_stores(const sl_query *q, const char **names, sl_arena *a)
+{
+    int n = 0;
+    if (q->agg)
+        names[n++] = sl_arena_sprintf(a, "%s-aggregate", q->id);
+    if (q->join) {
+        names[n++] = sl_arena_sprintf(a, "%s-join-left", q->id);
+        names[n++] = sl_arena_sprintf(a, "%s-join-right", q->id);
+        if (sl_join_is_foreign_key(q))
+            names[n++] = sl_arena_sprintf(a, "%s-join-fk-index", q->id);
+    }
+    if (q->source->is_table && !q->join)
+        names[n++] = sl_arena_sprintf(a, "%s-source-table", q->id);
+    return n;
+}
+
 char *sl_topology_describe(const sl_topology *t, const char *format)
 {
     sl_strbuf sb;
     sl_strbuf_init(&sb);
     bool json = format && !strcmp(format, "json"), dot = format && !strcmp(format, "dot");
+    sl_arena *a = sl_arena_new(0);
     if (json)
         sl_strbuf_puts(&sb, "{\"queries\":[");
     if (dot)
         sl_strbuf_puts(&sb, "digraph topology {\n  rankdir=LR;\n");
     for (int i = 0; i < t->nqueries; i++) {
         const sl_query *q = t->queries[i];
+        const char *stores[4];
+        int nstores = query_stores(q, stores, a);
+        const sl_source *right = q->join ? sl_join_right(q->join) : NULL;
         if (json) {
             sl_strbuf_printf(&sb, "%s{\"id\":\"%s\",\"source\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
-                                  "\"operators\":[\"source\",%s\"project\",\"sink\"],"
+                                  "\"operators\":[\"source\",%s%s%s\"project\",\"sink\"],"
                                   "\"sink\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
-                                  "\"state_stores\":[],\"internal_topics\":[]}",
+                                  "\"state_stores\":[",
                              i ? "," : "", q->id, q->source->name, q->source->topic, sl_format_name(q->source->key_format),
-                             sl_format_name(q->source->value_format), q->where ? "\"filter\"," : "", q->sink->name,
+                             sl_format_name(q->source->value_format), q->join ? "\"join\"," : "",
+                             q->where ? "\"filter\"," : "", q->agg ? "\"aggregate\"," : "", q->sink->name,
                              q->sink->topic, sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
+            for (int k = 0; k < nstores; k++)
+                sl_strbuf_printf(&sb, "%s\"%s\"", k ? "," : "", stores[k]);
+            sl_strbuf_puts(&sb, "],\"internal_topics\":[");
+            if (q->repartition_topic)
+                sl_strbuf_printf(&sb, "\"%s\"", q->repartition_topic);
+            sl_strbuf_puts(&sb, "]}");
         } else if (dot) {
             sl_strbuf_printf(&sb, "  \"topic:%s\" -> \"%s\" -> \"topic:%s\";\n", q->source->topic, q->id, q->sink->topic);
+            if (right)
+                sl_strbuf_printf(&sb, "  \"topic:%s\" -> \"%s\";\n", right->topic, q->id);
+            if (q->repartition_topic)
+                sl_strbuf_printf(&sb, "  \"%s\" -> \"topic:%s\" -> \"%s\";\n", q->id, q->repartition_topic, q->id);
         } else {
             sl_strbuf_printf(&sb, "Query %s (sub-topology %d)\n", q->id, i);
             sl_strbuf_printf(&sb, "  Source: %s <- topic '%s' (key %s, value %s)\n", q->source->name, q->source->topic,
                              sl_format_name(q->source->key_format), sl_format_name(q->source->value_format));
+            if (right)
+                sl_strbuf_printf(&sb, "  Join: %s <- topic '%s'%s\n", right->name, right->topic,
+                                 sl_join_is_foreign_key(q) ? " (foreign key)" : "");
+            if (q->repartition_topic)
+                sl_strbuf_printf(&sb, "  Repartition: by the %s key through topic '%s'\n", q->join ? "join" : "grouping",
+                                 q->repartition_topic);
             if (q->where)
                 sl_strbuf_puts(&sb, "  Filter: WHERE predicate\n");
+            if (q->agg)
+                sl_strbuf_puts(&sb, "  Aggregate: GROUP BY\n");
             sl_strbuf_printf(&sb, "  Project: %d column(s):", q->ncols);
             for (int c = 0; c < q->ncols; c++)
                 sl_strbuf_printf(&sb, " %s%s", q->cols[c].name, q->cols[c].is_key ? " (key)" : "");
             sl_strbuf_puts(&sb, "\n");
             sl_strbuf_printf(&sb, "  Sink: %s -> topic '%s' (key %s, value %s)\n", q->sink->name, q->sink->topic,
                              sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
-            sl_strbuf_puts(&sb, "  State stores: none\n  Internal topics: none\n");
+            sl_strbuf_puts(&sb, "  State stores:");
+            for (int k = 0; k < nstores; k++)
+                sl_strbuf_printf(&sb, " %s", stores[k]);
+            sl_strbuf_puts(&sb, nstores ? "\n" : " none\n");
+            sl_strbuf_printf(&sb, "  Internal topics: %s\n", q->repartition_topic ? q->repartition_topic : "none");
         }
     }
+    sl_arena_destroy(a);
     if (json)
         sl_strbuf_puts(&sb, "]}\n");
     if (dot)
