@@ -58,7 +58,7 @@ void sl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t sl_floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -335,10 +335,10 @@ bool sl_datefmt_format(const sl_datefmt *f, int64_t epoch_ms, const char *zone, 
 {
     int off = 0;
     char abbr[16] = "UTC";
-    if (!sl_zone_offset(zone, floor_div(epoch_ms, 1000), &off, abbr))
+    if (!sl_zone_offset(zone, sl_floor_div(epoch_ms, 1000), &off, abbr))
         return false;
     int64_t local = epoch_ms + (int64_t)off * 1000;
-    int64_t days = floor_div(local, 86400000);
+    int64_t days = sl_floor_div(local, 86400000);
     int64_t msod = local - days * 86400000;
     int64_t year;
     unsigned month, day;
@@ -700,8 +700,8 @@ bool sl_datefmt_parse(const sl_datefmt *f, const char *s, size_t len, const char
     }
     const char *z = r.zone[0] ? r.zone : zone;
     int off1, off2;
-    if (!sl_zone_offset(z, floor_div(local, 1000), &off1, NULL) ||
-        !sl_zone_offset(z, floor_div(local, 1000) - off1, &off2, NULL)) {
+    if (!sl_zone_offset(z, sl_floor_div(local, 1000), &off1, NULL) ||
+        !sl_zone_offset(z, sl_floor_div(local, 1000) - off1, &off2, NULL)) {
         snprintf(err, errlen, "Unknown time-zone ID: %s", z ? z : "");
         return false;
     }

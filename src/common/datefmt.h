@@ -42,6 +42,9 @@ bool sl_datefmt_has_time_fields(const sl_datefmt *f);
 bool sl_zone_offset(const char *zone, int64_t epoch_sec, int *offset_sec, char abbr[16]);
 bool sl_zone_valid(const char *zone);
 
+/* a / b rounded toward negative infinity (times before 1970 included) */
+int64_t sl_floor_div(int64_t a, int64_t b);
+
 /* proleptic Gregorian helpers */
 int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void sl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/datefmt.h"
 #include "serde/serde_int.h"
 
 #define MAX_DEPTH 64
@@ -127,35 +128,6 @@ static void put_small_message(sl_strbuf *out, int field, const int64_t *vals, in
     sl_strbuf_free(&sub);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static sl_err_t put_value(sl_strbuf *out, int field, const sl_value *v, const sl_type *t, sl_error *err, int depth)
 {
     if (v->null)
@@ -225,8 +197,10 @@ static sl_err_t put_value(sl_strbuf *out, int field, const sl_value *v, const sl
         return SL_OK;
     }
     case SL_DATE: {
-        int64_t ymd[3];
-        civil_from_days(v->u.i, &ymd[0], &ymd[1], &ymd[2]);
+        int64_t y;
+        unsigned m, d;
+        sl_civil_from_days(v->u.i, &y, &m, &d);
+        int64_t ymd[3] = {y, m, d};
         put_small_message(out, field, ymd, 3);
         return SL_OK;
     }
@@ -237,7 +211,7 @@ static sl_err_t put_value(sl_strbuf *out, int field, const sl_value *v, const sl
         return SL_OK;
     }
     case SL_TIMESTAMP: {
-        int64_t secs = floor_div(v->u.l, 1000);
+        int64_t secs = sl_floor_div(v->u.l, 1000);
         int64_t sn[2] = {secs, (v->u.l - secs * 1000) * 1000000};
         put_small_message(out, field, sn, 2);
         return SL_OK;
@@ -412,7 +386,7 @@ static sl_err_t read_scalar(cursor *c, int wt, const sl_type *t, sl_value *out, 
             return SL_ERR_RUNTIME;
         if (ymd[1] < 1 || ymd[1] > 12 || ymd[2] < 1 || ymd[2] > 31 || ymd[0] < -1000000 || ymd[0] > 1000000)
             return bad(err);
-        *out = sl_date((int32_t)days_from_civil(ymd[0], ymd[1], ymd[2]));
+        *out = sl_date((int32_t)sl_days_from_civil(ymd[0], (unsigned)ymd[1], (unsigned)ymd[2]));
         return SL_OK;
     }
     case SL_TIME: {

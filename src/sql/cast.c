@@ -5,6 +5,8 @@
  * convert element-wise. */
 #include "sql/cast.h"
 
+#include "common/datefmt.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -278,16 +280,6 @@ sl_value sl_value_to_string(const sl_value *v, sl_arena *a)
 
 /* ---------- parsing temporal text ---------- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "yyyy-MM-dd" -> days */
 static bool parse_date_text(const char *s, size_t n, int32_t *out)
 {
@@ -300,7 +292,7 @@ static bool parse_date_text(const char *s, size_t n, int32_t *out)
     if (sscanf(buf, "%d-%d-%d%n", &y, &m, &d, &used) != 3 || (size_t)used != n || m < 1 || m > 12 ||
         d < 1 || d > 31)
         return false;
-    *out = (int32_t)days_from_civil(y, (unsigned)m, (unsigned)d);
+    *out = (int32_t)sl_days_from_civil(y, (unsigned)m, (unsigned)d);
     return true;
 }
 

@@ -95,12 +95,6 @@ static sl_err_t format_ms(sl_fn_ctx *c, int n, const sl_value *v, int64_t ms, sl
     return ok ? SL_OK : sl_error_set(c->err, SL_ERR_RUNTIME, "cannot format the value");
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 /* ---------- parse ---------- */
 
 static sl_err_t ev_parse_date(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
@@ -108,7 +102,7 @@ static sl_err_t ev_parse_date(sl_fn_ctx *c, int n, const sl_value *v, sl_value *
     int64_t ms;
     if (parse_text(c, n, v, &ms))
         return SL_ERR_RUNTIME;
-    *o = sl_date((int32_t)floor_div(ms, 86400000));
+    *o = sl_date((int32_t)sl_floor_div(ms, 86400000));
     return SL_OK;
 }
 static sl_err_t ev_stringtodate(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
@@ -139,7 +133,7 @@ static sl_err_t ev_parse_time(sl_fn_ctx *c, int n, const sl_value *v, sl_value *
     int64_t ms;
     if (parse_text(c, n, v, &ms))
         return SL_ERR_RUNTIME;
-    *o = sl_time(ms - floor_div(ms, 86400000) * 86400000);
+    *o = sl_time(ms - sl_floor_div(ms, 86400000) * 86400000);
     return SL_OK;
 }
 
@@ -230,8 +224,8 @@ static sl_err_t ev_convert_tz(sl_fn_ctx *c, int n, const sl_value *v, sl_value *
         return SL_ERR_RUNTIME;
     int64_t ms = v[0].u.l;
     int off_from = 0, off_to = 0;
-    sl_zone_offset(from, floor_div(ms, 1000), &off_from, NULL);
-    sl_zone_offset(to, floor_div(ms, 1000), &off_to, NULL);
+    sl_zone_offset(from, sl_floor_div(ms, 1000), &off_from, NULL);
+    sl_zone_offset(to, sl_floor_div(ms, 1000), &off_to, NULL);
     *o = sl_timestamp(ms + ((int64_t)off_to - off_from) * 1000);
     return SL_OK;
 }
@@ -251,7 +245,7 @@ static int64_t now_ms(void)
 
 static sl_err_t ev_unix_date(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    *o = sl_int(n ? v[0].u.i : (int32_t)floor_div(now_ms(), 86400000));
+    *o = sl_int(n ? v[0].u.i : (int32_t)sl_floor_div(now_ms(), 86400000));
     return SL_OK;
 }
 static sl_err_t r_unix_date(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
@@ -309,7 +303,7 @@ static sl_err_t ev_timeadd(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     const dt_state *st = c->state;
     int64_t ms = v[2].u.l + st->sign * fn_int(&v[1]) * st->unit_ms;
-    *o = sl_time(ms - floor_div(ms, 86400000) * 86400000);
+    *o = sl_time(ms - sl_floor_div(ms, 86400000) * 86400000);
     return SL_OK;
 }
 static sl_err_t ev_timestampadd(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
