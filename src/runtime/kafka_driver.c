@@ -20,7 +20,9 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "runtime/kafka_errors.h"
+#include "serde/json.h"
 
 typedef struct worker {
     const sl_driver_options *o;
@@ -91,11 +93,36 @@ static void on_send(void *ctx, const sl_record *r)
     }
 }
 
+/* "<application.id>_processing_log" */
+static void processing_log_topic(const sl_driver_options *o, char *out, size_t n)
+{
+    const char *app = sl_config_string(o->config, "application.id");
+    snprintf(out, n, "%s_processing_log", app && *app ? app : "sluice");
+}
+
+/* A record that failed to decode or evaluate: logged, and written to the
+ * processing log topic in the batch's transaction, so that it appears there
+ * exactly once whatever happens to the batch. Processing goes on. */
 static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
 {
     worker *w = ctx;
     w->stats.failed_records++;
     sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
+    char topic[600];
+    processing_log_topic(w->o, topic, sizeof topic);
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    sl_strbuf_puts(&sb, "{\"level\":\"ERROR\",\"message\":");
+    sl_json_write_string(&sb, msg, strlen(msg));
+    sl_strbuf_puts(&sb, ",\"topic\":");
+    sl_json_write_string(&sb, src->topic, strlen(src->topic));
+    sl_strbuf_printf(&sb, ",\"partition\":%d,\"offset\":%lld,\"timestamp\":%lld}", src->partition,
+                     (long long)src->offset, (long long)src->timestamp);
+    sl_record rec = {.topic = topic, .partition = -1, .timestamp = src->timestamp, .value = sb.data,
+                     .value_len = sb.len};
+    on_send(w, &rec);
+    w->stats.records_out--; /* not an output of the queries */
+    sl_strbuf_free(&sb);
 }
 
 /* the configuration made this record's error fatal: the batch is not
@@ -438,6 +465,19 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                                       "partition are not supported yet", ft, md->topics[m].partition_cnt);
                 rc = 1;
             }
+    }
+    /* the processing log */
+    char plog[600];
+    processing_log_topic(o, plog, sizeof plog);
+    bool have_plog = false;
+    for (int m = 0; m < md->topic_cnt; m++)
+        have_plog |= !strcmp(md->topics[m].topic, plog);
+    if (!have_plog && ncreate < 64) {
+        create[ncreate] = rd_kafka_NewTopic_new(plog, 1, -1, errstr, sizeof errstr);
+        if (create[ncreate]) {
+            sl_info("admin", "creating processing log topic %s", plog);
+            ncreate++;
+        }
     }
     rd_kafka_metadata_destroy(md);
     if (ncreate && !rc) {

@@ -41,6 +41,15 @@ got = kafkalib.read_all("$BOOTSTRAP", "$out", expect=2, timeout=60)
 assert [r[0] for r in got] == ["a", "c"], got
 PY
 kill -0 $pid || fail "sluice stopped on a bad record"
+"$PY" - <<PY || fail "the bad record is not in the processing log exactly once"
+import json, kafkalib
+got = kafkalib.read_all("$BOOTSTRAP", "bi_${RUN_ID}_processing_log", timeout=30, idle=3)
+entries = [json.loads(v) for k, v, p, o, ts in got]
+print("processing log:", entries)
+assert len(entries) == 1, entries
+e = entries[0]
+assert e["topic"] == "$in" and e["partition"] == 0 and e["offset"] == 1 and "value" in e["message"].lower(), e
+PY
 kill -TERM $pid
 wait $pid || fail "exit after SIGTERM not 0"
 grep -q "$in/0/1" "$WORK/log" || { cat "$WORK/log"; fail "bad record not logged with topic/partition/offset"; }
