@@ -75,6 +75,17 @@ static sl_err_t bind_pattern(const sl_fn_args *a, int idx, sl_fn_binding *b, sl_
     return SL_OK;
 }
 
+/* a list grown in the arena by doubling: room for items[count] */
+static sl_value *room_for_one(sl_arena *a, sl_value *items, size_t count, size_t *cap)
+{
+    if (count < *cap)
+        return items;
+    sl_value *bigger = sl_arena_alloc(a, *cap * 2 * sizeof *items);
+    memcpy(bigger, items, *cap * sizeof *items);
+    *cap *= 2;
+    return bigger;
+}
+
 /* ---------- REGEXP_EXTRACT(pattern, input [, group]) ---------- */
 
 static sl_err_t ev_extract(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
@@ -135,12 +146,7 @@ static sl_err_t ev_extract_all(sl_fn_ctx *c, int n, const sl_value *v, sl_value 
         if (rc <= 0)
             break;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (count == cap) {
-            sl_value *bigger = sl_arena_alloc(c->arena, cap * 2 * sizeof *items);
-            memcpy(bigger, items, cap * sizeof *items);
-            items = bigger;
-            cap *= 2;
-        }
+        items = room_for_one(c->arena, items, count, &cap);
         if (group < 0 || group >= rc || ov[2 * group] == PCRE2_UNSET)
             items[count++] = sl_null(SL_STRING);
         else
@@ -220,12 +226,7 @@ static sl_err_t ev_split(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
             continue;
         }
         size_t end = found ? ov[0] : len;
-        if (count == cap) {
-            sl_value *bigger = sl_arena_alloc(c->arena, cap * 2 * sizeof *items);
-            memcpy(bigger, items, cap * sizeof *items);
-            items = bigger;
-            cap *= 2;
-        }
+        items = room_for_one(c->arena, items, count, &cap);
         items[count++] = fn_str(c->arena, text + piece, end - piece);
         if (!found)
             break;
