@@ -3,6 +3,7 @@
 # process) on 127.0.0.1 for tests and local runs.
 #   scripts/kafka.sh start   # returns once the broker answers; prints the bootstrap address
 #   scripts/kafka.sh stop    # stops it and removes its data
+#   scripts/kafka.sh restart # stops it and starts it again on the same data
 #   scripts/kafka.sh status  # "running" (exit 0) or "stopped" (exit 1)
 # KAFKA_PORT (default 9092) picks the port; the controller uses KAFKA_PORT+1.
 set -euo pipefail
@@ -73,9 +74,16 @@ PROPS
   java -cp "$cp" -Dlog4j.configuration="file:$here/scripts/kafka/log4j.properties" \
        -Dkafka.logs.dir="$state/logs" \
        kafka.tools.StorageTool format -t "$id" -c "$state/server.properties" >"$state/logs/format.log" 2>&1
+  launch
+  echo "127.0.0.1:$port"
+}
+
+# runs the broker on the formatted data in $state until it answers
+launch() {
+  local cp="$libs/*"
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
        -Dlog4j.configuration="file:$here/scripts/kafka/log4j.properties" -Dkafka.logs.dir="$state/logs" \
-       -cp "$cp" kafka.Kafka "$state/server.properties" >"$state/logs/stdout.log" 2>&1 &
+       -cp "$cp" kafka.Kafka "$state/server.properties" >>"$state/logs/stdout.log" 2>&1 &
   echo $! > "$state/pid"
   local deadline=$((SECONDS + 90))
   until answers; do
@@ -87,6 +95,22 @@ PROPS
     fi
     sleep 0.5
   done
+}
+
+# stops the broker process (SIGTERM, as an operator would) and starts it again
+# on the same data: for tests of clients riding through a broker restart
+restart() {
+  running || { echo "kafka.sh: not running" >&2; return 1; }
+  local pid
+  pid=$(cat "$state/pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  sleep "${KAFKA_DOWN_SECONDS:-0}"
+  launch
   echo "127.0.0.1:$port"
 }
 
@@ -108,7 +132,8 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   status)
     if running; then echo "running (127.0.0.1:$port)"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
 esac

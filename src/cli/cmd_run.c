@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "ops/topology.h"
+#include "runtime/instance.h"
 #include "runtime/kafka_driver.h"
 
 static sl_log_level level_of(const char *s)
@@ -79,16 +80,25 @@ int sl_cmd_run(int argc, char **argv)
     }
     if (sl_config_int(cfg, "num.stream.threads") > 1)
         sl_warn("run", "num.stream.threads > 1 is not implemented yet: running one worker thread");
+    sl_instance inst;
+    if (!sl_instance_open(&inst, sl_config_string(cfg, "state.dir"), app)) {
+        sl_topology_destroy(topo);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 1;
+    }
     sl_install_stop_handlers();
     sl_driver_options o = {
         .config = cfg,
         .topology = topo,
+        .instance_id = inst.id,
         .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
         .stop = &sl_stop_requested,
     };
     int rc = sl_kafka_prepare_topics(&o);
     if (!rc)
         rc = sl_kafka_run(&o);
+    sl_instance_close(&inst);
     sl_topology_destroy(topo);
     free(sql);
     sl_config_destroy(cfg);

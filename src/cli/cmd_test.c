@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "ops/topology.h"
 #include "runtime/memory_driver.h"
+#include "sql/function.h"
 
 static int usage(void)
 {
@@ -163,6 +164,8 @@ int sl_cmd_test(int argc, char **argv)
     if (!spath || !ipath)
         return usage();
     sl_log_set_level(SL_LOG_OFF);
+    /* ksqlDB's own test runner has its harness UDFs on the classpath */
+    sl_function_enable_harness(true);
     char *sql = sl_read_file(spath, NULL);
     if (!sql) {
         perror(spath);

@@ -40,8 +40,7 @@ struct sl_agg_plan {
 };
 
 struct sl_agg_state {
-    sl_store *store;
-    int64_t stream_time;
+    sl_store *store; /* also holds the stream time */
     sl_strbuf kb, vb;
     /* EMIT FINAL: windows with pending results (store keys) */
     char **pending;
@@ -283,8 +282,7 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
     sl_agg_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->store = sl_store_new(q->id);
-    s->stream_time = INT64_MIN;
+    s->store = sl_store_new_for(q->id, "Aggregate");
     s->last_emit_close = INT64_MIN;
     s->latest_start = INT64_MIN;
     sl_strbuf_init(&s->kb);
@@ -495,9 +493,9 @@ static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl
 {
     const sl_agg_plan *p = q->agg;
     int64_t size = p->window.size_ms;
-    if (s->stream_time == INT64_MIN)
+    if (sl_store_stream_time(s->store) == INT64_MIN)
         return;
-    int64_t close = s->stream_time - p->grace;
+    int64_t close = sl_store_stream_time(s->store) - p->grace;
     if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
         return;
     int64_t upper = close - size;
@@ -579,7 +577,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         int64_t ss = se->u.c.items[0].u.l, sn = se->u.c.items[1].u.l;
         /* a session that ended before stream time - gap - grace has left
          * Kafka Streams' session store: it is dropped, never merged */
-        if (s->stream_time != INT64_MIN && sn < s->stream_time - gap - p->grace) {
+        if (sl_store_stream_time(s->store) != INT64_MIN && sn < sl_store_stream_time(s->store) - gap - p->grace) {
             if (p->emit_final) /* kept until its final result is emitted */
                 keep.u.c.items[nkeep++] = *se;
             continue;
@@ -610,7 +608,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     }
     /* Kafka Streams closes sessions later than time windows: a merged
      * session is dropped only when its end < stream time - grace - gap */
-    if (s->stream_time != INT64_MIN && end < s->stream_time - p->grace - gap) {
+    if (sl_store_stream_time(s->store) != INT64_MIN && end < sl_store_stream_time(s->store) - p->grace - gap) {
         s->late_dropped++;
         return; /* late: the merged session is already closed */
     }
@@ -656,9 +654,9 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
 static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
-    if (s->stream_time == INT64_MIN)
+    if (sl_store_stream_time(s->store) == INT64_MIN)
         return;
-    int64_t close = s->stream_time - p->grace - p->window.size_ms; /* the gap, as for late records */
+    int64_t close = sl_store_stream_time(s->store) - p->grace - p->window.size_ms; /* the gap, as for late records */
     if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
         return;
     int64_t lower = s->last_emit_close == INT64_MIN || s->last_emit_close < 0 ? 0 : s->last_emit_close;
@@ -766,8 +764,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         return;
     if (p->window.kind && ts < 0)
         return; /* Kafka Streams drops negative timestamps in windows */
-    if (ts > s->stream_time)
-        s->stream_time = ts;
+    sl_store_advance_stream_time(s->store, ts);
     size_t gklen = 0, ogklen = 0;
     char *gk = has_new ? encode_keys(q, keys, a, &gklen) : NULL;
     char *ogk = has_old ? encode_keys(q, okeys, a, &ogklen) : NULL;
@@ -807,7 +804,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     int nw = sl_window_starts(size, adv, ts, starts, 256);
     for (int wi = 0; wi < nw; wi++) {
         int64_t start = starts[wi], end = start + size;
-        if (!sl_window_open(end, p->grace, s->stream_time)) {
+        if (!sl_window_open(end, p->grace, sl_store_stream_time(s->store))) {
             s->late_dropped++;
             continue; /* window closed: the record is late for it */
         }
@@ -829,6 +826,46 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     }
     if (p->emit_final)
         flush_final(q, s, a, em);
+}
+
+void sl_agg_state_foreach_store(sl_agg_state *s, sl_store_each_fn fn, void *ctx)
+{
+    fn(ctx, s->store);
+}
+
+typedef struct restore_scan {
+    sl_agg_state *s;
+    int64_t size, close;
+} restore_scan;
+
+static bool note_restored_window(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    restore_scan *r = ctx;
+    if (klen < 8)
+        return true;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | ((const unsigned char *)key)[klen - 8 + i];
+    int64_t start = (int64_t)v;
+    if (start > r->s->latest_start)
+        r->s->latest_start = start;
+    if (start + r->size > r->close)
+        add_pending(r->s, key, klen, start + r->size);
+    return true;
+}
+
+/* EMIT FINAL on time windows keeps its pending windows beside the store:
+ * after a restore they are the stored windows that had not closed at the
+ * restored stream time, and everything up to that close was emitted. */
+void sl_agg_state_after_restore(const sl_query *q, sl_agg_state *s)
+{
+    const sl_agg_plan *p = q->agg;
+    int64_t st = sl_store_stream_time(s->store);
+    if (!p->emit_final || st == INT64_MIN || (p->window.kind != SL_WINDOW_TUMBLING && p->window.kind != SL_WINDOW_HOPPING))
+        return;
+    restore_scan r = {s, p->window.size_ms, st - p->grace};
+    s->last_emit_close = r.close;
+    sl_store_foreach(s->store, note_restored_window, &r);
 }
 
 void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into)

@@ -24,6 +24,8 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
 
 sl_agg_state *sl_agg_state_new(const sl_query *q);
 void sl_agg_state_destroy(sl_agg_state *s);
+void sl_agg_state_foreach_store(sl_agg_state *s, sl_store_each_fn fn, void *ctx);
+void sl_agg_state_after_restore(const sl_query *q, sl_agg_state *s);
 void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into);
 /* record-windows dropped because their window had closed (late records) */
 uint64_t sl_agg_state_late(const sl_agg_state *s);

@@ -35,7 +35,6 @@ struct sl_join_plan {
 struct sl_join_state {
     sl_store *lstore, *rstore;
     sl_store *fkindex; /* FK joins: right key -> the left keys pointing at it */
-    int64_t stream_time;
     sl_strbuf buf;
 };
 
@@ -355,11 +354,11 @@ sl_join_state *sl_join_state_new(const sl_query *q)
     sl_join_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->lstore = sl_store_new("join-left");
-    s->rstore = sl_store_new("join-right");
+    /* the left store also holds the join's stream time */
+    s->lstore = sl_store_new_for(q->id, "JoinLeft");
+    s->rstore = sl_store_new_for(q->id, "JoinRight");
     if (q->join->fk)
-        s->fkindex = sl_store_new("join-fk-index");
-    s->stream_time = INT64_MIN;
+        s->fkindex = sl_store_new_for(q->id, "FkIndex");
     sl_strbuf_init(&s->buf);
     return s;
 }
@@ -645,8 +644,10 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         bool deleted;
         if (!sl_source_decode(src, in, row + base, &deleted, a, out))
             continue;
-        if (deleted && !src->is_table)
+        if (deleted && !src->is_table) {
+            sl_source_log_null_value(src, in, out);
             continue;
+        }
         null_side(row, is_left ? p->right : p->left, is_left ? p->lwidth : 0);
         int64_t ts = in->timestamp;
         if (!side_time(src, row + base, &ts)) {
@@ -666,8 +667,7 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         char *k = sl_arena_strndup(a, s->buf.data, klen);
         sl_store *mine = is_left ? s->lstore : s->rstore, *other = is_left ? s->rstore : s->lstore;
         sl_query_emitter em = {out, in, keybuf, valbuf};
-        if (ts > s->stream_time)
-            s->stream_time = ts;
+        sl_store_advance_stream_time(s->lstore, ts);
         size_t had_len;
         bool had_mine = src->is_table && sl_store_get(mine, k, klen, &had_len) != NULL;
         if (src->is_table) {
@@ -723,7 +723,7 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
          * (its time + the window after it + grace is behind stream time) is
          * dropped, as Kafka Streams drops it */
         int64_t this_after = is_left ? p->after : p->before;
-        if (ts + this_after + p->grace < s->stream_time)
+        if (ts + this_after + p->grace < sl_store_stream_time(s->lstore))
             continue;
         /* buffer this record, join with the other side's records inside the window */
         sl_value *half = row + base;
@@ -733,7 +733,7 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         sl_value nb = sl_array_new(a, buf.u.c.n + 1);
         uint32_t nn = 0;
         for (uint32_t i = 0; i < buf.u.c.n; i++)
-            if (buf.u.c.items[i].u.c.items[0].u.l >= s->stream_time - horizon - p->grace)
+            if (buf.u.c.items[i].u.c.items[0].u.l >= sl_store_stream_time(s->lstore) - horizon - p->grace)
                 nb.u.c.items[nn++] = buf.u.c.items[i];
         nb.u.c.items[nn++] = entry(a, ts, half, width);
         nb.u.c.n = nn;
@@ -755,6 +755,14 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
             emit_joined(q, row, &key, ts, a, &em);
         }
     }
+}
+
+void sl_join_state_foreach_store(sl_join_state *s, sl_store_each_fn fn, void *ctx)
+{
+    fn(ctx, s->lstore);
+    fn(ctx, s->rstore);
+    if (s->fkindex)
+        fn(ctx, s->fkindex);
 }
 
 void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)

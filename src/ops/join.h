@@ -21,6 +21,7 @@ const sl_source *sl_join_right(const sl_join_plan *plan);
 
 sl_join_state *sl_join_state_new(const sl_query *q);
 void sl_join_state_destroy(sl_join_state *s);
+void sl_join_state_foreach_store(sl_join_state *s, sl_store_each_fn fn, void *ctx);
 void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into);
 /* the two topics a join reads when they must be co-partitioned (joined on
  * their keys without repartitioning); false otherwise */

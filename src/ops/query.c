@@ -639,7 +639,7 @@ void *sl_query_state_new(const sl_query *q)
     if (q->join)
         s->join = sl_join_state_new(q);
     if (q->source->is_table)
-        s->table = sl_store_new(q->source->name);
+        s->table = sl_store_new_for(q->id, "Source");
     sl_strbuf_init(&s->buf);
     return s;
 }
@@ -829,6 +829,14 @@ bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, 
     return true;
 }
 
+void sl_source_log_null_value(const sl_source *src, const sl_record *in, const sl_collector *out)
+{
+    /* dropped as ksqlDB drops it, but never silently */
+    char msg[600];
+    snprintf(msg, sizeof msg, "Record with a null value on stream %s dropped: a stream has no deletes", src->name);
+    out->processing_error(out->ctx, in, msg);
+}
+
 void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out)
 {
@@ -848,6 +856,8 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         if (!q->agg && !q->where && !q->ntf && !q->timestamp_expr) {
             sl_query_emitter em0 = {out, in, keybuf, valbuf};
             project_and_emit(q, row, in->timestamp, true, a, &em0);
+        } else {
+            sl_source_log_null_value(src, in, out);
         }
         return;
     }
@@ -937,6 +947,26 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
 bool sl_query_reads(const sl_query *q, const char *topic)
 {
     return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
+}
+
+void sl_query_state_foreach_store(void *state, sl_store_each_fn fn, void *ctx)
+{
+    query_state *s = state;
+    if (!s)
+        return;
+    if (s->agg)
+        sl_agg_state_foreach_store(s->agg, fn, ctx);
+    if (s->join)
+        sl_join_state_foreach_store(s->join, fn, ctx);
+    if (s->table)
+        fn(ctx, s->table);
+}
+
+void sl_query_state_after_restore(const sl_query *q, void *state)
+{
+    query_state *s = state;
+    if (s && s->agg)
+        sl_agg_state_after_restore(q, s->agg);
 }
 
 void sl_query_state_stats(const void *state, sl_store_stats *into)

@@ -82,6 +82,9 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *stmt, sl_query *
 /* Decodes a record of src into row[0..src->ncols + 3) (columns, then
  * ROWTIME, ROWPARTITION, ROWOFFSET). Bad bytes go to the processing log
  * and return false. */
+/* A stream record with a null value, which a query drops: to the
+ * processing log with its place. */
+void sl_source_log_null_value(const sl_source *src, const sl_record *in, const sl_collector *out);
 bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *arena,
                       const sl_collector *out);
 /* Whether the query reads the topic (its source, or its join's right side). */
@@ -91,6 +94,10 @@ bool sl_query_reads(const sl_query *q, const char *topic);
 void *sl_query_state_new(const sl_query *q);
 void sl_query_state_destroy(const sl_query *q, void *state);
 void sl_query_state_stats(const void *state, sl_store_stats *into);
+void sl_query_state_foreach_store(void *state, sl_store_each_fn fn, void *ctx);
+/* the stores were filled from changelogs: rebuild what operators derive
+ * from them (EMIT FINAL's pending windows) */
+void sl_query_state_after_restore(const sl_query *q, void *state);
 
 /* The bytes a repartition record of side (0 source/left, 1 right) is keyed
  * by: the grouping key, or the join key as the other side's key format

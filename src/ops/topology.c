@@ -511,6 +511,23 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
     return sb.data;
 }
 
+void sl_task_foreach_store(sl_task *task, sl_store_each_fn fn, void *ctx)
+{
+    for (int i = 0; i < task->topo->nqueries; i++)
+        sl_query_state_foreach_store(task->query_state[i], fn, ctx);
+}
+
+void sl_task_after_restore(sl_task *task)
+{
+    for (int i = 0; i < task->topo->nqueries; i++)
+        sl_query_state_after_restore(task->topo->queries[i], task->query_state[i]);
+}
+
+int32_t sl_task_partition(const sl_task *task)
+{
+    return task->partition;
+}
+
 void sl_task_store_stats(const sl_task *task, sl_store_stats *out)
 {
     *out = (sl_store_stats){0};

@@ -77,6 +77,10 @@ bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic
 sl_err_t sl_task_process_repartitioned(sl_task *task, const sl_record *in, sl_arena *batch_arena,
                                        const sl_collector *out, sl_error *err);
 /* what the task's state stores hold */
+/* The task's stores, in a fixed order; names are unique in the topology */
+void sl_task_foreach_store(sl_task *task, sl_store_each_fn fn, void *ctx);
+void sl_task_after_restore(sl_task *task);
+int32_t sl_task_partition(const sl_task *task);
 void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
 /* Runs one input record through every query reading its topic. Decoding and
  * evaluation errors go to out->processing_error and return SL_OK; a non-OK

@@ -21,12 +21,15 @@
 #include "common/arena.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "runtime/changelog.h"
 #include "runtime/kafka_errors.h"
 #include "serde/json.h"
 
 typedef struct worker {
     const sl_driver_options *o;
     rd_kafka_t *consumer, *producer;
+    rd_kafka_t *restorer; /* reads changelogs into new tasks (assign only) */
+    const char *app;
     sl_task **tasks; /* by partition number */
     int ntasks;
     sl_arena *arena;
@@ -63,9 +66,18 @@ static sl_task *task_for(worker *w, int32_t partition)
         w->ntasks = n;
     }
     if (!w->tasks[partition]) {
-        w->tasks[partition] = sl_task_new(w->o->topology, partition);
-        if (w->tasks[partition])
-            sl_task_enable_repartition(w->tasks[partition]);
+        sl_task *t = sl_task_new(w->o->topology, partition);
+        if (!t)
+            return NULL;
+        sl_task_enable_repartition(t);
+        /* the task's state as of the last commit, before any input */
+        if (sl_changelog_restore(w->restorer, w->app, t) < 0) {
+            sl_log_error("restore", "cannot restore the state of partition %d", partition);
+            sl_task_destroy(t);
+            w->fatal = true;
+            return NULL;
+        }
+        w->tasks[partition] = t;
     }
     return w->tasks[partition];
 }
@@ -217,6 +229,16 @@ static void commit_batch(worker *w)
     for (int i = 0; i < w->ntasks; i++)
         if (w->tasks[i])
             sl_task_flush(w->tasks[i], w->arena, &c, &err);
+    /* the state changes go in the same transaction as the outputs */
+    for (int i = 0; i < w->ntasks; i++)
+        if (w->tasks[i]) {
+            int64_t n = sl_changelog_write(w->producer, w->app, w->tasks[i]);
+            if (n < 0) {
+                abort_batch(w);
+                return;
+            }
+            w->stats.changelog_records += n;
+        }
     if (w->o->exactly_once) {
         if (w->offsets->cnt) {
             rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(w->consumer);
@@ -324,7 +346,8 @@ static bool make_clients(worker *w)
     const sl_driver_options *o = w->o;
     const char *app = sl_config_string(o->config, "application.id");
     char txid[512], tmo[32];
-    snprintf(txid, sizeof txid, "%s-%d", app, o->thread_index);
+    /* stable per instance and thread: a restart fences its previous self */
+    snprintf(txid, sizeof txid, "%s-%s-%d", app, o->instance_id ? o->instance_id : "0", o->thread_index);
     snprintf(tmo, sizeof tmo, "%lld", (long long)sl_config_int(o->config, "transaction.timeout.ms"));
 
     rd_kafka_conf_t *pc = rd_kafka_conf_new();
@@ -369,6 +392,25 @@ static bool make_clients(worker *w)
         return false;
     }
     rd_kafka_poll_set_consumer(w->consumer);
+
+    rd_kafka_conf_t *rc = rd_kafka_conf_new();
+    char restore_group[600];
+    snprintf(restore_group, sizeof restore_group, "%s-restore", app);
+    if (!conf_set(rc, "bootstrap.servers", bootstrap(o), w) || !conf_set(rc, "group.id", restore_group, w) ||
+        !conf_set(rc, "isolation.level", "read_committed", w) || !conf_set(rc, "enable.auto.commit", "false", w) ||
+        !conf_set(rc, "enable.partition.eof", "true", w) || !conf_set(rc, "auto.offset.reset", "earliest", w) ||
+        /* the end of a changelog is found by a fetch that returns nothing:
+         * do not let the broker hold it back */
+        !conf_set(rc, "fetch.wait.max.ms", "10", w) ||
+        !passthrough(rc, w)) {
+        rd_kafka_conf_destroy(rc);
+        return false;
+    }
+    w->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, rc, w->errstr, sizeof w->errstr);
+    if (!w->restorer) {
+        sl_log_error("restore", "cannot create the changelog reader: %s", w->errstr);
+        return false;
+    }
     const sl_topology *t = o->topology;
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
     for (int i = 0; i < sl_topology_topic_count(t); i++)
@@ -384,6 +426,43 @@ static bool make_clients(worker *w)
 }
 
 /* ---------- topics ---------- */
+
+typedef struct changelog_check {
+    const char *app;
+    const struct rd_kafka_metadata *md;
+    int partitions;
+    rd_kafka_NewTopic_t **create;
+    int *ncreate;
+    bool failed;
+} changelog_check;
+
+static void check_changelog(void *ctx, const char *store)
+{
+    changelog_check *c = ctx;
+    char topic[640], errstr[512];
+    sl_changelog_topic(c->app, store, topic, sizeof topic);
+    for (int m = 0; m < c->md->topic_cnt; m++)
+        if (!strcmp(c->md->topics[m].topic, topic)) {
+            if (c->md->topics[m].partition_cnt != c->partitions) {
+                sl_log_error("admin", "changelog topic '%s' has %d partition(s) but the topology needs %d (one per "
+                                      "input partition): delete it or reset the application",
+                             topic, c->md->topics[m].partition_cnt, c->partitions);
+                c->failed = true;
+            }
+            return;
+        }
+    if (*c->ncreate >= 64)
+        return;
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, c->partitions, -1, errstr, sizeof errstr);
+    if (!nt) {
+        sl_log_error("admin", "changelog topic '%s': %s", topic, errstr);
+        c->failed = true;
+        return;
+    }
+    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    sl_info("admin", "creating changelog topic %s with %d partition(s)", topic, c->partitions);
+    c->create[(*c->ncreate)++] = nt;
+}
 
 int sl_kafka_prepare_topics(const sl_driver_options *o)
 {
@@ -466,6 +545,13 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                 rc = 1;
             }
     }
+    /* a compacted changelog per store, one partition per task */
+    changelog_check cc = {.app = sl_config_string(o->config, "application.id"), .md = md,
+                          .partitions = source_partitions ? source_partitions : 1, .create = create,
+                          .ncreate = &ncreate};
+    sl_changelog_store_names(t, check_changelog, &cc);
+    if (cc.failed)
+        rc = 1;
     /* the processing log */
     char plog[600];
     processing_log_topic(o, plog, sizeof plog);
@@ -509,7 +595,7 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
 
 int sl_kafka_run(const sl_driver_options *o)
 {
-    worker w = {.o = o};
+    worker w = {.o = o, .app = sl_config_string(o->config, "application.id")};
     w.arena = sl_arena_new(1 << 20);
     w.offsets = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
@@ -565,6 +651,10 @@ int sl_kafka_run(const sl_driver_options *o)
                              .headers = hs, .nheaders = nh};
             sl_error err = {0};
             sl_task *task = task_for(&w, m->partition);
+            if (!task) {
+                rd_kafka_message_destroy(m);
+                break;
+            }
             sl_err_t prc = sl_topology_is_repartition_topic(o->topology, topic)
                                ? sl_task_process_repartitioned(task, &rec, w.arena, &c, &err)
                                : sl_task_process(task, &rec, w.arena, &c, &err);
@@ -578,7 +668,8 @@ int sl_kafka_run(const sl_driver_options *o)
             w.stats.records_in++;
             rd_kafka_message_destroy(m);
         }
-        commit_batch(&w);
+        if (!w.fatal) /* a fatal batch is aborted below, never committed */
+            commit_batch(&w);
         rd_kafka_poll(w.producer, 0);
     }
     if (w.fatal) {
@@ -606,6 +697,10 @@ int sl_kafka_run(const sl_driver_options *o)
                 (long long)w.stats.failed_records, (unsigned long long)late);
     }
 out:
+    if (w.restorer) {
+        rd_kafka_consumer_close(w.restorer);
+        rd_kafka_destroy(w.restorer);
+    }
     if (w.consumer) {
         rd_kafka_consumer_close(w.consumer);
         rd_kafka_destroy(w.consumer);

@@ -14,7 +14,7 @@
 #include "ops/topology.h"
 
 typedef struct sl_driver_stats {
-    int64_t records_in, records_out, batches, failed_records, aborted_batches;
+    int64_t records_in, records_out, batches, failed_records, aborted_batches, changelog_records;
 } sl_driver_stats;
 
 typedef struct sl_driver_options {
@@ -23,7 +23,8 @@ typedef struct sl_driver_options {
     const char *bootstrap; /* overrides bootstrap.servers (demo) */
     bool exactly_once;
     volatile sig_atomic_t *stop; /* set by signal handlers */
-    int thread_index;            /* part of the transactional.id */
+    const char *instance_id;     /* with thread_index, the transactional.id */
+    int thread_index;
     sl_driver_stats *stats;      /* may be NULL */
 } sl_driver_options;
 

@@ -12,13 +12,29 @@ static const sl_function_def *const families[] = {
     sl_fn_family_json, sl_fn_family_collection, sl_fn_family_misc, sl_fn_family_regex, sl_fn_family_url,
 };
 
+static bool harness_enabled;
+
+void sl_function_enable_harness(bool on)
+{
+    harness_enabled = on;
+}
+
+static const sl_function_def *find_in(const sl_function_def *family, const char *name)
+{
+    for (const sl_function_def *d = family; d->name; d++)
+        if (!strcasecmp(d->name, name))
+            return d;
+    return NULL;
+}
+
 const sl_function_def *sl_function_lookup(const char *name)
 {
-    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
-        for (const sl_function_def *d = families[f]; d->name; d++)
-            if (!strcasecmp(d->name, name))
-                return d;
-    return NULL;
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++) {
+        const sl_function_def *d = find_in(families[f], name);
+        if (d)
+            return d;
+    }
+    return harness_enabled ? find_in(sl_fn_family_harness, name) : NULL;
 }
 
 sl_err_t sl_fn_bad_args(const sl_fn_args *args, const char *name, sl_error *err)

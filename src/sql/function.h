@@ -72,6 +72,10 @@ extern const sl_function_def sl_fn_family_collection[];
 extern const sl_function_def sl_fn_family_misc[];
 extern const sl_function_def sl_fn_family_regex[];
 extern const sl_function_def sl_fn_family_url[];
+/* ksqlDB's test-harness UDFs (fn_harness.c); looked up only once
+ * sl_function_enable_harness(true) was called, which `sluice test` does. */
+extern const sl_function_def sl_fn_family_harness[];
+void sl_function_enable_harness(bool on);
 
 /* Helper for resolve(): the standard "does not accept parameters" error. */
 sl_err_t sl_fn_bad_args(const sl_fn_args *args, const char *name, sl_error *err);

@@ -12,12 +12,18 @@
 
 typedef struct entry {
     uint32_t klen, vlen;
-    uint32_t dirty_next; /* index+1 into dirty list chain; 0 = clean */
-    uint32_t pad;
+    uint64_t reserved; /* keeps data 16-byte aligned, as malloc's own header */
     unsigned char data[]; /* key then value */
 } entry;
 
 #define TOMBSTONE ((entry *)(uintptr_t)1)
+
+typedef struct dirty_key {
+    uint64_t hash;
+    size_t seq; /* order of the change, so the latest of equal keys wins */
+    size_t klen;
+    char *key;
+} dirty_key;
 
 typedef struct slot {
     uint64_t hash;
@@ -29,11 +35,12 @@ struct sl_store {
     slot *slots;
     size_t cap, count, used; /* used counts tombstones too */
     size_t payload;
-    /* dirty keys: copies of keys changed since the last take */
-    char **dirty;
-    size_t *dirty_len;
+    /* dirty keys: copies of keys changed since the last take, with their
+     * hashes so that take can coalesce repeats by sorting */
+    dirty_key *dirty;
     size_t ndirty, capdirty;
     bool tracking; /* off unless someone takes the changes */
+    int64_t stream_time;
 };
 
 sl_store *sl_store_new(const char *name)
@@ -44,13 +51,21 @@ sl_store *sl_store_new(const char *name)
     s->name = strdup(name ? name : "store");
     s->cap = 64;
     s->slots = calloc(s->cap, sizeof *s->slots);
+    s->stream_time = INT64_MIN;
     return s;
+}
+
+sl_store *sl_store_new_for(const char *owner, const char *role)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s-%s", owner, role);
+    return sl_store_new(name);
 }
 
 static void clear_dirty(sl_store *s)
 {
     for (size_t i = 0; i < s->ndirty; i++)
-        free(s->dirty[i]);
+        free(s->dirty[i].key);
     s->ndirty = 0;
 }
 
@@ -63,7 +78,6 @@ void sl_store_destroy(sl_store *s)
             free(s->slots[i].e);
     clear_dirty(s);
     free(s->dirty);
-    free(s->dirty_len);
     free(s->slots);
     free(s->name);
     free(s);
@@ -116,19 +130,27 @@ static void grow(sl_store *s)
     free(old);
 }
 
-static void mark_dirty(sl_store *s, const void *key, size_t klen)
+static void mark_dirty(sl_store *s, uint64_t hash, const void *key, size_t klen)
 {
     if (!s->tracking)
         return;
     if (s->ndirty == s->capdirty) {
         s->capdirty = s->capdirty ? s->capdirty * 2 : 64;
-        s->dirty = realloc(s->dirty, s->capdirty * sizeof *s->dirty);
-        s->dirty_len = realloc(s->dirty_len, s->capdirty * sizeof *s->dirty_len);
+        dirty_key *n = realloc(s->dirty, s->capdirty * sizeof *s->dirty);
+        if (!n) {
+            fprintf(stderr, "sluice: out of memory tracking changes of store %s\n", s->name);
+            abort();
+        }
+        s->dirty = n;
     }
     char *k = malloc(klen ? klen : 1);
+    if (!k) {
+        fprintf(stderr, "sluice: out of memory tracking changes of store %s\n", s->name);
+        abort();
+    }
     memcpy(k, key, klen);
-    s->dirty[s->ndirty] = k;
-    s->dirty_len[s->ndirty++] = klen;
+    s->dirty[s->ndirty] = (dirty_key){hash, s->ndirty, klen, k};
+    s->ndirty++;
 }
 
 const void *sl_store_get(const sl_store *s, const void *key, size_t klen, size_t *vlen)
@@ -156,7 +178,6 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     }
     e->klen = (uint32_t)klen;
     e->vlen = (uint32_t)vlen;
-    e->dirty_next = 0;
     memcpy(e->data, key, klen);
     if (vlen)
         memcpy(e->data + klen, val, vlen);
@@ -171,20 +192,21 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     s->slots[i].hash = h;
     s->slots[i].e = e;
     s->payload += klen + vlen;
-    mark_dirty(s, key, klen);
+    mark_dirty(s, h, key, klen);
 }
 
 void sl_store_delete(sl_store *s, const void *key, size_t klen)
 {
     bool found;
-    size_t i = find(s, sl_hash_bytes(key, klen, 0), key, klen, &found);
+    uint64_t h = sl_hash_bytes(key, klen, 0);
+    size_t i = find(s, h, key, klen, &found);
     if (!found)
         return;
     s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
     free(s->slots[i].e);
     s->slots[i].e = TOMBSTONE;
     s->count--;
-    mark_dirty(s, key, klen);
+    mark_dirty(s, h, key, klen);
 }
 
 void sl_store_track_changes(sl_store *s, bool on)
@@ -216,20 +238,50 @@ void sl_store_foreach(const sl_store *s, sl_store_visit visit, void *ctx)
     }
 }
 
+static int dirty_order(const void *a, const void *b)
+{
+    const dirty_key *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->klen);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 void sl_store_take_dirty(sl_store *s, sl_store_dirty_fn fn, void *ctx)
 {
-    /* each key once, latest value (NULL value = deleted) */
+    /* each key once with its current value (NULL value = deleted); sorting
+     * brings repeats of a key together in O(n log n) */
+    if (s->ndirty > 1)
+        qsort(s->dirty, s->ndirty, sizeof *s->dirty, dirty_order);
     for (size_t i = 0; i < s->ndirty; i++) {
-        bool dup = false;
-        for (size_t j = i + 1; j < s->ndirty && !dup; j++)
-            dup = s->dirty_len[j] == s->dirty_len[i] && !memcmp(s->dirty[j], s->dirty[i], s->dirty_len[i]);
-        if (dup)
+        const dirty_key *d = &s->dirty[i];
+        if (i + 1 < s->ndirty && d[1].hash == d->hash && d[1].klen == d->klen && !memcmp(d[1].key, d->key, d->klen))
             continue;
         size_t vlen = 0;
-        const void *v = sl_store_get(s, s->dirty[i], s->dirty_len[i], &vlen);
-        fn(ctx, s->dirty[i], s->dirty_len[i], v, vlen);
+        const void *v = sl_store_get(s, d->key, d->klen, &vlen);
+        fn(ctx, d->key, d->klen, v, vlen);
     }
     clear_dirty(s);
+}
+
+size_t sl_store_dirty_count(const sl_store *s)
+{
+    return s->ndirty;
+}
+
+int64_t sl_store_stream_time(const sl_store *s)
+{
+    return s->stream_time;
+}
+
+void sl_store_advance_stream_time(sl_store *s, int64_t ts)
+{
+    if (ts > s->stream_time)
+        s->stream_time = ts;
 }
 
 void sl_store_add_stats(const sl_store *store, sl_store_stats *into)

@@ -14,6 +14,9 @@
 typedef struct sl_store sl_store;
 
 sl_store *sl_store_new(const char *name); /* caller owns */
+/* named "<owner>-<role>" (a query id and what the store is for): names are
+ * stable across runs, as changelog topics are named after them */
+sl_store *sl_store_new_for(const char *owner, const char *role);
 void sl_store_destroy(sl_store *store);
 const char *sl_store_name(const sl_store *store);
 
@@ -47,5 +50,16 @@ void sl_store_track_changes(sl_store *store, bool on);
 /* Keys changed since the last call, each once (for changelog writing). */
 typedef void (*sl_store_dirty_fn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
 void sl_store_take_dirty(sl_store *store, sl_store_dirty_fn fn, void *ctx);
+size_t sl_store_dirty_count(const sl_store *store); /* changes, repeats included */
+
+/* Stream time: the largest record time the owning operator has seen, which
+ * decides which windows are closed and which join buffers expire. It is
+ * state like the entries: the changelog carries it, so a restored operator
+ * closes the same windows the lost one had closed. INT64_MIN until set. */
+int64_t sl_store_stream_time(const sl_store *store);
+void sl_store_advance_stream_time(sl_store *store, int64_t ts);
+
+/* Every store of an operator or task, for the changelog and snapshots */
+typedef void (*sl_store_each_fn)(void *ctx, sl_store *store);
 
 #endif

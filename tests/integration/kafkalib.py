@@ -20,14 +20,16 @@ def create_topic(bootstrap, name, partitions):
 
 
 def produce(bootstrap, topic, records):
-    """records: iterable of (key str, value dict|bytes|None)"""
+    """records: iterable of (key str, value dict|bytes|None[, timestamp ms])"""
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "partitioner": "murmur2_random"})
-    for k, v in records:
+    for r in records:
+        k, v = r[0], r[1]
+        ts = r[2] if len(r) > 2 else 0
         if isinstance(v, dict):
             v = json.dumps(v).encode()
         while True:
             try:
-                p.produce(topic, key=k.encode() if k is not None else None, value=v)
+                p.produce(topic, key=k.encode() if k is not None else None, value=v, timestamp=ts)
                 break
             except BufferError:
                 p.poll(0.1)

@@ -31,7 +31,7 @@ S
 import kafkalib
 kafkalib.produce("$BOOTSTRAP", "$in", [("a", {"n": 1}), ("b", b"{not json"), ("c", {"n": 3})])
 PY
-printf 'application.id=bi_%s\nbootstrap.servers=%s\n' "$RUN_ID" "$BOOTSTRAP" > "$WORK/app2.properties"
+printf 'application.id=bi_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/app2.properties"
 "$SLUICE" run -c "$WORK/app2.properties" -q "$WORK/q.sql" 2> "$WORK/log" &
 pid=$!
 PIDS+=($pid)

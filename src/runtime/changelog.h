@@ -1,0 +1,42 @@
+/* State changelogs: every store of a task logs its changes to the compacted
+ * topic "<application.id>-<store>-changelog", partition = the task's
+ * partition, inside the batch's transaction, so that the committed changelog
+ * always matches the committed input offsets. A task that starts (first
+ * assignment, restart, after an aborted batch) is restored from it, reading
+ * read_committed up to its end, before it processes any input.
+ *
+ * A changelog record is the store's key and value bytes (a delete is a
+ * tombstone); each carries the store's stream time in a header, so that a
+ * restored operator closes exactly the windows the lost one had closed. */
+#ifndef SL_CHANGELOG_H
+#define SL_CHANGELOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "ops/topology.h"
+
+#define SL_CHANGELOG_TIME_HEADER "sluice.stream.time"
+
+/* "<app>-<store>-changelog" */
+void sl_changelog_topic(const char *app, const char *store, char *out, size_t n);
+
+/* The store names of a topology, in a fixed order: fn is called once per
+ * store a task of it has. */
+typedef void (*sl_changelog_name_fn)(void *ctx, const char *store_name);
+void sl_changelog_store_names(const sl_topology *topo, sl_changelog_name_fn fn, void *ctx);
+
+/* Produces the changes made to the task's stores since the last call (each
+ * key once, latest value). Returns the number of records produced, or -1
+ * when the producer refused one (the batch must then be aborted). */
+int64_t sl_changelog_write(rd_kafka_t *producer, const char *app, sl_task *task);
+
+/* Fills the task's (empty) stores from their changelogs, read_committed up
+ * to the end, with `restorer` (a consumer used with assign only, created
+ * with enable.partition.eof=true). Turns change tracking on afterwards.
+ * Returns the number of records applied, or -1 with a message logged. */
+int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, sl_task *task);
+
+#endif
