@@ -17,11 +17,12 @@
 #include "common/log.h"
 #include "ops/topology.h"
 #include "runtime/memory_driver.h"
+#include "runtime/replay_driver.h"
 #include "sql/function.h"
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json]\n");
+    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json] [--bootstrap HOST:PORT]\n");
     return 2;
 }
 
@@ -148,7 +149,7 @@ static int compare(json_t *expected, json_t *actual)
 
 int sl_cmd_test(int argc, char **argv)
 {
-    const char *spath = NULL, *ipath = NULL, *opath = NULL;
+    const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc)
             spath = argv[++i];
@@ -156,6 +157,8 @@ int sl_cmd_test(int argc, char **argv)
             ipath = argv[++i];
         else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             opath = argv[++i];
+        else if (!strcmp(argv[i], "--bootstrap") && i + 1 < argc)
+            bootstrap = argv[++i];
         else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
             sl_log_set_level(SL_LOG_DEBUG);
         else
@@ -163,7 +166,8 @@ int sl_cmd_test(int argc, char **argv)
     }
     if (!spath || !ipath)
         return usage();
-    sl_log_set_level(SL_LOG_OFF);
+    /* through a cluster, the driver's warnings matter */
+    sl_log_set_level(bootstrap ? SL_LOG_WARN : SL_LOG_OFF);
     /* ksqlDB's own test runner has its harness UDFs on the classpath */
     sl_function_enable_harness(true);
     char *sql = sl_read_file(spath, NULL);
@@ -192,7 +196,8 @@ int sl_cmd_test(int argc, char **argv)
     }
     sl_error err = {0};
     json_t *actual = NULL;
-    int rc = sl_memory_run(sql, spath, input, expected, &actual, &err);
+    int rc = bootstrap ? sl_replay_run(sql, spath, input, expected, bootstrap, &actual, &err)
+                       : sl_memory_run(sql, spath, input, expected, &actual, &err);
     if (rc) {
         sl_diag_print(stderr, &err, sql);
     } else if (expected) {

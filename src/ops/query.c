@@ -472,9 +472,9 @@ sink:;
         sink->from_query = true;
         const sl_property *tp = sl_with_find(&st->with, "KAFKA_TOPIC");
         const char *prefix = sl_catalog_property(qb->catalog, "ksql.output.topic.name.prefix");
-        sink->topic = tp && tp->value.kind == SL_STRING ? tp->value.u.s.ptr
-                      : prefix ? sl_arena_sprintf(a, "%s%s", prefix, st->name)
-                               : st->name;
+        sink->topic = sl_catalog_physical_topic(qb->catalog, tp && tp->value.kind == SL_STRING ? tp->value.u.s.ptr
+                                                             : prefix ? sl_arena_sprintf(a, "%s%s", prefix, st->name)
+                                                                      : st->name);
         sink->key_format = q->source->key_format;
         sink->value_format = q->source->value_format;
         bool hk, hv;

@@ -37,6 +37,7 @@ typedef struct worker {
     bool txn_open;
     bool fatal;
     int64_t batch_records;
+    int64_t batch_chained; /* outputs to topics the topology reads (progress only) */
     sl_driver_stats stats;
     char errstr[512];
 } worker;
@@ -84,6 +85,14 @@ static sl_task *task_for(worker *w, int32_t partition)
 
 /* ---------- collector ---------- */
 
+static bool reads_topic(const sl_topology *t, const char *topic)
+{
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_source && !strcmp(sl_topology_topic(t, i)->name, topic))
+            return true;
+    return false;
+}
+
 static void on_send(void *ctx, const sl_record *r)
 {
     worker *w = ctx;
@@ -97,10 +106,13 @@ static void on_send(void *ctx, const sl_record *r)
             rd_kafka_poll(w->producer, 10);
             continue;
         }
-        if (err)
+        if (err) {
             sl_log_error("producer", "produce to %s failed: %s", r->topic, rd_kafka_err2str(err));
-        else
+        } else {
             w->stats.records_out++;
+            if (w->o->progress && reads_topic(w->o->topology, r->topic))
+                w->batch_chained++;
+        }
         return;
     }
 }
@@ -199,6 +211,7 @@ static void abort_batch(worker *w)
     w->offsets = rd_kafka_topic_partition_list_new(16);
     w->txn_open = false;
     w->batch_records = 0;
+    w->batch_chained = 0;
 }
 
 static void begin_batch(worker *w)
@@ -283,10 +296,15 @@ static void commit_batch(worker *w)
     }
     w->stats.batches++;
     sl_debug("worker", "committed a batch of %lld record(s)", (long long)w->batch_records);
+    if (w->o->progress) {
+        w->o->progress->committed_chained += w->batch_chained;
+        w->o->progress->committed_in += w->batch_records;
+    }
     rd_kafka_topic_partition_list_destroy(w->offsets);
     w->offsets = rd_kafka_topic_partition_list_new(16);
     w->txn_open = false;
     w->batch_records = 0;
+    w->batch_chained = 0;
     sl_arena_reset(w->arena);
 }
 

@@ -17,6 +17,14 @@ typedef struct sl_driver_stats {
     int64_t records_in, records_out, batches, failed_records, aborted_batches, changelog_records;
 } sl_driver_stats;
 
+/* Live counts of committed work, for a caller that must know when the
+ * driver has caught up (sluice test --bootstrap): input records of
+ * committed batches, and of those the records the queries wrote to topics
+ * they read themselves (chained queries), which come back as input. */
+typedef struct sl_driver_progress {
+    _Atomic int64_t committed_in, committed_chained;
+} sl_driver_progress;
+
 typedef struct sl_driver_options {
     const sl_config *config;
     const sl_topology *topology;
@@ -26,6 +34,7 @@ typedef struct sl_driver_options {
     const char *instance_id;     /* with thread_index, the transactional.id */
     int thread_index;
     sl_driver_stats *stats;      /* may be NULL */
+    sl_driver_progress *progress; /* may be NULL */
 } sl_driver_options;
 
 /* Runs until *stop is set; returns the process exit code (0 after a clean

@@ -21,17 +21,25 @@
 #include "sql/ast.h"
 #include "sql/catalog.h"
 
-typedef struct mem_run {
+struct sl_test_case {
     sl_topology *topo;
     const sl_catalog *cat;
+    sl_schema_registry *registry;
     sl_task *task;
     sl_arena *arena;
     json_t *outputs;
     int depth;
     int64_t offsets[64];
+    int64_t next_offset;
     sl_error *err;
     int failed; /* exit code of a fatal runtime failure */
-} mem_run;
+    char *topic_prefix; /* before the test's topic names; "" when none */
+    /* the last encoded input record's bytes */
+    sl_strbuf kb, vb;
+    sl_header headers[64];
+    char *decoded[64];
+};
+typedef struct sl_test_case mem_run;
 
 static sl_source *source_for_topic(const sl_catalog *cat, const char *topic, bool sink)
 {
@@ -208,9 +216,8 @@ static void canonicalize_expected(mem_run *r, json_t *expected)
 
 static void process(mem_run *r, const sl_record *rec);
 
-static void on_send(void *ctx, const sl_record *out)
+json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
 {
-    mem_run *r = ctx;
     const sl_source *sink = source_for_topic(r->cat, out->topic, true);
     json_t *o = json_object();
     json_object_set_new(o, "topic", json_string(out->topic));
@@ -246,6 +253,13 @@ static void on_send(void *ctx, const sl_record *out)
     json_object_set_new(o, "timestamp", json_integer(out->timestamp));
     if (window)
         json_object_set_new(o, "window", window);
+    return o;
+}
+
+static void on_send(void *ctx, const sl_record *out)
+{
+    mem_run *r = ctx;
+    json_t *o = sl_test_case_output(r, out);
     json_array_append_new(r->outputs, o);
     /* chained queries read this topic: feed the record on */
     if (r->depth < 32) {
@@ -286,12 +300,16 @@ static void process(mem_run *r, const sl_record *rec)
 }
 
 /* "properties" of the test: ksqlDB names and string values */
-static const char **properties_of(json_t *input)
+static const char **properties_of(json_t *input, const char *topic_prefix)
 {
     json_t *props = json_object_get(input, "properties");
     size_t n = json_is_object(props) ? json_object_size(props) : 0;
-    const char **kv = calloc(2 * n + 2, sizeof *kv);
+    const char **kv = calloc(2 * n + 4, sizeof *kv);
     size_t i = 0;
+    if (topic_prefix) {
+        kv[i++] = SL_TOPIC_PREFIX_PROPERTY;
+        kv[i++] = strdup(topic_prefix);
+    }
     const char *k;
     json_t *v;
     if (n)
@@ -303,10 +321,10 @@ static const char **properties_of(json_t *input)
     return kv;
 }
 
-int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
-                  sl_error *err)
+int sl_test_case_open(const char *sql, const char *file, json_t *input, const char *topic_prefix,
+                      sl_test_case **out, sl_error *err)
 {
-    const char **props = properties_of(input);
+    const char **props = properties_of(input, topic_prefix);
     /* the test's "topics" seed an in-memory schema registry */
     sl_schema_registry *registry = sl_registry_new_memory();
     json_t *topics = json_object_get(input, "topics");
@@ -320,11 +338,12 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
                             strcasecmp(fmt, "PROTOBUF")))
                 continue;
             char subject[512];
-            snprintf(subject, sizeof subject, "%s-%s", name, side ? "value" : "key");
+            snprintf(subject, sizeof subject, "%s%s-%s", topic_prefix ? topic_prefix : "", name,
+                     side ? "value" : "key");
             /* PROTOBUF schemas are .proto text: registered as given */
             char *text = fmt && !strcasecmp(fmt, "PROTOBUF") && json_is_string(schema)
                              ? strdup(json_string_value(schema))
-                                                : json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
+                             : json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
             int id;
             sl_error e = {0};
             sl_registry_register(registry, subject, text, &id, &e);
@@ -332,102 +351,153 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
         }
     }
     sl_compile_options opts = {.properties = props, .schema_registry = registry};
-    mem_run r = {.err = err};
-    r.topo = sl_topology_compile(sql, file, &opts, err);
+    if (topic_prefix)
+        opts.internal_topic_prefix = topic_prefix;
+    sl_topology *topo = sl_topology_compile(sql, file, &opts, err);
     for (size_t i = 1; props[i - 1]; i += 2)
         free((void *)props[i]);
     free(props);
-    if (!r.topo) {
+    if (!topo) {
         sl_registry_destroy(registry);
         return err->code == SL_ERR_UNSUPPORTED ? 4 : err->code == SL_ERR_RUNTIME ? 3 : 2;
     }
-    r.cat = sl_topology_catalog(r.topo);
-    r.task = sl_task_new(r.topo, 0);
-    r.arena = sl_arena_new(64 * 1024);
-    r.outputs = json_array();
-    sl_strbuf kb, vb;
-    sl_strbuf_init(&kb);
-    sl_strbuf_init(&vb);
+    mem_run *r = calloc(1, sizeof *r);
+    r->err = err;
+    r->topo = topo;
+    r->registry = registry;
+    r->cat = sl_topology_catalog(topo);
+    r->arena = sl_arena_new(64 * 1024);
+    r->outputs = json_array();
+    r->topic_prefix = strdup(topic_prefix ? topic_prefix : "");
+    sl_strbuf_init(&r->kb);
+    sl_strbuf_init(&r->vb);
+    *out = r;
+    return 0;
+}
+
+const sl_topology *sl_test_case_topology(const sl_test_case *r)
+{
+    return r->topo;
+}
+
+static void free_decoded(mem_run *r)
+{
+    for (int h = 0; h < 64; h++) {
+        free(r->decoded[h]);
+        r->decoded[h] = NULL;
+    }
+}
+
+int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *err)
+{
+    free_decoded(r);
+    const char *topic = json_string_value(json_object_get(in, "topic"));
+    if (!topic)
+        return 1;
+    char physical[1024];
+    snprintf(physical, sizeof physical, "%s%s", r->topic_prefix, topic);
+    const sl_source *src = source_for_topic(r->cat, physical, false);
+    if (!src)
+        return 1;
+    bool knull, vnull;
+    *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = r->next_offset++};
+    json_t *ts = json_object_get(in, "timestamp");
+    rec->timestamp = json_is_number(ts) ? (int64_t)json_number_value(ts) : 0;
+    if (encode_side(r, src, true, json_object_get(in, "key"), &r->kb, &knull, err) ||
+        encode_side(r, src, false, json_object_get(in, "value"), &r->vb, &vnull, err))
+        return 3; /* a test value the format cannot carry: ksqlDB fails the test */
+    json_t *win = json_object_get(in, "window");
+    if (!knull && src->window_kind && json_is_object(win)) {
+        /* a windowed source's key carries its window, as Kafka Streams writes it */
+        int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
+        int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
+        unsigned char suffix[16];
+        int n = 0;
+        if (src->window_kind == SL_WINDOW_SESSION)
+            for (int b = 7; b >= 0; b--)
+                suffix[n++] = (unsigned char)((uint64_t)we >> (8 * b));
+        for (int b = 7; b >= 0; b--)
+            suffix[n++] = (unsigned char)((uint64_t)ws >> (8 * b));
+        sl_strbuf_append(&r->kb, suffix, (size_t)n);
+    }
+    if (!knull) {
+        rec->key = r->kb.data ? r->kb.data : "";
+        rec->key_len = r->kb.len;
+    }
+    if (!vnull) {
+        rec->value = r->vb.data ? r->vb.data : "";
+        rec->value_len = r->vb.len;
+    }
+    json_t *hs = json_object_get(in, "headers");
+    size_t nh = 0;
+    for (size_t h = 0; h < json_array_size(hs) && nh < 64; h++) {
+        json_t *hj = json_array_get(hs, h);
+        r->headers[nh].key = json_string_value(json_object_get(hj, "KEY"));
+        json_t *hv = json_object_get(hj, "VALUE");
+        r->headers[nh].value = NULL;
+        r->headers[nh].value_len = 0;
+        if (json_is_string(hv)) {
+            r->decoded[nh] = sl_base64_decode(json_string_value(hv), &r->headers[nh].value_len);
+            r->headers[nh].value = r->decoded[nh];
+        }
+        if (r->headers[nh].key)
+            nh++;
+    }
+    rec->headers = r->headers;
+    rec->nheaders = nh;
+    return 0;
+}
+
+void sl_test_case_canonicalize(sl_test_case *r, json_t *expected)
+{
+    canonicalize_expected(r, expected);
+}
+
+void sl_test_case_close(sl_test_case *r)
+{
+    if (!r)
+        return;
+    free_decoded(r);
+    free(r->topic_prefix);
+    sl_strbuf_free(&r->kb);
+    sl_strbuf_free(&r->vb);
+    json_decref(r->outputs);
+    sl_arena_destroy(r->arena);
+    sl_task_destroy(r->task);
+    sl_topology_destroy(r->topo);
+    sl_registry_destroy(r->registry);
+    free(r);
+}
+
+int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                  sl_error *err)
+{
+    mem_run *r = NULL;
+    int rc = sl_test_case_open(sql, file, input, NULL, &r, err);
+    if (rc)
+        return rc;
+    r->task = sl_task_new(r->topo, 0);
     json_t *inputs = json_object_get(input, "inputs");
-    int64_t offset = 0;
-    for (size_t i = 0; i < json_array_size(inputs) && !r.failed; i++) {
-        json_t *in = json_array_get(inputs, i);
-        const char *topic = json_string_value(json_object_get(in, "topic"));
-        if (!topic)
-            continue;
-        const sl_source *src = source_for_topic(r.cat, topic, false);
-        if (!src)
-            continue;
-        bool knull, vnull;
+    for (size_t i = 0; i < json_array_size(inputs) && !r->failed; i++) {
+        sl_record rec;
         sl_error e = {0};
-        sl_record rec = {.topic = topic, .partition = 0, .offset = offset++};
-        json_t *ts = json_object_get(in, "timestamp");
-        rec.timestamp = json_is_number(ts) ? (int64_t)json_number_value(ts) : 0;
-        if (encode_side(&r, src, true, json_object_get(in, "key"), &kb, &knull, &e) ||
-            encode_side(&r, src, false, json_object_get(in, "value"), &vb, &vnull, &e)) {
-            /* a test value the format cannot carry: ksqlDB fails the test */
+        int erc = sl_test_case_encode(r, json_array_get(inputs, i), &rec, &e);
+        if (erc == 3) {
             *err = e;
-            r.failed = 3;
+            r->failed = 3;
             break;
         }
-        json_t *win = json_object_get(in, "window");
-        if (!knull && src->window_kind && json_is_object(win)) {
-            /* a windowed source's key carries its window, as Kafka Streams writes it */
-            int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
-            int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
-            unsigned char suffix[16];
-            int n = 0;
-            if (src->window_kind == SL_WINDOW_SESSION)
-                for (int b = 7; b >= 0; b--)
-                    suffix[n++] = (unsigned char)((uint64_t)we >> (8 * b));
-            for (int b = 7; b >= 0; b--)
-                suffix[n++] = (unsigned char)((uint64_t)ws >> (8 * b));
-            sl_strbuf_append(&kb, suffix, (size_t)n);
-        }
-        if (!knull) {
-            rec.key = kb.data ? kb.data : "";
-            rec.key_len = kb.len;
-        }
-        if (!vnull) {
-            rec.value = vb.data ? vb.data : "";
-            rec.value_len = vb.len;
-        }
-        json_t *hs = json_object_get(in, "headers");
-        sl_header headers[64];
-        char *decoded[64] = {0};
-        size_t nh = 0;
-        for (size_t h = 0; h < json_array_size(hs) && nh < 64; h++) {
-            json_t *hj = json_array_get(hs, h);
-            headers[nh].key = json_string_value(json_object_get(hj, "KEY"));
-            json_t *hv = json_object_get(hj, "VALUE");
-            headers[nh].value = NULL;
-            headers[nh].value_len = 0;
-            if (json_is_string(hv)) {
-                decoded[nh] = sl_base64_decode(json_string_value(hv), &headers[nh].value_len);
-                headers[nh].value = decoded[nh];
-            }
-            if (headers[nh].key)
-                nh++;
-        }
-        rec.headers = headers;
-        rec.nheaders = nh;
-        process(&r, &rec);
-        for (size_t h = 0; h < nh; h++)
-            free(decoded[h]);
-        sl_arena_reset(r.arena);
+        if (erc == 0)
+            process(r, &rec);
+        sl_arena_reset(r->arena);
     }
-    sl_strbuf_free(&kb);
-    sl_strbuf_free(&vb);
-    if (!r.failed && expected)
-        canonicalize_expected(&r, expected);
-    sl_arena_destroy(r.arena);
-    sl_task_destroy(r.task);
-    sl_topology_destroy(r.topo);
-    sl_registry_destroy(registry);
-    if (r.failed) {
-        json_decref(r.outputs);
-        return r.failed;
+    if (!r->failed && expected)
+        canonicalize_expected(r, expected);
+    rc = r->failed;
+    if (!rc) {
+        *outputs = r->outputs;
+        r->outputs = NULL;
     }
-    *outputs = r.outputs;
-    return 0;
+    sl_test_case_close(r);
+    return rc;
 }

@@ -7,6 +7,8 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "ops/record.h"
+#include "ops/topology.h"
 
 /* input: {"inputs":[...], "topics":[...], "properties":{...}}.
  * On success returns 0 and *outputs (caller owns) is a JSON array of
@@ -18,5 +20,23 @@
  * failure, 4 unsupported) with err filled. */
 int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                   sl_error *err);
+
+/* The parts of a test case any driver needs: its compiled topology and the
+ * mapping between the test file's JSON records and bytes. topic_prefix
+ * (may be NULL) is put before every topic name (sluice test --bootstrap);
+ * the test's own records then name topics without it. */
+typedef struct sl_test_case sl_test_case;
+int sl_test_case_open(const char *sql, const char *file, json_t *input, const char *topic_prefix,
+                      sl_test_case **out, sl_error *err);
+const sl_topology *sl_test_case_topology(const sl_test_case *tc);
+/* An input record as bytes for the topic of the source that reads it (the
+ * record's buffers belong to the case until the next call). Returns 0, 1
+ * when no source reads its topic, 3 when the value does not fit the format. */
+int sl_test_case_encode(sl_test_case *tc, json_t *in, sl_record *rec, sl_error *err);
+/* A produced record as the test file writes it: topic, key, value, timestamp, window */
+json_t *sl_test_case_output(sl_test_case *tc, const sl_record *out);
+/* Expected records rewritten through the sinks' schemas (see above) */
+void sl_test_case_canonicalize(sl_test_case *tc, json_t *expected);
+void sl_test_case_close(sl_test_case *tc);
 
 #endif

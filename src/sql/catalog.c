@@ -154,6 +154,12 @@ void sl_catalog_set_property(sl_catalog *c, const char *name, const char *value)
     c->nprops++;
 }
 
+const char *sl_catalog_physical_topic(const sl_catalog *c, const char *topic)
+{
+    const char *prefix = sl_catalog_property(c, SL_TOPIC_PREFIX_PROPERTY);
+    return prefix && *prefix ? sl_arena_sprintf(c->arena, "%s%s", prefix, topic) : topic;
+}
+
 const char *sl_catalog_property(const sl_catalog *c, const char *name)
 {
     for (int i = 0; i < c->nprops; i++)
@@ -324,7 +330,7 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (!topic || !prop_string(topic))
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "Missing required property \"KAFKA_TOPIC\" which has no default value.");
-    s->topic = prop_string(topic);
+    s->topic = sl_catalog_physical_topic(cat, prop_string(topic));
     bool hk, hv;
     s->key_format = SL_FORMAT_KAFKA;
     const char *dk = sl_catalog_property(cat, "ksql.persistence.default.format.key");

@@ -68,6 +68,11 @@ void sl_catalog_remove(sl_catalog *cat, const char *name);
 /* Engine properties (SET and test "properties"), ksqlDB names. */
 void sl_catalog_set_property(sl_catalog *cat, const char *name, const char *value);
 const char *sl_catalog_property(const sl_catalog *cat, const char *name);
+/* Every topic name a statement gives or implies is prefixed with this
+ * property's value: `sluice test --bootstrap` replays a case in a namespace
+ * of its own on a shared cluster. */
+#define SL_TOPIC_PREFIX_PROPERTY "sluice.test.topic.prefix"
+const char *sl_catalog_physical_topic(const sl_catalog *cat, const char *topic);
 
 /* Builds a source from CREATE STREAM/TABLE (cols) WITH (...). */
 sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *stmt, const char *file, sl_error *err);

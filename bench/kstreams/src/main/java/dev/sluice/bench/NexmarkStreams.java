@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -196,9 +197,9 @@ public final class NexmarkStreams {
                     JsonNode bidder = field(bid, "bidder");
                     JsonNode price = field(bid, "price");
                     if (bidder.isNull() || price.isNull()) { // GROUP BY drops NULL keys; MAX ignores NULLs
-                        return java.util.List.<KeyValue<Long, Long>>of();
+                        return List.<KeyValue<Long, Long>>of();
                     }
-                    return java.util.List.of(KeyValue.pair(bidder.asLong(), price.asLong()));
+                    return List.of(KeyValue.pair(bidder.asLong(), price.asLong()));
                 })
                 .groupByKey(Grouped.with("q7-by-bidder", Serdes.Long(), Serdes.Long()))
                 .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, Duration.ofMinutes(1)))
