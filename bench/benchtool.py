@@ -10,7 +10,7 @@ independent Kafka client: its own librdkafka, none of Sluice's code).
     benchtool.py create   --brokers B --partitions P TOPIC...
     benchtool.py cleanup  --brokers B --prefix P
 
-Why it measures this way (the README of bench/run repeats it):
+Why it measures this way (the header of bench/run says the same in short):
   - Drained means the system's consumer group has committed the end offset
     of every partition it reads (inputs and its own repartition topics).
     The group's committed offsets are what an exactly-once system has
@@ -190,7 +190,7 @@ def cmd_drain(args):
         if done == 0 or before is None:
             before = (now, cpu)
         if done >= total and lag == 0 and total > 0:
-            seconds = max(now - before[0], 1e-3)
+            seconds = max(now - before[0], args.interval)  # no finer than the sampling
             print(json.dumps({
                 "records": total,
                 "seconds": round(seconds, 3),

@@ -92,6 +92,7 @@ int sl_cmd_run(int argc, char **argv)
         .config = cfg,
         .topology = topo,
         .instance_id = inst.id,
+        .snapshot_dir = inst.dir,
         .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
         .stop = &sl_stop_requested,
     };

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
+#include "state/snapshot.h"
 #include "state/store.h"
 
 void sl_changelog_topic(const char *app, const char *store, char *out, size_t n)
@@ -114,17 +117,21 @@ typedef struct restore_target {
     char topic[640];
     sl_store *store;
     int64_t low, high; /* watermarks when restore began, for progress */
+    int64_t start;     /* where reading begins: a snapshot's offset, or the beginning */
     int64_t applied;
     bool done;
+    bool waiting; /* logged that a pending transaction holds it back */
 } restore_target;
 
 typedef struct restore_plan {
     rd_kafka_t *restorer;
     const char *app;
+    const char *snapshot_dir;
     int32_t partition;
     restore_target *targets;
     int n, cap;
     bool failed;
+    bool from_snapshot;
 } restore_plan;
 
 static int64_t now_ms(void)
@@ -132,6 +139,37 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A snapshot counts when its offset lies within the changelog as it is now
+ * (the changelog is then read on from there) and it is younger than the
+ * changelog's delete retention (a day by default), so that no tombstone
+ * after its offset can have been compacted away. It is removed once read:
+ * from now on the state moves on without it. */
+#define SNAPSHOT_MAX_AGE_S (12 * 3600)
+
+static void use_snapshot(restore_plan *p, restore_target *t)
+{
+    char path[4800];
+    sl_snapshot_path(p->snapshot_dir, p->partition, sl_store_name(t->store), path, sizeof path);
+    int64_t offset, age;
+    if (!sl_snapshot_peek(path, &offset, &age))
+        return;
+    if (offset < t->low || offset > t->high || age > SNAPSHOT_MAX_AGE_S) {
+        sl_info("restore", "snapshot %s (offset %" PRId64 ", %" PRId64 " s old) does not fit %s/%d [%" PRId64
+                           ", %" PRId64 "]: restoring from the changelog",
+                path, offset, age, t->topic, p->partition, t->low, t->high);
+    } else if (sl_snapshot_load(path, t->store)) {
+        sl_info("restore", "%s/%d: %zu entries from the snapshot at offset %" PRId64 ", then the changelog's last %" PRId64
+                           " offset(s)",
+                t->topic, p->partition, sl_store_count(t->store), offset, t->high - offset);
+        t->start = offset;
+        t->done = offset >= t->high;
+        p->from_snapshot = true;
+    } else {
+        sl_warn("restore", "snapshot %s is corrupt: restoring from the changelog", path);
+    }
+    remove(path);
 }
 
 static void plan_store(void *ctx, sl_store *store)
@@ -148,14 +186,25 @@ static void plan_store(void *ctx, sl_store *store)
     memset(t, 0, sizeof *t);
     t->store = store;
     sl_changelog_topic(p->app, sl_store_name(store), t->topic, sizeof t->topic);
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(p->restorer, t->topic, p->partition, &t->low, &t->high, 30000);
+    /* a topic created a moment ago may not have its leader yet: retry
+     * such errors for a while */
+    rd_kafka_resp_err_t err;
+    int64_t give_up = now_ms() + 60000;
+    while ((err = rd_kafka_query_watermark_offsets(p->restorer, t->topic, p->partition, &t->low, &t->high, 10000)) &&
+           (err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+            err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+            err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) &&
+           now_ms() < give_up)
+        usleep(200000);
     if (err) {
         sl_log_error("restore", "cannot read the end of %s/%d: %s", t->topic, p->partition, rd_kafka_err2str(err));
         p->failed = true;
         return;
     }
+    t->start = RD_KAFKA_OFFSET_BEGINNING;
     t->done = t->high <= t->low; /* nothing was ever written, or all compacted away */
+    if (p->snapshot_dir && !t->done)
+        use_snapshot(p, t);
     p->n++;
 }
 
@@ -186,6 +235,42 @@ static void apply(restore_target *t, const rd_kafka_message_t *m)
     t->applied++;
 }
 
+/* The end of a read_committed read is the last stable offset: a
+ * transaction still open, or committed but without its markers written yet
+ * (the coordinator writes them after commit returns), stops it short. Such
+ * a transaction may hold the last changes of the instance that had the
+ * task before: the restore is complete only at the high watermark, once the
+ * transaction's markers are there (after its commit, or its abort by the
+ * transaction timeout). */
+static bool at_end(restore_plan *p, restore_target *t, int64_t eof_offset)
+{
+    int64_t low, high;
+    if (rd_kafka_get_watermark_offsets(p->restorer, t->topic, p->partition, &low, &high) || eof_offset >= high)
+        return true;
+    if (!t->waiting) {
+        sl_info("restore", "%s/%d: waiting for a pending transaction to end (at %" PRId64 " of %" PRId64 ")",
+                t->topic, p->partition, eof_offset, high);
+        t->waiting = true;
+    }
+    return false;
+}
+
+/* a waiting target whose transaction ended with nothing more to read moves
+ * past the markers without another end-of-partition event */
+static void recheck_waiting(restore_plan *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        restore_target *t = &p->targets[i];
+        if (t->done || !t->waiting)
+            continue;
+        rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(pos, t->topic, p->partition);
+        if (!rd_kafka_position(p->restorer, pos) && pos->elems[0].offset >= 0)
+            t->done = at_end(p, t, pos->elems[0].offset);
+        rd_kafka_topic_partition_list_destroy(pos);
+    }
+}
+
 static bool all_done(const restore_plan *p)
 {
     for (int i = 0; i < p->n; i++)
@@ -199,8 +284,7 @@ static int64_t read_until_end(restore_plan *p)
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(p->n);
     for (int i = 0; i < p->n; i++)
         if (!p->targets[i].done) {
-            rd_kafka_topic_partition_list_add(parts, p->targets[i].topic, p->partition)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+            rd_kafka_topic_partition_list_add(parts, p->targets[i].topic, p->partition)->offset = p->targets[i].start;
             sl_info("restore", "restoring %s/%d: up to %" PRId64 " record(s)", p->targets[i].topic, p->partition,
                     p->targets[i].high - p->targets[i].low);
         }
@@ -215,6 +299,7 @@ static int64_t read_until_end(restore_plan *p)
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->restorer, 200);
         int64_t now = now_ms();
         if (!m) {
+            recheck_waiting(p);
             if (now - last_progress > 120000) {
                 sl_log_error("restore", "no progress restoring partition %d for 120 s", p->partition);
                 total = -1;
@@ -225,7 +310,7 @@ static int64_t read_until_end(restore_plan *p)
         restore_target *t = m->rkt ? target_of(p, rd_kafka_topic_name(m->rkt)) : NULL;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (t)
-                t->done = true;
+                t->done = at_end(p, t, m->offset);
         } else if (m->err) {
             sl_warn("restore", "%s", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
@@ -258,9 +343,10 @@ static void start_tracking(void *ctx, sl_store *store)
     sl_store_track_changes(store, true);
 }
 
-int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, sl_task *task)
+int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, const char *snapshot_dir, sl_task *task)
 {
-    restore_plan p = {.restorer = restorer, .app = app, .partition = sl_task_partition(task)};
+    restore_plan p = {.restorer = restorer, .app = app, .snapshot_dir = snapshot_dir,
+                      .partition = sl_task_partition(task)};
     int64_t started = now_ms();
     sl_task_foreach_store(task, plan_store, &p);
     int64_t total = 0;
@@ -268,7 +354,7 @@ int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, sl_task *tas
         total = -1;
     else if (!all_done(&p))
         total = read_until_end(&p);
-    if (total > 0) {
+    if (total > 0 || p.from_snapshot) {
         sl_task_after_restore(task);
         sl_info("restore", "partition %d: %" PRId64 " changelog record(s) applied in %" PRId64 " ms", p.partition,
                 total, now_ms() - started);
@@ -276,4 +362,40 @@ int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, sl_task *tas
     sl_task_foreach_store(task, start_tracking, NULL);
     free(p.targets);
     return total;
+}
+
+/* ---------- snapshots ---------- */
+
+typedef struct snap_ctx {
+    rd_kafka_t *rk;
+    const char *app, *dir;
+    int32_t partition;
+    int written;
+} snap_ctx;
+
+static void snapshot_store(void *ctx, sl_store *store)
+{
+    snap_ctx *c = ctx;
+    char topic[640], path[4800];
+    sl_changelog_topic(c->app, sl_store_name(store), topic, sizeof topic);
+    int64_t low, high;
+    if (rd_kafka_query_watermark_offsets(c->rk, topic, c->partition, &low, &high, 10000))
+        return;
+    /* the end as of the commit just made: if the commit's marker lands after
+     * it, restore reads past the marker and finds nothing more */
+    sl_snapshot_path(c->dir, c->partition, sl_store_name(store), path, sizeof path);
+    if (sl_snapshot_write(path, store, high))
+        c->written++;
+    else
+        sl_warn("state", "cannot write snapshot %s", path);
+}
+
+int sl_changelog_snapshot(rd_kafka_t *rk, const char *app, const char *dir, sl_task *task)
+{
+    char pdir[4200];
+    snprintf(pdir, sizeof pdir, "%s/%d", dir, (int)sl_task_partition(task));
+    mkdir(pdir, 0755);
+    snap_ctx c = {rk, app, dir, sl_task_partition(task), 0};
+    sl_task_foreach_store(task, snapshot_store, &c);
+    return c.written;
 }

@@ -72,7 +72,7 @@ static sl_task *task_for(worker *w, int32_t partition)
             return NULL;
         sl_task_enable_repartition(t);
         /* the task's state as of the last commit, before any input */
-        if (sl_changelog_restore(w->restorer, w->app, t) < 0) {
+        if (sl_changelog_restore(w->restorer, w->app, w->o->snapshot_dir, t) < 0) {
             sl_log_error("restore", "cannot restore the state of partition %d", partition);
             sl_task_destroy(t);
             w->fatal = true;
@@ -310,6 +310,19 @@ static void commit_batch(worker *w)
 
 /* ---------- rebalancing ---------- */
 
+/* after a commit: the tasks' state as of their changelogs' ends */
+static void snapshot_tasks(worker *w)
+{
+    if (!w->o->snapshot_dir)
+        return;
+    int n = 0;
+    for (int i = 0; i < w->ntasks; i++)
+        if (w->tasks[i])
+            n += sl_changelog_snapshot(w->restorer, w->app, w->o->snapshot_dir, w->tasks[i]);
+    if (n)
+        sl_info("state", "%d store snapshot(s) written to %s", n, w->o->snapshot_dir);
+}
+
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     worker *w = opaque;
@@ -321,15 +334,21 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
         rd_kafka_assign(rk, parts);
+        /* each task's state is restored now, before any of its input */
+        for (int i = 0; i < parts->cnt && !w->fatal; i++)
+            task_for(w, parts->elems[i].partition);
         return;
     }
     sl_info("consumer", "revoked: %s", list);
+    bool lost = rd_kafka_assignment_lost(rk);
     if (w->txn_open) {
-        if (rd_kafka_assignment_lost(rk))
+        if (lost)
             abort_batch(w); /* another instance owns these partitions now */
         else
             commit_batch(w);
     }
+    if (!lost && !w->txn_open && !w->fatal)
+        snapshot_tasks(w); /* the partitions may come back to this instance */
     drop_tasks(w);
     rd_kafka_assign(rk, NULL);
 }
@@ -445,6 +464,24 @@ static bool make_clients(worker *w)
 
 /* ---------- topics ---------- */
 
+/* partitions a topic has, or will have once the sinks are created: a chained
+ * query's join input may not exist yet */
+static int planned_partitions(const sl_topology *t, const struct rd_kafka_metadata *md, const char *topic,
+                              int source_partitions)
+{
+    if (!topic)
+        return -1;
+    for (int m = 0; m < md->topic_cnt; m++)
+        if (!strcmp(md->topics[m].topic, topic))
+            return md->topics[m].partition_cnt;
+    for (int i = 0; i < sl_topology_topic_count(t); i++) {
+        const sl_topic_info *ti = sl_topology_topic(t, i);
+        if (ti->is_sink && !strcmp(ti->name, topic))
+            return ti->partitions ? ti->partitions : source_partitions ? source_partitions : 1;
+    }
+    return -1;
+}
+
 typedef struct changelog_check {
     const char *app;
     const struct rd_kafka_metadata *md;
@@ -540,13 +577,8 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
     for (int i = 0; i < sl_topology_copartition_count(t); i++) {
         const char *lt, *rt;
         sl_topology_copartition(t, i, &lt, &rt);
-        int lp = -1, rp = -1;
-        for (int m = 0; m < md->topic_cnt; m++) {
-            if (lt && !strcmp(md->topics[m].topic, lt))
-                lp = md->topics[m].partition_cnt;
-            if (rt && !strcmp(md->topics[m].topic, rt))
-                rp = md->topics[m].partition_cnt;
-        }
+        int lp = planned_partitions(t, md, lt, source_partitions),
+            rp = planned_partitions(t, md, rt, source_partitions);
         if (lp > 0 && rp > 0 && lp != rp) {
             sl_log_error("admin", "Can't join topic '%s' with '%s' since the number of partitions don't match (%d and %d): "
                                   "repartition either one so that the number of partitions match", lt, rt, lp, rp);
@@ -563,10 +595,23 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                 rc = 1;
             }
     }
-    /* a compacted changelog per store, one partition per task */
-    changelog_check cc = {.app = sl_config_string(o->config, "application.id"), .md = md,
-                          .partitions = source_partitions ? source_partitions : 1, .create = create,
-                          .ncreate = &ncreate};
+    /* a compacted changelog per store, one partition per task: as many as
+     * the topic with the most partitions that any query reads, chained
+     * topics (written here, read here) and repartition topics included */
+    int tasks = source_partitions ? source_partitions : 1;
+    for (int i = 0; i < sl_topology_topic_count(t); i++) {
+        const sl_topic_info *ti = sl_topology_topic(t, i);
+        if (!ti->is_source)
+            continue;
+        int parts = ti->partitions;
+        for (int m = 0; m < md->topic_cnt; m++)
+            if (!strcmp(md->topics[m].topic, ti->name))
+                parts = md->topics[m].partition_cnt;
+        if (parts > tasks)
+            tasks = parts;
+    }
+    changelog_check cc = {.app = sl_config_string(o->config, "application.id"), .md = md, .partitions = tasks,
+                          .create = create, .ncreate = &ncreate};
     sl_changelog_store_names(t, check_changelog, &cc);
     if (cc.failed)
         rc = 1;
@@ -702,6 +747,8 @@ int sl_kafka_run(const sl_driver_options *o)
         rc = 1;
     } else {
         commit_batch(&w);
+        if (!w.txn_open && !w.fatal)
+            snapshot_tasks(&w);
         uint64_t late = 0;
         for (int i = 0; i < w.ntasks; i++)
             if (w.tasks[i]) {

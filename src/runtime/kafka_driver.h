@@ -32,6 +32,7 @@ typedef struct sl_driver_options {
     bool exactly_once;
     volatile sig_atomic_t *stop; /* set by signal handlers */
     const char *instance_id;     /* with thread_index, the transactional.id */
+    const char *snapshot_dir;    /* store snapshots; NULL for none */
     int thread_index;
     sl_driver_stats *stats;      /* may be NULL */
     sl_driver_progress *progress; /* may be NULL */

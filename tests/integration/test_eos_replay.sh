@@ -15,10 +15,11 @@ work, sluice, bootstrap, sample = sys.argv[1], sys.argv[2], sys.argv[3], int(sys
 report = json.load(open(os.path.join(work, "report.json")))
 STATEFUL = re.compile(r"\b(GROUP\s+BY|JOIN|WINDOW|TABLE|EMIT\s+FINAL)\b", re.I)
 # times <= 0 are shifted by 100 weeks on the way (Kafka clients cannot write
-# time 0): cases that show times in values, or windows that do not divide
-# the shift, cannot be compared then
+# time 0): cases that show times in values, windows that do not divide the
+# shift, or hopping windows (those that would start before time 0 exist only
+# once shifted) cannot be compared then
 SHIFT_MS = 100 * 7 * 24 * 3600 * 1000
-SHOWS_TIME = re.compile(r"ROWTIME|WINDOWSTART|WINDOWEND|TIMESTAMP|UNIX_|DATE|\bTIME\b", re.I)
+SHOWS_TIME = re.compile(r"ROWTIME|WINDOWSTART|WINDOWEND|TIMESTAMP|UNIX_|DATE|\bTIME\b|HOPPING", re.I)
 UNIT_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60000, "HOUR": 3600000, "DAY": 86400000}
 def durations(sql):
     for n, unit in re.findall(r"(?:SIZE|ADVANCE\s+BY)\s+(\d+)\s+(MILLISECOND|SECOND|MINUTE|HOUR|DAY)S?", sql, re.I):
@@ -37,9 +38,10 @@ for case, result in sorted(report.items()):
     if any(not isinstance(i.get("timestamp"), int) or i["timestamp"] <= 0 for i in inputs):
         if SHOWS_TIME.search(sql) or any(SHIFT_MS % ms for ms in durations(sql)):
             continue
-    # sluice run refuses foreign-key joins of multi-partition topics (not
-    # supported yet); sluice test has one partition
-    if case.startswith("fk-join") and re.search(r"PARTITIONS\s*=\s*(?:[2-9]|\d\d+)", sql, re.I):
+    # ksqlDB's test driver ignores partition counts; on a cluster, joins of
+    # topics with different counts are refused (as ksqlDB refuses them), and
+    # sluice run does not run foreign-key joins of multi-partition topics yet
+    if re.search(r"PARTITIONS\s*=\s*(?:[2-9]|\d\d+)", sql, re.I) and re.search(r"\bJOIN\b", sql, re.I):
         continue
     candidates.append((case, d))
 random.Random(20261126).shuffle(candidates)

@@ -1,4 +1,5 @@
-/* State: the in-memory store (put/get/delete, growth, change tracking), the
+/* State: the in-memory store (put/get/delete, growth, change tracking,
+ * coalescing of repeated changes), snapshots (round trip, corruption), the
  * value codec (round trips, truncated input), and each aggregate's
  * add/undo/merge. */
 #include <setjmp.h>
@@ -12,7 +13,10 @@
 
 #include "common/valcodec.h"
 #include "ops/udaf.h"
+#include "state/snapshot.h"
 #include "state/store.h"
+#include <stdlib.h>
+#include <unistd.h>
 
 static void test_store_basic(void **state)
 {
@@ -210,6 +214,84 @@ static void test_udaf_bad_args(void **state)
     sl_arena_destroy(a);
 }
 
+static void count_changes(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)key, (void)klen, (void)vlen;
+    int *n = ctx;
+    n[val ? 0 : 1]++;
+}
+
+/* many changes to many keys: each key once, with its latest state */
+static void test_store_dirty_coalesces_many(void **state)
+{
+    sl_store *s = sl_store_new("t");
+    sl_store_track_changes(s, true);
+    char key[16];
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < 100; i++) {
+            int kl = snprintf(key, sizeof key, "k%d", i);
+            sl_store_put(s, key, (size_t)kl, "v", 1);
+        }
+    for (int i = 0; i < 100; i += 2) {
+        int kl = snprintf(key, sizeof key, "k%d", i);
+        sl_store_delete(s, key, (size_t)kl);
+    }
+    int n[2] = {0, 0}; /* puts, deletes */
+    sl_store_take_dirty(s, count_changes, n);
+    assert_int_equal(n[0], 50);
+    assert_int_equal(n[1], 50);
+    sl_store_destroy(s);
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+    char dir[] = "/tmp/sluice-snap-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    sl_snapshot_path(dir, 3, "Q-Aggregate", path, sizeof path);
+    sl_store *s = sl_store_new("Q-Aggregate");
+    char key[16], val[16];
+    for (int i = 0; i < 5000; i++) {
+        int kl = snprintf(key, sizeof key, "k%d", i), vl = snprintf(val, sizeof val, "%d", i * 3);
+        sl_store_put(s, key, (size_t)kl, val, (size_t)vl);
+    }
+    sl_store_advance_stream_time(s, 123456);
+    assert_true(sl_snapshot_write(path, s, 777));
+    int64_t offset, age;
+    assert_true(sl_snapshot_peek(path, &offset, &age));
+    assert_int_equal(offset, 777);
+    sl_store *r = sl_store_new("Q-Aggregate");
+    assert_true(sl_snapshot_load(path, r));
+    assert_int_equal(sl_store_count(r), 5000);
+    assert_int_equal(sl_store_stream_time(r), 123456);
+    size_t vlen;
+    const char *v = sl_store_get(r, "k4999", 5, &vlen);
+    assert_non_null(v);
+    assert_memory_equal(v, "14997", 5);
+    /* one flipped byte: the snapshot is refused and the store untouched */
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 100, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 100, SEEK_SET);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+    sl_store *bad = sl_store_new("Q-Aggregate");
+    assert_false(sl_snapshot_load(path, bad));
+    assert_int_equal(sl_store_count(bad), 0);
+    /* truncated */
+    assert_int_equal(truncate(path, 50), 0);
+    assert_false(sl_snapshot_load(path, bad));
+    remove(path);
+    assert_false(sl_snapshot_peek(path, &offset, &age));
+    sl_store_destroy(s);
+    sl_store_destroy(r);
+    sl_store_destroy(bad);
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/3", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +301,8 @@ int main(void)
         cmocka_unit_test(test_udaf_add_undo),
         cmocka_unit_test(test_udaf_merge_sessions),
         cmocka_unit_test(test_udaf_bad_args),
+        cmocka_unit_test(test_store_dirty_coalesces_many),
+        cmocka_unit_test(test_snapshot_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
