@@ -35,6 +35,7 @@ Why it measures this way (the header of bench/run says the same in short):
     JSON values parsed (so 1648.020 and 1648.02 are the same number).
 """
 import argparse
+import faulthandler
 import hashlib
 import json
 import os
@@ -460,6 +461,7 @@ def cmd_cleanup(args):
 
 
 def main():
+    faulthandler.enable()  # a crash inside the client library still says where
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 

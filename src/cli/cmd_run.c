@@ -1,6 +1,7 @@
 /* sluice run -c FILE.properties [-q FILE.sql]: the service. Config and SQL
  * errors exit 2 with their place; a fatal Kafka error exits 1; SIGTERM or
  * SIGINT commits the batch in flight, leaves the group and exits 0. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "ops/topology.h"
 #include "runtime/instance.h"
 #include "runtime/kafka_driver.h"
+#include "runtime/topics.h"
 
 static sl_log_level level_of(const char *s)
 {
@@ -23,6 +25,27 @@ static sl_log_level level_of(const char *s)
     if (!strcmp(s, "error"))
         return SL_LOG_ERROR;
     return SL_LOG_INFO;
+}
+
+#define MAX_THREADS 64
+
+typedef struct worker_thread {
+    sl_topology *topology;
+    sl_driver_options opts;
+    pthread_t thread;
+    int rc;
+} worker_thread;
+
+/* A worker thread: its own consumer (a member of the group) and its own
+ * transactional producer. One that fails stops the others, so the process
+ * exits non-zero and its supervisor restarts it whole. */
+static void *run_worker(void *arg)
+{
+    worker_thread *w = arg;
+    w->rc = sl_kafka_run(&w->opts);
+    if (w->rc)
+        sl_stop_requested = 1;
+    return NULL;
 }
 
 int sl_cmd_run(int argc, char **argv)
@@ -78,8 +101,14 @@ int sl_cmd_run(int argc, char **argv)
         sl_config_destroy(cfg);
         return 2;
     }
-    if (sl_config_int(cfg, "num.stream.threads") > 1)
-        sl_warn("run", "num.stream.threads > 1 is not implemented yet: running one worker thread");
+    int nthreads = (int)sl_config_int(cfg, "num.stream.threads");
+    if (nthreads < 1 || nthreads > MAX_THREADS) {
+        fprintf(stderr, "%s: error: num.stream.threads must be between 1 and %d\n", cpath, MAX_THREADS);
+        sl_topology_destroy(topo);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
     sl_instance inst;
     if (!sl_instance_open(&inst, sl_config_string(cfg, "state.dir"), app)) {
         sl_topology_destroy(topo);
@@ -88,17 +117,45 @@ int sl_cmd_run(int argc, char **argv)
         return 1;
     }
     sl_install_stop_handlers();
-    sl_driver_options o = {
-        .config = cfg,
-        .topology = topo,
-        .instance_id = inst.id,
-        .snapshot_dir = inst.dir,
-        .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
-        .stop = &sl_stop_requested,
-    };
-    int rc = sl_kafka_prepare_topics(&o);
-    if (!rc)
-        rc = sl_kafka_run(&o);
+    worker_thread w[MAX_THREADS];
+    memset(w, 0, sizeof w);
+    bool compiled_all = true;
+    for (int i = 0; i < nthreads; i++) {
+        /* each thread compiles its own copy: threads share no mutable state
+         * (the same text compiled once already, so this cannot fail but
+         * for memory) */
+        w[i].topology = i == 0 ? topo : sl_topology_compile(sql, queries, &copts, &err);
+        if (!w[i].topology) {
+            sl_log_error("run", "cannot compile the queries for worker thread %d", i);
+            nthreads = i;
+            compiled_all = false;
+            break;
+        }
+        w[i].opts = (sl_driver_options){
+            .config = cfg,
+            .topology = w[i].topology,
+            .instance_id = inst.id,
+            .thread_index = i,
+            .snapshot_dir = inst.dir,
+            .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
+            .stop = &sl_stop_requested,
+        };
+    }
+    int rc = compiled_all ? sl_kafka_prepare_topics(&w[0].opts) : 1;
+    if (!rc && nthreads == 1) {
+        rc = sl_kafka_run(&w[0].opts);
+    } else if (!rc) {
+        sl_info("run", "%d worker threads", nthreads);
+        for (int i = 0; i < nthreads; i++)
+            pthread_create(&w[i].thread, NULL, run_worker, &w[i]);
+        for (int i = 0; i < nthreads; i++) {
+            pthread_join(w[i].thread, NULL);
+            if (w[i].rc > rc)
+                rc = w[i].rc;
+        }
+    }
+    for (int i = 1; i < nthreads; i++)
+        sl_topology_destroy(w[i].topology);
     sl_instance_close(&inst);
     sl_topology_destroy(topo);
     free(sql);

@@ -42,8 +42,4 @@ typedef struct sl_driver_options {
  * shutdown, 1 on a fatal Kafka error such as being fenced). */
 int sl_kafka_run(const sl_driver_options *opts);
 
-/* Creates missing sink topics and checks that source topics exist.
- * Returns 0, or 1 with a message logged. */
-int sl_kafka_prepare_topics(const sl_driver_options *opts);
-
 #endif

@@ -29,6 +29,7 @@
 #include "common/strbuf.h"
 #include "config/config.h"
 #include "runtime/kafka_driver.h"
+#include "runtime/topics.h"
 #include "runtime/memory_driver.h"
 
 #define WEEKS_SHIFT_MS (100LL * 7 * 24 * 3600 * 1000)

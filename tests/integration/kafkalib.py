@@ -37,6 +37,20 @@ def produce(bootstrap, topic, records):
     assert p.flush(60) == 0, "produce did not complete"
 
 
+def partitions(client, topic, timeout=30):
+    """the topic's partition ids, waiting while it does not exist yet (the
+    service under test may create it a moment later)"""
+    deadline = time.time() + timeout
+    while True:
+        md = client.list_topics(topic, timeout=10)
+        t = md.topics.get(topic)
+        if t is not None and t.error is None and t.partitions:
+            return sorted(t.partitions)
+        if time.time() > deadline:
+            raise RuntimeError("topic %s has no partitions after %d s" % (topic, timeout))
+        time.sleep(0.2)
+
+
 def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
     """Reads the topic from the beginning with read_committed until `expect`
     records arrived (or, without expect, until `idle` seconds pass with
@@ -45,8 +59,7 @@ def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify-%f" % time.time(),
                   "isolation.level": "read_committed", "auto.offset.reset": "earliest",
                   "enable.auto.commit": False})
-    md = c.list_topics(topic, timeout=30)
-    parts = [TopicPartition(topic, p, 0) for p in md.topics[topic].partitions]
+    parts = [TopicPartition(topic, p, 0) for p in partitions(c, topic)]
     c.assign(parts)
     out = []
     start = last = time.time()
@@ -70,9 +83,8 @@ def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
 def end_offsets(bootstrap, topic):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "eo-%f" % time.time(),
                   "isolation.level": "read_committed"})
-    md = c.list_topics(topic, timeout=30)
     res = {}
-    for p in md.topics[topic].partitions:
+    for p in partitions(c, topic):
         lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
         res[p] = hi
     c.close()

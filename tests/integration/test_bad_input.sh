@@ -67,4 +67,29 @@ if "$SLUICE" run -c "$WORK/app2.properties" -q "$WORK/cp.sql" 2> "$WORK/cp.log";
   fail "a join of topics with 2 and 3 partitions was accepted"
 fi
 grep -q "number of partitions don't match" "$WORK/cp.log" || { cat "$WORK/cp.log"; fail "no co-partitioning error"; }
+
+# an existing changelog that deletes old records would lose state: refused
+cl_in=bi_clin_$RUN_ID
+"$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$cl_in', 1); kafkalib.create_topic('$BOOTSTRAP', 'bi_cl_$RUN_ID-CTAS_BI_CL_0-Aggregate-changelog', 1)"
+printf 'application.id=bi_cl_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/cl.properties"
+cat > "$WORK/cl.sql" <<S
+CREATE STREAM s (k STRING KEY, v INT) WITH (KAFKA_TOPIC='$cl_in', VALUE_FORMAT='JSON');
+CREATE TABLE BI_CL AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;
+S
+if "$SLUICE" run -c "$WORK/cl.properties" -q "$WORK/cl.sql" 2> "$WORK/cl.log"; then
+  fail "a changelog with cleanup.policy=delete was accepted"
+fi
+grep -q "Aggregate-changelog' has cleanup.policy=delete" "$WORK/cl.log" || { cat "$WORK/cl.log"; fail "no changelog policy error"; }
+
+# two processes pointed at one state.dir would share transactional ids: refused
+printf 'application.id=bi_sd_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/sd" > "$WORK/sd.properties"
+"$SLUICE" run -c "$WORK/sd.properties" -q "$WORK/q.sql" 2> "$WORK/sd1.log" &
+sd=$!
+PIDS+=($sd)
+for _ in $(seq 1 100); do grep -q "running" "$WORK/sd1.log" && break; sleep 0.1; done
+if "$SLUICE" run -c "$WORK/sd.properties" -q "$WORK/q.sql" 2> "$WORK/sd2.log"; then
+  fail "a second instance on the same state.dir was accepted"
+fi
+grep -q "is in use by another running instance" "$WORK/sd2.log" || { cat "$WORK/sd2.log"; fail "no state.dir lock error"; }
+kill -TERM $sd; wait $sd || fail "the first instance did not exit 0"
 echo "PASS bad_input"

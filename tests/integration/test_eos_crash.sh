@@ -2,7 +2,8 @@
 # Exactly-once verifier, scenario 1: a windowed aggregation grouped by a
 # column that is not the key (through a repartition topic) and a
 # stream-table join, over 200,000 bids on 4 partitions, while `sluice run` is
-# killed with SIGKILL at random moments at least five times and restarted.
+# killed with SIGKILL at random moments at least five times and restarted
+# (with two worker threads, both fenced at once by the restarted instance).
 # State survives through its changelogs; verifier.py recomputes the results
 # from the input and checks every output record read_committed.
 source "$(dirname "$0")/common.sh"
@@ -16,6 +17,7 @@ V="$PY $repo/tests/integration/verifier.py"
 cat > "$WORK/app.properties" <<P
 application.id=eos_$RUN_ID
 state.dir=$WORK/state
+num.stream.threads=2
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100
 batch.max.records=5000

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Exactly-once verifier, scenario 2: two instances share the work while a
-# third is started and stopped again and again, so partitions and their
+# Exactly-once verifier, scenario 2: two instances (one of them with two
+# worker threads) share the work while a third is started and stopped again
+# and again, so partitions and their
 # state move between instances (restored from the changelogs each time, and
 # from the local snapshots C wrote when it stopped, where they still fit).
 # Every result is exact and appears once.
@@ -13,8 +14,11 @@ enriched=EOS2_ENRICHED_$RUN_ID
 V="$PY $repo/tests/integration/verifier.py"
 "$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$bids', 4); kafkalib.create_topic('$BOOTSTRAP', '$auctions', 4)"
 for who in a b c; do
+  # A runs two worker threads: three consumers and producers of the group
+  threads=1; [ $who = a ] && threads=2
   cat > "$WORK/$who.properties" <<P
 application.id=eos2_$RUN_ID
+num.stream.threads=$threads
 state.dir=$WORK/state-$who
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100

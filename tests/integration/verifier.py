@@ -67,8 +67,7 @@ def read_raw(bootstrap, topic, timeout=60, idle=5, expect=None, where=False):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verifier-%f" % time.time(),
                   "isolation.level": "read_committed", "auto.offset.reset": "earliest",
                   "enable.auto.commit": False})
-    md = c.list_topics(topic, timeout=30)
-    c.assign([TopicPartition(topic, p, 0) for p in md.topics[topic].partitions])
+    c.assign([TopicPartition(topic, p, 0) for p in kafkalib.partitions(c, topic)])
     out = []
     start = last = time.time()
     while time.time() - start < timeout:
@@ -94,8 +93,7 @@ def open_transactions(bootstrap, topics):
                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
     parts, high = [], {}
     for t in topics:
-        md = c.list_topics(t, timeout=30)
-        for p in md.topics[t].partitions:
+        for p in kafkalib.partitions(c, t):
             lo, hi = c.get_watermark_offsets(TopicPartition(t, p), timeout=10)
             high[(t, p)] = hi
             parts.append(TopicPartition(t, p, max(lo, hi - 1) if hi > lo else lo))
@@ -209,8 +207,7 @@ def read_raw_ts(bootstrap, topic):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verifier-ts-%f" % time.time(),
                   "isolation.level": "read_committed", "auto.offset.reset": "earliest",
                   "enable.auto.commit": False, "enable.partition.eof": True})
-    md = c.list_topics(topic, timeout=30)
-    parts = md.topics[topic].partitions
+    parts = kafkalib.partitions(c, topic)
     c.assign([TopicPartition(topic, p, 0) for p in parts])
     out, eof = {}, set()
     deadline = time.time() + 120

@@ -1,0 +1,265 @@
+/* Topics a topology needs, checked and created before the driver starts:
+ * source topics must exist; sinks, repartition topics, compacted changelogs
+ * (one partition per task) and the processing log are created; existing
+ * changelogs must have the partition count and cleanup policy the state
+ * needs, and key joins need equal partition counts on both sides. Each
+ * misfit is an error naming the topic. */
+#include "runtime/topics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/log.h"
+#include "runtime/changelog.h"
+
+void sl_processing_log_topic(const sl_config *config, char *out, size_t n)
+{
+    const char *app = sl_config_string(config, "application.id");
+    snprintf(out, n, "%s_processing_log", app && *app ? app : "sluice");
+}
+
+static const char *bootstrap(const sl_driver_options *o)
+{
+    return o->bootstrap ? o->bootstrap : sl_config_string(o->config, "bootstrap.servers");
+}
+
+
+
+/* partitions a topic has, or will have once the sinks are created: a chained
+ * query's join input may not exist yet */
+static int planned_partitions(const sl_topology *t, const struct rd_kafka_metadata *md, const char *topic,
+                              int source_partitions)
+{
+    if (!topic)
+        return -1;
+    for (int m = 0; m < md->topic_cnt; m++)
+        if (!strcmp(md->topics[m].topic, topic))
+            return md->topics[m].partition_cnt;
+    for (int i = 0; i < sl_topology_topic_count(t); i++) {
+        const sl_topic_info *ti = sl_topology_topic(t, i);
+        if (ti->is_sink && !strcmp(ti->name, topic))
+            return ti->partitions ? ti->partitions : source_partitions ? source_partitions : 1;
+    }
+    return -1;
+}
+
+typedef struct changelog_check {
+    char existing[64][640]; /* changelogs already there: their configs are checked */
+    int nexisting;
+    const char *app;
+    const struct rd_kafka_metadata *md;
+    int partitions;
+    rd_kafka_NewTopic_t **create;
+    int *ncreate;
+    bool failed;
+} changelog_check;
+
+static void check_changelog(void *ctx, const char *store)
+{
+    changelog_check *c = ctx;
+    char topic[640], errstr[512];
+    sl_changelog_topic(c->app, store, topic, sizeof topic);
+    for (int m = 0; m < c->md->topic_cnt; m++)
+        if (!strcmp(c->md->topics[m].topic, topic)) {
+            if (c->md->topics[m].partition_cnt != c->partitions) {
+                sl_log_error("admin", "changelog topic '%s' has %d partition(s) but the topology needs %d (one per "
+                                      "input partition): delete it or reset the application",
+                             topic, c->md->topics[m].partition_cnt, c->partitions);
+                c->failed = true;
+            }
+            if (c->nexisting < 64)
+                snprintf(c->existing[c->nexisting++], sizeof c->existing[0], "%s", topic);
+            return;
+        }
+    if (*c->ncreate >= 64)
+        return;
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, c->partitions, -1, errstr, sizeof errstr);
+    if (!nt) {
+        sl_log_error("admin", "changelog topic '%s': %s", topic, errstr);
+        c->failed = true;
+        return;
+    }
+    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    sl_info("admin", "creating changelog topic %s with %d partition(s)", topic, c->partitions);
+    c->create[(*c->ncreate)++] = nt;
+}
+
+/* A changelog that deletes old records loses state: an existing one must be
+ * compacted (as Sluice creates them). */
+static bool changelogs_compacted(rd_kafka_t *rk, char (*names)[640], int n)
+{
+    if (!n)
+        return true;
+    rd_kafka_ConfigResource_t *res[64];
+    for (int i = 0; i < n; i++)
+        res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, names[i]);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DescribeConfigs(rk, res, (size_t)n, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    const rd_kafka_DescribeConfigs_result_t *r = ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
+    bool ok = true;
+    size_t cnt = 0;
+    const rd_kafka_ConfigResource_t **out = r ? rd_kafka_DescribeConfigs_result_resources(r, &cnt) : NULL;
+    if (!r)
+        sl_warn("admin", "could not read the changelog topics' configs: not checked");
+    for (size_t i = 0; i < cnt; i++) {
+        size_t nc = 0;
+        const rd_kafka_ConfigEntry_t **cfg = rd_kafka_ConfigResource_configs(out[i], &nc);
+        for (size_t c = 0; c < nc; c++)
+            if (!strcmp(rd_kafka_ConfigEntry_name(cfg[c]), "cleanup.policy")) {
+                const char *v = rd_kafka_ConfigEntry_value(cfg[c]);
+                if (!v || !strstr(v, "compact")) {
+                    sl_log_error("admin", "changelog topic '%s' has cleanup.policy=%s: it must be compacted "
+                                          "(kafka-configs --alter --add-config cleanup.policy=compact)",
+                                 rd_kafka_ConfigResource_name(out[i]), v ? v : "(none)");
+                    ok = false;
+                }
+            }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    for (int i = 0; i < n; i++)
+        rd_kafka_ConfigResource_destroy(res[i]);
+    return ok;
+}
+
+int sl_kafka_prepare_topics(const sl_driver_options *o)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap(o), errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        sl_log_error("admin", "%s", errstr);
+        return 1;
+    }
+    const char *k, *v;
+    for (int i = 0; sl_config_kafka_at(o->config, i, &k, &v); i++)
+        rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        sl_log_error("admin", "cannot create client: %s", errstr);
+        return 1;
+    }
+    int rc = 0;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 30000);
+    if (err) {
+        sl_log_error("admin", "cannot reach Kafka at %s: %s", bootstrap(o), rd_kafka_err2str(err));
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    const sl_topology *t = o->topology;
+    int source_partitions = 0;
+    rd_kafka_NewTopic_t *create[64];
+    int ncreate = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < sl_topology_topic_count(t); i++) {
+            const sl_topic_info *ti = sl_topology_topic(t, i);
+            int found = -1;
+            for (int m = 0; m < md->topic_cnt; m++)
+                if (!strcmp(md->topics[m].topic, ti->name))
+                    found = m;
+            if (pass == 0 && ti->is_source && !ti->is_sink) {
+                if (found < 0) {
+                    sl_log_error("admin", "source topic '%s' does not exist", ti->name);
+                    rc = 1;
+                } else if (md->topics[found].partition_cnt > source_partitions) {
+                    source_partitions = md->topics[found].partition_cnt;
+                }
+            }
+            if (pass == 1 && ti->is_sink && found < 0 && ncreate < 64) {
+                int parts = ti->partitions ? ti->partitions : source_partitions ? source_partitions : 1;
+                create[ncreate] = rd_kafka_NewTopic_new(ti->name, parts, ti->replicas ? ti->replicas : -1, errstr, sizeof errstr);
+                if (create[ncreate]) {
+                    sl_info("admin", "creating sink topic %s with %d partition(s)", ti->name, parts);
+                    ncreate++;
+                }
+            }
+        }
+    /* joins on keys read both topics' partition p in one task: the counts
+     * must match, as ksqlDB requires */
+    for (int i = 0; i < sl_topology_copartition_count(t); i++) {
+        const char *lt, *rt;
+        sl_topology_copartition(t, i, &lt, &rt);
+        int lp = planned_partitions(t, md, lt, source_partitions),
+            rp = planned_partitions(t, md, rt, source_partitions);
+        if (lp > 0 && rp > 0 && lp != rp) {
+            sl_log_error("admin", "Can't join topic '%s' with '%s' since the number of partitions don't match (%d and %d): "
+                                  "repartition either one so that the number of partitions match", lt, rt, lp, rp);
+            rc = 1;
+        }
+    }
+    /* foreign-key joins match rows of any partition: one partition only, for now */
+    for (int i = 0; sl_topology_fk_join_topic(t, i); i++) {
+        const char *ft = sl_topology_fk_join_topic(t, i);
+        for (int m = 0; m < md->topic_cnt; m++)
+            if (!strcmp(md->topics[m].topic, ft) && md->topics[m].partition_cnt > 1) {
+                sl_log_error("admin", "topic '%s' has %d partitions: foreign-key joins across more than one "
+                                      "partition are not supported yet", ft, md->topics[m].partition_cnt);
+                rc = 1;
+            }
+    }
+    /* a compacted changelog per store, one partition per task: as many as
+     * the topic with the most partitions that any query reads, chained
+     * topics (written here, read here) and repartition topics included */
+    int tasks = source_partitions ? source_partitions : 1;
+    for (int i = 0; i < sl_topology_topic_count(t); i++) {
+        const sl_topic_info *ti = sl_topology_topic(t, i);
+        if (!ti->is_source)
+            continue;
+        int parts = ti->partitions;
+        for (int m = 0; m < md->topic_cnt; m++)
+            if (!strcmp(md->topics[m].topic, ti->name))
+                parts = md->topics[m].partition_cnt;
+        if (parts > tasks)
+            tasks = parts;
+    }
+    changelog_check *cc = calloc(1, sizeof *cc); /* 40 KB of names: not on the stack */
+    *cc = (changelog_check){.app = sl_config_string(o->config, "application.id"), .md = md, .partitions = tasks,
+                            .create = create, .ncreate = &ncreate};
+    sl_changelog_store_names(t, check_changelog, cc);
+    if (cc->failed || !changelogs_compacted(rk, cc->existing, cc->nexisting))
+        rc = 1;
+    free(cc);
+    /* the processing log */
+    char plog[600];
+    sl_processing_log_topic(o->config, plog, sizeof plog);
+    bool have_plog = false;
+    for (int m = 0; m < md->topic_cnt; m++)
+        have_plog |= !strcmp(md->topics[m].topic, plog);
+    if (!have_plog && ncreate < 64) {
+        create[ncreate] = rd_kafka_NewTopic_new(plog, 1, -1, errstr, sizeof errstr);
+        if (create[ncreate]) {
+            sl_info("admin", "creating processing log topic %s", plog);
+            ncreate++;
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    if (ncreate && !rc) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, create, (size_t)ncreate, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+        const rd_kafka_CreateTopics_result_t *res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        size_t n = 0;
+        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                sl_log_error("admin", "cannot create topic %s: %s", rd_kafka_topic_result_name(tr[i]),
+                             rd_kafka_topic_result_error_string(tr[i]));
+                rc = 1;
+            }
+        }
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+    }
+    for (int i = 0; i < ncreate; i++)
+        rd_kafka_NewTopic_destroy(create[i]);
+    rd_kafka_destroy(rk);
+    return rc;
+}
