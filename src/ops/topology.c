@@ -29,6 +29,13 @@ struct sl_task {
     void **query_state; /* per query; NULL for stateless ones */
 };
 
+static void mark_table_sink(sl_topology *t, const char *name)
+{
+    for (int i = 0; i < t->ntopics; i++)
+        if (!strcmp(t->topics[i].name, name))
+            t->topics[i].is_table_sink = true;
+}
+
 static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink)
 {
     for (int i = 0; i < t->ntopics; i++)
@@ -42,7 +49,7 @@ static void add_topic(sl_topology *t, const char *name, int partitions, int repl
     sl_topic_info *n = sl_arena_alloc(t->arena, (size_t)(t->ntopics + 1) * sizeof *n);
     if (t->ntopics)
         memcpy(n, t->topics, (size_t)t->ntopics * sizeof *n);
-    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink};
+    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false};
     t->topics = n;
     t->ntopics++;
 }
@@ -234,6 +241,8 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         if (q->join)
             add_topic(t, sl_join_right(q->join)->topic, 0, 0, true, false);
         add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true);
+        if (q->sink->is_table)
+            mark_table_sink(t, q->sink->topic);
     }
     return t;
 fail:

@@ -26,6 +26,7 @@ typedef struct sl_topic_info {
     int replicas;    /* 0 = broker default */
     bool is_source;  /* read by some query */
     bool is_sink;    /* written by some query */
+    bool is_table_sink; /* the sink of a CREATE TABLE AS: its updates coalesce per batch */
 } sl_topic_info;
 
 typedef struct sl_compile_options {

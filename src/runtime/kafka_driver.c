@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "runtime/changelog.h"
+#include "runtime/coalesce.h"
 #include "runtime/kafka_errors.h"
 #include "runtime/topics.h"
 #include "serde/json.h"
@@ -30,6 +31,7 @@ typedef struct worker {
     const sl_driver_options *o;
     rd_kafka_t *consumer, *producer;
     rd_kafka_t *restorer; /* reads changelogs into new tasks (assign only) */
+    sl_coalescer *coalesce; /* the batch's table updates, latest per key */
     const char *app;
     sl_task **tasks; /* by partition number */
     int ntasks;
@@ -94,7 +96,7 @@ static bool reads_topic(const sl_topology *t, const char *topic)
     return false;
 }
 
-static void on_send(void *ctx, const sl_record *r)
+static void produce_record(void *ctx, const sl_record *r)
 {
     worker *w = ctx;
     for (;;) {
@@ -118,6 +120,24 @@ static void on_send(void *ctx, const sl_record *r)
     }
 }
 
+static bool is_table_sink(const sl_topology *t, const char *topic)
+{
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_table_sink && !strcmp(sl_topology_topic(t, i)->name, topic))
+            return true;
+    return false;
+}
+
+/* outputs: a table's updates wait in the coalescer for the batch's commit */
+static void on_send(void *ctx, const sl_record *r)
+{
+    worker *w = ctx;
+    if (r->key && is_table_sink(w->o->topology, r->topic))
+        sl_coalescer_add(w->coalesce, r);
+    else
+        produce_record(w, r);
+}
+
 /* A record that failed to decode or evaluate: logged, and written to the
  * processing log topic in the batch's transaction, so that it appears there
  * exactly once whatever happens to the batch. Processing goes on. */
@@ -138,7 +158,7 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
                      (long long)src->offset, (long long)src->timestamp);
     sl_record rec = {.topic = topic, .partition = -1, .timestamp = src->timestamp, .value = sb.data,
                      .value_len = sb.len};
-    on_send(w, &rec);
+    produce_record(w, &rec);
     w->stats.records_out--; /* not an output of the queries */
     sl_strbuf_free(&sb);
 }
@@ -199,6 +219,7 @@ static void abort_batch(worker *w)
         }
     }
     /* the batch is redone from the committed offsets; state goes with it */
+    sl_coalescer_clear(w->coalesce);
     drop_tasks(w);
     rewind_to_committed(w);
     rd_kafka_topic_partition_list_destroy(w->offsets);
@@ -236,6 +257,7 @@ static void commit_batch(worker *w)
     for (int i = 0; i < w->ntasks; i++)
         if (w->tasks[i])
             sl_task_flush(w->tasks[i], w->arena, &c, &err);
+    sl_coalescer_drain(w->coalesce, produce_record, w);
     /* the state changes go in the same transaction as the outputs */
     for (int i = 0; i < w->ntasks; i++)
         if (w->tasks[i]) {
@@ -462,7 +484,7 @@ static bool make_clients(worker *w)
 
 int sl_kafka_run(const sl_driver_options *o)
 {
-    worker w = {.o = o, .app = sl_config_string(o->config, "application.id")};
+    worker w = {.o = o, .app = sl_config_string(o->config, "application.id"), .coalesce = sl_coalescer_new()};
     w.arena = sl_arena_new(1 << 20);
     w.offsets = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
@@ -566,13 +588,15 @@ int sl_kafka_run(const sl_driver_options *o)
                 (long long)w.stats.failed_records, (unsigned long long)late);
     }
 out:
-    if (w.restorer) {
-        rd_kafka_consumer_close(w.restorer);
-        rd_kafka_destroy(w.restorer);
-    }
+    /* closing the consumer runs the revocation callback, which may still
+     * commit and snapshot: the other clients go after it */
     if (w.consumer) {
         rd_kafka_consumer_close(w.consumer);
         rd_kafka_destroy(w.consumer);
+    }
+    if (w.restorer) {
+        rd_kafka_consumer_close(w.restorer);
+        rd_kafka_destroy(w.restorer);
     }
     if (w.producer) {
         if (!w.fatal)
@@ -581,6 +605,7 @@ out:
     }
     drop_tasks(&w);
     free(w.tasks);
+    sl_coalescer_destroy(w.coalesce);
     rd_kafka_topic_partition_list_destroy(w.offsets);
     sl_arena_destroy(w.arena);
     if (o->stats)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -125,6 +126,29 @@ static bool changelogs_compacted(rd_kafka_t *rk, char (*names)[640], int n)
     for (int i = 0; i < n; i++)
         rd_kafka_ConfigResource_destroy(res[i]);
     return ok;
+}
+
+/* A consumer that subscribes to a topic its metadata does not show yet
+ * waits for the next metadata refresh (five minutes by default): new
+ * topics must be visible, with leaders, before the driver subscribes. */
+static void wait_visible(rd_kafka_t *rk, const char *const *names, int n)
+{
+    for (int attempt = 0; attempt < 300; attempt++) {
+        const struct rd_kafka_metadata *md = NULL;
+        if (!rd_kafka_metadata(rk, 1, NULL, &md, 5000)) {
+            int ready = 0;
+            for (int i = 0; i < n; i++)
+                for (int m = 0; m < md->topic_cnt; m++)
+                    if (!strcmp(md->topics[m].topic, names[i]) && !md->topics[m].err &&
+                        md->topics[m].partition_cnt > 0 && md->topics[m].partitions[0].leader >= 0)
+                        ready++;
+            rd_kafka_metadata_destroy(md);
+            if (ready == n)
+                return;
+        }
+        usleep(100000);
+    }
+    sl_warn("admin", "new topics are not all visible after 30 s; subscribing anyway");
 }
 
 int sl_kafka_prepare_topics(const sl_driver_options *o)
@@ -246,14 +270,20 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
         const rd_kafka_CreateTopics_result_t *res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
         size_t n = 0;
         const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+        const char *created[64];
+        int ncreated = 0;
         for (size_t i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
             if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                 sl_log_error("admin", "cannot create topic %s: %s", rd_kafka_topic_result_name(tr[i]),
                              rd_kafka_topic_result_error_string(tr[i]));
                 rc = 1;
+            } else if (ncreated < 64) {
+                created[ncreated++] = rd_kafka_topic_result_name(tr[i]);
             }
         }
+        if (!rc)
+            wait_visible(rk, created, ncreated);
         if (ev)
             rd_kafka_event_destroy(ev);
         rd_kafka_queue_destroy(q);

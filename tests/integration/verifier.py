@@ -189,9 +189,9 @@ def check(args):
         problems += check_processing_log(args, bad_offsets)
 
     print("verifier: %d good bids of %d input records; enriched %d records (%d duplicates, %d missing); "
-          "%d windows expected, %d wrong, %d unexpected; open transactions: %d"
+          "%d windows expected, %d wrong, %d unexpected (%d window updates written); open transactions: %d"
           % (len(bids), len(inputs), len(enriched), dups, len(missing), len(exp_windows), len(wrong), len(extra),
-             len(stuck)))
+             len(windows), len(stuck)))
     for p in problems[:5] + ["missing bid %s" % b for b in missing[:5]] + \
             ["window %s: want %s, got %s" % w for w in wrong[:5]] + stuck[:5]:
         print("  " + p)

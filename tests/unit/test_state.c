@@ -13,6 +13,7 @@
 
 #include "common/valcodec.h"
 #include "ops/udaf.h"
+#include "runtime/coalesce.h"
 #include "state/snapshot.h"
 #include "state/store.h"
 #include <stdlib.h>
@@ -292,6 +293,58 @@ static void test_snapshot_round_trip(void **state)
     rmdir(dir);
 }
 
+typedef struct drained {
+    int n;
+    char keys[8][8];
+    bool tombstone[8];
+    int64_t ts[8];
+} drained;
+
+static void collect(void *ctx, const sl_record *r)
+{
+    drained *d = ctx;
+    if (d->n < 8) {
+        snprintf(d->keys[d->n], 8, "%.*s", (int)r->key_len, (const char *)r->key);
+        d->tombstone[d->n] = r->value == NULL;
+        d->ts[d->n] = r->timestamp;
+    }
+    d->n++;
+}
+
+/* a batch's updates to one table key leave as the latest, in first-change
+ * order; the same key of another topic is another record */
+static void test_coalescer(void **state)
+{
+    sl_coalescer *c = sl_coalescer_new();
+    sl_record r = {.topic = "T", .partition = -1, .key = "a", .key_len = 1, .value = "1", .value_len = 1, .timestamp = 1};
+    sl_coalescer_add(c, &r);
+    r.key = "b", r.timestamp = 2;
+    sl_coalescer_add(c, &r);
+    r.key = "a", r.value = "3", r.timestamp = 3;
+    sl_coalescer_add(c, &r);
+    r.value = NULL, r.value_len = 0, r.timestamp = 4; /* a deleted row */
+    sl_coalescer_add(c, &r);
+    r.topic = "U", r.value = "5", r.value_len = 1, r.timestamp = 5;
+    sl_coalescer_add(c, &r);
+    assert_int_equal(sl_coalescer_count(c), 3);
+    drained d = {0};
+    sl_coalescer_drain(c, collect, &d);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.keys[0], "a");
+    assert_true(d.tombstone[0]);
+    assert_int_equal(d.ts[0], 4);
+    assert_string_equal(d.keys[1], "b");
+    assert_int_equal(d.ts[1], 2);
+    assert_int_equal(d.ts[2], 5);
+    assert_int_equal(sl_coalescer_count(c), 0);
+    sl_coalescer_add(c, &r);
+    sl_coalescer_clear(c); /* an aborted batch */
+    d.n = 0;
+    sl_coalescer_drain(c, collect, &d);
+    assert_int_equal(d.n, 0);
+    sl_coalescer_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_udaf_bad_args),
         cmocka_unit_test(test_store_dirty_coalesces_many),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_coalescer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
