@@ -21,11 +21,14 @@
 #include "ops/topology.h"
 #include "runtime/kafka_driver.h"
 
+#define DEMO_PARTITIONS 3
+
 typedef struct demo {
     rd_kafka_t *mock_rk;
     const char *bootstrap;
     const char *sink_topic;
     int duration;
+    volatile int printer_stop; /* set once the driver has stopped */
 } demo;
 
 static void *generate(void *arg)
@@ -60,14 +63,23 @@ static void *print_results(void *arg)
     if (!rk)
         return NULL;
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(t, d->sink_topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_subscribe(rk, t);
+    /* assigned, not subscribed: no group to join, so results show at once */
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(DEMO_PARTITIONS);
+    for (int p = 0; p < DEMO_PARTITIONS; p++)
+        rd_kafka_topic_partition_list_add(t, d->sink_topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, t);
     rd_kafka_topic_partition_list_destroy(t);
-    while (!sl_stop_requested) {
+    /* after the driver stopped (its last batch flushed), what is left is
+     * shown until a second passes with nothing new */
+    int idle_ms = 0;
+    while (!d->printer_stop || idle_ms < 1000) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (!m)
+        if (!m) {
+            if (d->printer_stop)
+                idle_ms += 200;
             continue;
+        }
+        idle_ms = 0;
         if (!m->err)
             printf("%s  %.*s -> %.*s\n", d->sink_topic, (int)m->key_len, (const char *)m->key, (int)m->len,
                    (const char *)m->payload);
@@ -161,7 +173,7 @@ int sl_cmd_demo(int argc, char **argv)
     rd_kafka_mock_cluster_t *cluster = rd_kafka_handle_mock_cluster(d.mock_rk);
     d.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
     for (int i = 0; i < sl_topology_topic_count(topo); i++)
-        rd_kafka_mock_topic_create(cluster, sl_topology_topic(topo, i)->name, 3, 1);
+        rd_kafka_mock_topic_create(cluster, sl_topology_topic(topo, i)->name, DEMO_PARTITIONS, 1);
 
     sl_config *cfg = sl_config_parse("application.id=sluice-demo\nprocessing.guarantee=at_least_once\n"
                                      "commit.interval.ms=200\nlog.level=warn\n",
@@ -179,6 +191,7 @@ int sl_cmd_demo(int argc, char **argv)
     o.stats = &stats;
     int rc = sl_kafka_run(&o);
     sl_stop_requested = 1;
+    d.printer_stop = 1;
     pthread_join(gen, NULL);
     pthread_join(printer, NULL);
     if (d.duration)
