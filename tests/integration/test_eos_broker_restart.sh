@@ -25,6 +25,7 @@ $V auctions --bootstrap "$BOOTSTRAP" --topic "$auctions"
 "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2> "$WORK/sluice.log" & pid=$!; PIDS+=($pid)
 for _ in $(seq 1 300); do grep -q "consumer: assigned" "$WORK/sluice.log" && break; sleep 0.1; done
 # the feeder produces in chunks; it waits out the restart (its producer retries)
+$V wait-committed --bootstrap "$BOOTSTRAP" --group "eor_$RUN_ID" --topic "$auctions" --timeout 120
 $V bids --bootstrap "$BOOTSTRAP" --topic "$bids" --count "$N" --chunks 20 --pause 0.5 &
 feeder=$!
 PIDS+=($feeder)

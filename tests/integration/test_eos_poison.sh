@@ -28,6 +28,7 @@ $V auctions --bootstrap "$BOOTSTRAP" --topic "$auctions"
 run() { "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2>> "$WORK/sluice.log" & pid=$!; PIDS+=($pid); }
 run
 sleep 4
+$V wait-committed --bootstrap "$BOOTSTRAP" --group "$app" --topic "$auctions" --timeout 120
 $V bids --bootstrap "$BOOTSTRAP" --topic "$bids" --count "$N" --chunks 6 --pause 0.5 --poison
 sleep 1
 kill -9 $pid; wait $pid 2>/dev/null || true

@@ -33,7 +33,9 @@ $V auctions --bootstrap "$BOOTSTRAP" --topic "$auctions"
 start() { "$SLUICE" run -c "$WORK/$1.properties" -q "$WORK/q.sql" 2>> "$WORK/$1.log" & eval "$1=\$!"; PIDS+=($!); }
 start a
 start b
-for _ in $(seq 1 300); do grep -q "consumer: assigned" "$WORK/a.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -q "consumer: assigned" "$WORK/b.log" 2>/dev/null && break; sleep 0.1; done
+# the auctions table is loaded before the first bid
+$V wait-committed --bootstrap "$BOOTSTRAP" --group "eos2_$RUN_ID" --topic "$auctions" --timeout 120
 $V bids --bootstrap "$BOOTSTRAP" --topic "$bids" --count "$N" --chunks 40 --pause 0.5 &
 feeder=$!
 PIDS+=($feeder)
