@@ -124,7 +124,7 @@ static double restore(const char *bootstrap, const sl_topology *topo, const char
     rd_kafka_t *c = client(RD_KAFKA_CONSUMER, bootstrap, reader_conf);
     sl_task *task = sl_task_new(topo, 0);
     double t0 = now_s();
-    int64_t applied = sl_changelog_restore(c, app, NULL, task);
+    int64_t applied = sl_changelog_restore(c, NULL, app, NULL, task);
     double dt = now_s() - t0;
     sl_store_stats st;
     sl_task_store_stats(task, &st);

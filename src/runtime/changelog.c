@@ -125,6 +125,7 @@ typedef struct restore_target {
 
 typedef struct restore_plan {
     rd_kafka_t *restorer;
+    rd_kafka_t *hw_reader; /* read_uncommitted, for the true high watermark; may be NULL */
     const char *app;
     const char *snapshot_dir;
     int32_t partition;
@@ -244,8 +245,13 @@ static void apply(restore_target *t, const rd_kafka_message_t *m)
  * transaction timeout). */
 static bool at_end(restore_plan *p, restore_target *t, int64_t eof_offset)
 {
+    /* the high watermark as a read_uncommitted client sees it: what a
+     * read_committed client caches as the end is the last stable offset */
     int64_t low, high;
-    if (rd_kafka_get_watermark_offsets(p->restorer, t->topic, p->partition, &low, &high) || eof_offset >= high)
+    rd_kafka_resp_err_t err =
+        p->hw_reader ? rd_kafka_query_watermark_offsets(p->hw_reader, t->topic, p->partition, &low, &high, 10000)
+                     : rd_kafka_get_watermark_offsets(p->restorer, t->topic, p->partition, &low, &high);
+    if (err || eof_offset >= high)
         return true;
     if (!t->waiting) {
         sl_info("restore", "%s/%d: waiting for a pending transaction to end (at %" PRId64 " of %" PRId64 ")",
@@ -343,9 +349,10 @@ static void start_tracking(void *ctx, sl_store *store)
     sl_store_track_changes(store, true);
 }
 
-int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, const char *snapshot_dir, sl_task *task)
+int64_t sl_changelog_restore(rd_kafka_t *restorer, rd_kafka_t *hw_reader, const char *app, const char *snapshot_dir,
+                             sl_task *task)
 {
-    restore_plan p = {.restorer = restorer, .app = app, .snapshot_dir = snapshot_dir,
+    restore_plan p = {.restorer = restorer, .hw_reader = hw_reader, .app = app, .snapshot_dir = snapshot_dir,
                       .partition = sl_task_partition(task)};
     int64_t started = now_ms();
     sl_task_foreach_store(task, plan_store, &p);

@@ -35,11 +35,14 @@ int64_t sl_changelog_write(rd_kafka_t *producer, const char *app, sl_task *task)
 
 /* Fills the task's (empty) stores from their changelogs, read_committed up
  * to the end, with `restorer` (a consumer used with assign only, created
- * with enable.partition.eof=true); from a snapshot in snapshot_dir (may be
+ * with enable.partition.eof=true). hw_reader (a client with
+ * isolation.level=read_uncommitted; NULL when no transaction can be pending)
+ * tells the true end. From a snapshot in snapshot_dir (may be
  * NULL) and the changelog after it when one fits (see snapshot.h). Turns
  * change tracking on afterwards. Returns the number of changelog records
  * applied, or -1 with a message logged. */
-int64_t sl_changelog_restore(rd_kafka_t *restorer, const char *app, const char *snapshot_dir, sl_task *task);
+int64_t sl_changelog_restore(rd_kafka_t *restorer, rd_kafka_t *hw_reader, const char *app, const char *snapshot_dir,
+                             sl_task *task);
 
 /* Snapshots the task's stores into dir as of their changelogs' ends; call
  * right after a commit. Returns how many were written. */

@@ -31,6 +31,7 @@ typedef struct worker {
     const sl_driver_options *o;
     rd_kafka_t *consumer, *producer;
     rd_kafka_t *restorer; /* reads changelogs into new tasks (assign only) */
+    rd_kafka_t *hw_reader; /* read_uncommitted: the true end of a changelog */
     sl_coalescer *coalesce; /* the batch's table updates, latest per key */
     const char *app;
     sl_task **tasks; /* by partition number */
@@ -75,7 +76,7 @@ static sl_task *task_for(worker *w, int32_t partition)
             return NULL;
         sl_task_enable_repartition(t);
         /* the task's state as of the last commit, before any input */
-        if (sl_changelog_restore(w->restorer, w->app, w->o->snapshot_dir, t) < 0) {
+        if (sl_changelog_restore(w->restorer, w->hw_reader, w->app, w->o->snapshot_dir, t) < 0) {
             sl_log_error("restore", "cannot restore the state of partition %d", partition);
             sl_task_destroy(t);
             w->fatal = true;
@@ -466,6 +467,20 @@ static bool make_clients(worker *w)
         sl_log_error("restore", "cannot create the changelog reader: %s", w->errstr);
         return false;
     }
+    /* a read_committed client's "end" is the last stable offset: restore
+     * asks this one for the high watermark, to wait out a predecessor's
+     * transaction whose markers are not written yet */
+    rd_kafka_conf_t *hc = rd_kafka_conf_new();
+    if (!conf_set(hc, "bootstrap.servers", bootstrap(o), w) || !conf_set(hc, "group.id", restore_group, w) ||
+        !conf_set(hc, "isolation.level", "read_uncommitted", w) || !passthrough(hc, w)) {
+        rd_kafka_conf_destroy(hc);
+        return false;
+    }
+    w->hw_reader = rd_kafka_new(RD_KAFKA_CONSUMER, hc, w->errstr, sizeof w->errstr);
+    if (!w->hw_reader) {
+        sl_log_error("restore", "cannot create the watermark reader: %s", w->errstr);
+        return false;
+    }
     const sl_topology *t = o->topology;
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
     for (int i = 0; i < sl_topology_topic_count(t); i++)
@@ -598,6 +613,8 @@ out:
         rd_kafka_consumer_close(w.restorer);
         rd_kafka_destroy(w.restorer);
     }
+    if (w.hw_reader)
+        rd_kafka_destroy(w.hw_reader);
     if (w.producer) {
         if (!w.fatal)
             rd_kafka_flush(w.producer, 10000);
