@@ -67,6 +67,9 @@ auto.create.topics.enable=true
 transaction.abort.timed.out.transaction.cleanup.interval.ms=5000
 transaction.remove.expired.transaction.cleanup.interval.ms=10000
 log.flush.interval.messages=100000
+# tests write records with times from 1970 (ksqlDB's cases) and an hour ago:
+# nothing is deleted for its age while a test runs
+log.retention.ms=-1
 PROPS
   local cp="$libs/*"
   local id
