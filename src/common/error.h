@@ -6,6 +6,7 @@
 #define SL_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum sl_err {
     SL_OK = 0,
@@ -30,5 +31,14 @@ sl_err_t sl_error_set(sl_error *err, sl_err_t code, const char *fmt, ...)
 sl_err_t sl_error_at(sl_error *err, sl_err_t code, const char *file, int line, int col,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void sl_error_clear(sl_error *err);
+/* An empty error, cheaper than `= {0}` (which clears the whole message
+ * buffer): for the per-record paths */
+static inline void sl_error_init(sl_error *err)
+{
+    err->code = SL_OK;
+    err->file = NULL;
+    err->line = err->col = 0;
+    err->msg[0] = 0;
+}
 
 #endif

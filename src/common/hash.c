@@ -1,5 +1,6 @@
-/* Hash functions. sl_hash_bytes is FNV-1a folded through a 64-bit finaliser:
- * simple, no alignment assumptions, good enough for open addressing. */
+/* Hash functions. sl_hash_bytes mixes eight bytes at a time (multiply,
+ * xor-shift) and ends with a 64-bit finaliser: no alignment assumptions,
+ * good enough for open addressing. sl_murmur2 is Kafka's partitioner. */
 #include "common/hash.h"
 
 #include <string.h>
@@ -16,11 +17,21 @@ uint64_t sl_hash_u64(uint64_t x)
 
 uint64_t sl_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
+    /* eight bytes per multiply: a store key is hashed on every get and put */
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ull ^ seed;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed ^ (len * 0x9e3779b97f4a7c15ull);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ (w * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        p += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        h = (h ^ (w * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
     }
     return sl_hash_u64(h);
 }

@@ -25,7 +25,7 @@ void sl_strbuf_reset(sl_strbuf *sb)
         sb->data[0] = 0;
 }
 
-void sl_strbuf_reserve(sl_strbuf *sb, size_t extra)
+void sl_strbuf_grow(sl_strbuf *sb, size_t extra)
 {
     if (sb->len + extra + 1 <= sb->cap)
         return;
@@ -41,24 +41,21 @@ void sl_strbuf_reserve(sl_strbuf *sb, size_t extra)
     sb->cap = cap;
 }
 
-void sl_strbuf_append(sl_strbuf *sb, const void *data, size_t len)
+void sl_strbuf_put_i64(sl_strbuf *sb, int64_t v)
 {
-    sl_strbuf_reserve(sb, len);
-    if (len)
-        memcpy(sb->data + sb->len, data, len);
-    sb->len += len;
-    sb->data[sb->len] = 0;
-}
-
-void sl_strbuf_puts(sl_strbuf *sb, const char *s)
-{
-    sl_strbuf_append(sb, s, strlen(s));
-}
-
-void sl_strbuf_putc(sl_strbuf *sb, char c)
-{
-    sl_strbuf_reserve(sb, 1);
-    sb->data[sb->len++] = c;
+    char d[24];
+    int n = 0;
+    /* through the unsigned magnitude: INT64_MIN has no positive twin */
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[n++] = (char)('0' + (int)(a % 10));
+        a /= 10;
+    } while (a);
+    sl_strbuf_reserve(sb, (size_t)n + 1);
+    if (v < 0)
+        sb->data[sb->len++] = '-';
+    while (n)
+        sb->data[sb->len++] = d[--n];
     sb->data[sb->len] = 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/strbuf.h"
 
@@ -72,6 +73,12 @@ const sl_type *sl_type_struct(sl_arena *a, int nfields, const sl_field *fields)
         f[i].type = fields[i].type;
     }
     t->fields = f;
+    /* readers matching names without case (JSON) look for an exact match
+     * only when one can exist */
+    for (int i = 0; i < nfields && !t->case_twins; i++)
+        for (int k = i + 1; k < nfields; k++)
+            if (!strcasecmp(f[i].name, f[k].name))
+                t->case_twins = true;
     return t;
 }
 

@@ -41,6 +41,7 @@ struct sl_type {
     const sl_type *key;    /* MAP key */
     int nfields;           /* STRUCT */
     const sl_field *fields;
+    bool case_twins;       /* STRUCT: two field names differ only in ASCII case */
 };
 
 extern const sl_type sl_type_boolean, sl_type_int, sl_type_bigint, sl_type_double,

@@ -7,7 +7,15 @@
  *  - session windows merge every session within the gap of the record;
  *    merged-away sessions are retracted with tombstones;
  *  - the result's timestamp is the largest input timestamp aggregated;
- *  - EMIT FINAL holds results back until stream time reaches end + grace. */
+ *  - EMIT FINAL holds results back until stream time reaches end + grace;
+ *  - EMIT CHANGES on time windows and without windows emits a group's
+ *    result once per batch, at sl_agg_flush, from its state then: Kafka
+ *    Streams' record cache. The driver would keep only the latest update
+ *    per key of a table anyway; computing and encoding each intermediate
+ *    one (five per record for a hopping window of five) was most of the
+ *    cost of windowed queries. A batch of one record (sluice test,
+ *    batch.max.records=1) emits exactly what it did record by record.
+ *    Session windows, which retract merged sessions, emit at once. */
 #include "ops/aggregate.h"
 
 #include <stdio.h>
@@ -54,6 +62,19 @@ struct sl_agg_state {
     int64_t last_emit_close;
     int64_t latest_start;
     uint64_t late_dropped; /* record-windows dropped: the window had closed */
+    /* EMIT CHANGES: the groups changed in this batch, in first-change order */
+    struct changed_group {
+        char *key; /* store key, in changed_arena */
+        size_t klen;
+        bool passed; /* HAVING held before the batch's first change */
+        bool windowed;
+        int64_t window[2];
+        sl_record source; /* the last record that changed it (processing log) */
+    } *changed;
+    size_t nchanged, capchanged;
+    sl_store *changed_index; /* store key -> slot */
+    sl_arena *changed_arena;
+    bool flushing; /* a driver that feeds outputs back in (sluice test) re-enters the flush */
 };
 
 /* ---------- planning ---------- */
@@ -285,6 +306,8 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
     s->store = sl_store_new_for(q->id, "Aggregate");
     s->last_emit_close = INT64_MIN;
     s->latest_start = INT64_MIN;
+    s->changed_index = sl_store_new("changed");
+    s->changed_arena = sl_arena_new(64 * 1024);
     sl_strbuf_init(&s->kb);
     sl_strbuf_init(&s->vb);
     return s;
@@ -302,6 +325,9 @@ void sl_agg_state_destroy(sl_agg_state *s)
     free(s->pending);
     free(s->pending_len);
     free(s->pending_end);
+    free(s->changed);
+    sl_store_destroy(s->changed_index);
+    sl_arena_destroy(s->changed_arena);
     free(s);
 }
 
@@ -403,7 +429,8 @@ static bool having_passes(const sl_query *q, const sl_value *keys, const sl_valu
         return true;
     sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
     build_post_row(q, keys, agg, window, a, row);
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value keep;
     sl_cexpr_eval(p->having, &ctx, &keep);
@@ -416,7 +443,8 @@ static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_val
     const sl_agg_plan *p = q->agg;
     sl_value *row = sl_arena_alloc(a, (size_t)p->post_width * sizeof *row);
     build_post_row(q, keys, agg, window, a, row);
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     int64_t ts = agg->u.c.items[0].u.l;
     if (p->having) {
@@ -718,7 +746,8 @@ static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_
                         const sl_value ***argv_out)
 {
     const sl_agg_plan *p = q->agg;
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
     for (int i = 0; i < p->nkeys; i++) {
@@ -738,6 +767,85 @@ static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_
     *keys_out = keys;
     *argv_out = argv;
     return true;
+}
+
+/* the group's result goes out at the batch's flush; passed is whether
+ * HAVING held before this change, kept from the batch's first change */
+static void note_change(sl_agg_state *s, const char *key, size_t klen, bool passed, const int64_t *window,
+                        const sl_record *source)
+{
+    size_t vlen, slot;
+    const void *found = sl_store_get(s->changed_index, key, klen, &vlen);
+    if (found) {
+        memcpy(&slot, found, sizeof slot);
+    } else {
+        if (s->nchanged == s->capchanged) {
+            s->capchanged = s->capchanged ? 2 * s->capchanged : 256;
+            s->changed = realloc(s->changed, s->capchanged * sizeof *s->changed);
+            if (!s->changed) {
+                fprintf(stderr, "sluice: out of memory\n");
+                abort();
+            }
+        }
+        slot = s->nchanged++;
+        sl_store_put(s->changed_index, key, klen, &slot, sizeof slot);
+        struct changed_group *g = &s->changed[slot];
+        g->key = sl_arena_strndup(s->changed_arena, key, klen);
+        g->klen = klen;
+        g->passed = passed;
+        g->windowed = window != NULL;
+        if (window) {
+            g->window[0] = window[0];
+            g->window[1] = window[1];
+        }
+        g->source.topic = NULL;
+    }
+    struct changed_group *g = &s->changed[slot];
+    if (source) {
+        if (!g->source.topic || strcmp(g->source.topic, source->topic))
+            g->source.topic = sl_arena_strdup(s->changed_arena, source->topic);
+        g->source.partition = source->partition;
+        g->source.offset = source->offset;
+        g->source.timestamp = source->timestamp;
+    }
+}
+
+static bool decode_keys(const sl_query *q, const char *key, size_t klen, sl_value *keys, sl_arena *a)
+{
+    size_t pos = 0;
+    for (int i = 0; i < q->agg->nkeys; i++)
+        if (!sl_valcodec_get((const unsigned char *)key, klen, &pos, a, &keys[i]))
+            return false;
+    return pos == klen;
+}
+
+void sl_agg_flush(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    if (s->flushing)
+        return;
+    s->flushing = true;
+    for (size_t i = 0; i < s->nchanged; i++) {
+        struct changed_group *g = &s->changed[i];
+        sl_value *keys = sl_arena_alloc(a, (size_t)(p->nkeys ? p->nkeys : 1) * sizeof *keys);
+        int64_t start;
+        bool ok = g->windowed ? decode_window_key(q, g->key, g->klen, keys, &start, a)
+                              : decode_keys(q, g->key, g->klen, keys, a);
+        bool existed;
+        sl_value agg = load_or_init(q, s, g->key, g->klen, a, &existed);
+        if (!ok || !existed)
+            continue;
+        sl_query_emitter at = *em;
+        at.source = g->source.topic ? &g->source : em->source;
+        emit_result_if(q, keys, &agg, g->windowed ? g->window : NULL, a, &at, g->passed);
+    }
+    s->flushing = false;
+    if (s->nchanged) {
+        s->nchanged = 0;
+        sl_store_destroy(s->changed_index);
+        s->changed_index = sl_store_new("changed");
+        sl_arena_reset(s->changed_arena);
+    }
 }
 
 static char *encode_keys(const sl_query *q, const sl_value *keys, sl_arena *a, size_t *len)
@@ -776,7 +884,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
             bool was = existed && having_passes(q, okeys, &agg, NULL, a);
             fold(q, &agg, oargv, ts, -1, a);
             store_put(s, ogk, ogklen, &agg);
-            emit_result_if(q, okeys, &agg, NULL, a, em, was);
+            note_change(s, ogk, ogklen, was, NULL, em->source);
             has_old = false;
         }
         if (!has_new)
@@ -787,7 +895,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
             fold(q, &agg, oargv, ts, -1, a);
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, gk, gklen, &agg);
-        emit_result_if(q, keys, &agg, NULL, a, em, was);
+        note_change(s, gk, gklen, was, NULL, em->source);
         return;
     }
     if (!has_new)
@@ -822,7 +930,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         if (p->emit_final)
             add_pending(s, s->kb.data, s->kb.len, end);
         else
-            emit_result_if(q, keys, &agg, w, a, em, was);
+            note_change(s, s->kb.data, s->kb.len, was, w, em->source);
     }
     if (p->emit_final)
         flush_final(q, s, a, em);
@@ -888,7 +996,8 @@ bool sl_agg_grouped_by_key(const sl_query *q)
 bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *a, sl_strbuf *out)
 {
     const sl_agg_plan *p = q->agg;
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_strbuf_reset(out);
     for (int i = 0; i < p->nkeys; i++) {

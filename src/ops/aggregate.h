@@ -40,5 +40,8 @@ size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
  * streams), both already filtered by WHERE. */
 void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row, int64_t ts,
                     sl_arena *arena, sl_query_emitter *em);
+/* End of a batch: the result of every group the batch changed, once
+ * (EMIT CHANGES). em->source is used for groups without a source record. */
+void sl_agg_flush(const sl_query *q, sl_agg_state *s, sl_arena *arena, sl_query_emitter *em);
 
 #endif

@@ -428,7 +428,8 @@ static sl_value entry(sl_arena *a, int64_t ts, const sl_value *half, int width)
 static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *key, int64_t ts, sl_arena *a,
                         sl_query_emitter *em)
 {
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     if (q->join->synthetic_slot >= 0)
         ((sl_value *)row)[q->join->synthetic_slot] = *key;
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
@@ -548,7 +549,8 @@ static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in,
         return;
     size_t pklen;
     char *pkk = encode_key(s, pk, a, &pklen);
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     if (is_left) {
         bool had;
         sl_value old = load(s->lstore, pkk, pklen, a, &had);
@@ -655,7 +657,8 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
             continue;
         }
         row[base + src->ncols] = sl_bigint(ts); /* ROWTIME is the extracted time */
-        sl_error err = {0};
+        sl_error err;
+        sl_error_init(&err);
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value key;
         sl_cexpr_eval(is_left ? p->lkey : p->rkey, &ctx, &key);
@@ -810,7 +813,8 @@ bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_
     sl_collector quiet = {NULL, ignore_error, NULL, NULL};
     if (!sl_source_decode(src, in, row + base, &deleted, a, &quiet) || deleted)
         return false;
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value key;
     sl_cexpr_eval(side ? p->rkey : p->lkey, &ctx, &key);

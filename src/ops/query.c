@@ -668,7 +668,8 @@ void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *v
                    sl_arena *a, sl_query_emitter *em)
 {
     const sl_source *sink = q->sink;
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_record rec = {.topic = sink->topic, .partition = -1, .timestamp = ts};
     if (sink->nkey && !q->null_key) {
         bool all_null = true;
@@ -732,7 +733,8 @@ static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl
 {
     if (!q->where)
         return true;
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value keep;
     sl_cexpr_eval(q->where, &ctx, &keep);
@@ -744,7 +746,8 @@ static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl
 static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts, bool tombstone, sl_arena *a,
                              sl_query_emitter *em)
 {
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
     int n = tombstone ? q->nkey_out : q->ncols;
@@ -776,7 +779,8 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
 bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
                       const sl_collector *out)
 {
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     size_t key_len = in->key ? in->key_len : 0;
     int64_t wstart = 0, wend = 0;
     if (src->window_kind && in->key) {
@@ -837,6 +841,18 @@ void sl_source_log_null_value(const sl_source *src, const sl_record *in, const s
     out->processing_error(out->ctx, in, msg);
 }
 
+void sl_query_flush(const sl_query *q, void *state, sl_arena *a, sl_strbuf *keybuf, sl_strbuf *valbuf,
+                    const sl_collector *out)
+{
+    query_state *qs = state;
+    if (!qs || !qs->agg)
+        return;
+    /* a group always has the record that changed it; this one is never used */
+    static const sl_record none = {.topic = "", .partition = -1, .offset = -1};
+    sl_query_emitter em = {out, &none, keybuf, valbuf};
+    sl_agg_flush(q, qs->agg, a, &em);
+}
+
 void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out)
 {
@@ -847,7 +863,8 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         return;
     }
     sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf) * sizeof *row);
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     bool deleted;
     if (!sl_source_decode(src, in, row, &deleted, a, out))
         return;

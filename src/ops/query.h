@@ -117,5 +117,9 @@ void sl_query_plan_repartition(sl_query *q);
 /* Runs one record of the query's source topic through it. */
 void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out);
+/* End of a batch: what the query held back (an aggregation's changed
+ * groups) is emitted. */
+void sl_query_flush(const sl_query *q, void *state, sl_arena *arena, sl_strbuf *keybuf, sl_strbuf *valbuf,
+                    const sl_collector *out);
 
 #endif

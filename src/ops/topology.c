@@ -418,8 +418,26 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
     return sl_error_set(err, SL_ERR_RUNTIME, "no query reads the repartition topic %s", in->topic);
 }
 
+uint64_t sl_topology_order_mask(const sl_topology *t, const char *topic)
+{
+    uint64_t mask = 0;
+    for (int i = 0; i < t->nqueries; i++) {
+        const sl_query *q = t->queries[i];
+        if (!q->join)
+            continue;
+        bool repartitioned = q->repartition_side[0] || q->repartition_side[1];
+        if ((!q->repartition_side[0] && !strcmp(q->source->topic, topic)) ||
+            (!q->repartition_side[1] && !strcmp(sl_join_right(q->join)->topic, topic)) ||
+            (repartitioned && q->repartition_topic && !strcmp(q->repartition_topic, topic)))
+            mask |= 1ull << (i % 64);
+    }
+    return mask;
+}
+
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)
 {
+    for (int i = 0; i < k->topo->nqueries; i++)
+        sl_query_flush(k->topo->queries[i], k->query_state[i], arena, &k->keybuf, &k->valbuf, out);
     return SL_OK;
 }
 

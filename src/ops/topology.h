@@ -72,6 +72,12 @@ void sl_topology_copartition(const sl_topology *topo, int i, const char **left_t
 /* the i-th topic read by a foreign-key join (NULL past the end): these
  * joins run in one task, so sluice run needs their topics single-partition */
 const char *sl_topology_fk_join_topic(const sl_topology *topo, int i);
+/* The joins whose records from this topic must be taken in timestamp
+ * order with their other side's, in the task that joins: a bit per join
+ * query (its index mod 64). 0 when the topic's records can go in any order
+ * relative to other topics' (a join's side that is repartitioned first is
+ * ordered through the repartition topic). */
+uint64_t sl_topology_order_mask(const sl_topology *topo, const char *topic);
 /* true for the internal repartition topics of the topology */
 bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
 /* a record read back from a repartition topic: run by its query only */

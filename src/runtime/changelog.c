@@ -1,8 +1,9 @@
 /* Changelog writing and restore (see changelog.h). Restore assigns all of a
- * task's changelog partitions to one consumer at once and reads until each
- * reports end of partition; with read_committed that end is the last stable
- * offset, so records of a transaction that is still open (a killed
- * instance's, about to be aborted) are never applied. */
+ * task's changelog partitions to one consumer at once and reads them
+ * read_committed until its position reaches the high watermark (asked of a
+ * read_uncommitted client): records of a transaction that is still open (a
+ * killed instance's, about to be aborted) are never applied, and one that
+ * is committed but whose markers are not written yet is waited for. */
 #include "runtime/changelog.h"
 
 #include <inttypes.h>
@@ -191,7 +192,12 @@ static void plan_store(void *ctx, sl_store *store)
      * such errors for a while */
     rd_kafka_resp_err_t err;
     int64_t give_up = now_ms() + 60000;
-    while ((err = rd_kafka_query_watermark_offsets(p->restorer, t->topic, p->partition, &t->low, &t->high, 10000)) &&
+    /* the high watermark, not the last stable offset a read_committed
+     * client would get: a predecessor's last commit whose markers are not
+     * written yet holds the LSO back, down to the low watermark when it is
+     * the changelog's first transaction, and the store would look empty */
+    rd_kafka_t *ends = p->hw_reader ? p->hw_reader : p->restorer;
+    while ((err = rd_kafka_query_watermark_offsets(ends, t->topic, p->partition, &t->low, &t->high, 10000)) &&
            (err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
             err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
             err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) &&

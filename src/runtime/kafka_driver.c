@@ -24,6 +24,7 @@
 #include "runtime/changelog.h"
 #include "runtime/coalesce.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/partition_group.h"
 #include "runtime/topics.h"
 #include "serde/json.h"
 
@@ -33,6 +34,7 @@ typedef struct worker {
     rd_kafka_t *restorer; /* reads changelogs into new tasks (assign only) */
     rd_kafka_t *hw_reader; /* read_uncommitted: the true end of a changelog */
     sl_coalescer *coalesce; /* the batch's table updates, latest per key */
+    sl_pgroup *pending; /* fetched, not yet processed: taken in timestamp order per task */
     const char *app;
     sl_task **tasks; /* by partition number */
     int ntasks;
@@ -183,6 +185,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void rewind_to_committed(worker *w)
 {
+    sl_pgroup_rewind(w->pending);
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(w->consumer, &parts) || !parts)
         return;
@@ -254,7 +257,8 @@ static void commit_batch(worker *w)
     if (!w->txn_open)
         return;
     sl_collector c = {on_send, on_processing_error, w, on_fatal_error};
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     for (int i = 0; i < w->ntasks; i++)
         if (w->tasks[i])
             sl_task_flush(w->tasks[i], w->arena, &c, &err);
@@ -342,6 +346,42 @@ static void snapshot_tasks(worker *w)
         sl_info("state", "%d store snapshot(s) written to %s", n, w->o->snapshot_dir);
 }
 
+/* Before a new task restores its state: the committed offsets of its
+ * partitions, asked with require_stable (librdkafka does so for a
+ * read_committed consumer), which the broker answers only once no
+ * transaction holding offsets for them is open. A previous owner that did
+ * not see the rebalance in time (a session timeout under load) may have
+ * sent its offsets before the new generation and still be writing that
+ * batch's changelog records: restoring first could read the changelog
+ * before they land, then start from offsets that count them. Kafka Streams
+ * orders it the same way (KIP-447). The offsets found are the ones the
+ * consumer starts from. */
+static void wait_stable_offsets(worker *w, rd_kafka_topic_partition_list_t *parts)
+{
+    if (!w->o->exactly_once || !parts->cnt)
+        return;
+    int64_t waited_since = now_ms();
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_committed(w->consumer, parts, 10000);
+        if (!err)
+            break;
+        if (*w->o->stop || now_ms() - waited_since > 300000) {
+            sl_warn("consumer", "cannot read the committed offsets of the new assignment: %s", rd_kafka_err2str(err));
+            for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID; /* the consumer asks again */
+            break;
+        }
+        sl_info("consumer", "waiting for the committed offsets of the new assignment: %s", rd_kafka_err2str(err));
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].err) {
+            sl_warn("consumer", "committed offset of %s/%d: %s", parts->elems[i].topic, parts->elems[i].partition,
+                    rd_kafka_err2str(parts->elems[i].err));
+            parts->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+        }
+}
+
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     worker *w = opaque;
@@ -352,7 +392,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
                               parts->elems[i].partition);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
+        wait_stable_offsets(w, parts);
         rd_kafka_assign(rk, parts);
+        for (int i = 0; i < parts->cnt; i++)
+            sl_pgroup_assign(w->pending, parts->elems[i].topic, parts->elems[i].partition,
+                             sl_topology_order_mask(w->o->topology, parts->elems[i].topic));
         /* each task's state is restored now, before any of its input */
         for (int i = 0; i < parts->cnt && !w->fatal; i++)
             task_for(w, parts->elems[i].partition);
@@ -369,6 +413,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     if (!lost && !w->txn_open && !w->fatal)
         snapshot_tasks(w); /* the partitions may come back to this instance */
     drop_tasks(w);
+    sl_pgroup_clear(w->pending); /* fetched records the next owner reads again */
     rd_kafka_assign(rk, NULL);
 }
 
@@ -395,6 +440,25 @@ static bool passthrough(rd_kafka_conf_t *conf, worker *w)
 static const char *bootstrap(const sl_driver_options *o)
 {
     return o->bootstrap ? o->bootstrap : sl_config_string(o->config, "bootstrap.servers");
+}
+
+/* the partition group's queue of a partition is full (or drained again) */
+static void flow_control(void *ctx, const char *topic, int32_t partition, bool pause)
+{
+    worker *w = ctx;
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(w->consumer, one) : rd_kafka_resume_partitions(w->consumer, one);
+    if (err || one->elems[0].err)
+        sl_warn("consumer", "cannot %s %s/%d: %s", pause ? "pause" : "resume", topic, partition,
+                rd_kafka_err2str(err ? err : one->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(one);
+}
+
+static void drop_message(void *m)
+{
+    rd_kafka_message_destroy(m);
 }
 
 static bool make_clients(worker *w)
@@ -436,7 +500,16 @@ static bool make_clients(worker *w)
     if (!conf_set(cc, "bootstrap.servers", bootstrap(o), w) || !conf_set(cc, "group.id", app, w) ||
         !conf_set(cc, "isolation.level", "read_committed", w) || !conf_set(cc, "enable.auto.commit", "false", w) ||
         !conf_set(cc, "enable.auto.offset.store", "false", w) || !conf_set(cc, "auto.offset.reset", "earliest", w) ||
-        !passthrough(cc, w)) {
+        /* a partition at its end does not hold back its task's others */
+        !conf_set(cc, "enable.partition.eof", "true", w) ||
+        /* librdkafka prefetches up to 64 MB per consumer by default, most
+         * of a small service's memory; 16 MB keeps several batches in
+         * flight (kafka.queued.max.messages.kbytes overrides it) */
+        !conf_set(cc, "queued.max.messages.kbytes", "16384", w) ||
+        /* a caught-up partition is reported by an empty fetch, which the
+         * broker holds up to this long (librdkafka's default is 500 ms):
+         * a join's side that ends in a commit marker waits that long */
+        !conf_set(cc, "fetch.wait.max.ms", "100", w) || !passthrough(cc, w)) {
         rd_kafka_conf_destroy(cc);
         return false;
     }
@@ -448,6 +521,8 @@ static bool make_clients(worker *w)
         return false;
     }
     rd_kafka_poll_set_consumer(w->consumer);
+    int64_t max_records = sl_config_int(o->config, "batch.max.records");
+    w->pending = sl_pgroup_new((size_t)(max_records > 1000 ? max_records : 1000), flow_control, drop_message, w);
 
     rd_kafka_conf_t *rc = rd_kafka_conf_new();
     char restore_group[600];
@@ -497,6 +572,35 @@ static bool make_clients(worker *w)
 
 /* ---------- the loop ---------- */
 
+/* a fetched record joins its partition's queue; the end of a partition is
+ * noted there */
+static void intake(worker *w, rd_kafka_message_t *m)
+{
+    if (!m)
+        return;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (m->rkt)
+            sl_pgroup_at_end(w->pending, rd_kafka_topic_name(m->rkt), m->partition);
+    } else if (m->err) {
+        sl_warn("consumer", "%s", rd_kafka_message_errstr(m));
+    } else {
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        int32_t partition = m->partition;
+        int64_t next = m->offset + 1, low, high;
+        sl_pgroup_push_result r = sl_pgroup_push(w->pending, topic, partition, rd_kafka_message_timestamp(m, NULL), m);
+        if (r == SL_PGROUP_REFUSED)
+            rd_kafka_message_destroy(m);
+        /* the end, as the last fetch response told it: a join's other side
+         * need not wait for an empty fetch (held by the broker up to
+         * fetch.wait.max.ms) to learn that this side is caught up */
+        else if (r == SL_PGROUP_ORDERED && !rd_kafka_get_watermark_offsets(w->consumer, topic, partition, &low, &high) &&
+                 next >= high)
+            sl_pgroup_at_end(w->pending, topic, partition);
+        return;
+    }
+    rd_kafka_message_destroy(m);
+}
+
 int sl_kafka_run(const sl_driver_options *o)
 {
     worker w = {.o = o, .app = sl_config_string(o->config, "application.id"), .coalesce = sl_coalescer_new()};
@@ -515,20 +619,25 @@ int sl_kafka_run(const sl_driver_options *o)
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {
-        int64_t deadline = now_ms() + interval;
-        while (!*o->stop && !w.fatal && w.batch_records < max_records) {
-            int64_t left = deadline - now_ms();
-            if (left <= 0)
-                break;
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(w.consumer, (int)(left > 100 ? 100 : left));
+        int64_t deadline = now_ms() + interval, left = interval;
+        bool nothing_ready = true;
+        for (int64_t n = 0; !*o->stop && !w.fatal && w.batch_records < max_records; n++) {
+            /* the clock is read every 16 records while records flow: a
+             * record takes a few microseconds, the deadline is in ms */
+            if (nothing_ready || !(n & 15)) {
+                left = deadline - now_ms();
+                if (left <= 0)
+                    break;
+            }
+            /* fetch first (a rebalance callback runs in here, and drops what
+             * is buffered for revoked partitions); wait only when no
+             * buffered record can go */
+            int wait = nothing_ready ? (int)(left > 100 ? 100 : left) : 0;
+            intake(&w, rd_kafka_consumer_poll(w.consumer, wait));
+            rd_kafka_message_t *m = sl_pgroup_next(w.pending);
+            nothing_ready = !m;
             if (!m)
                 continue;
-            if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    sl_warn("consumer", "%s", rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                continue;
-            }
             begin_batch(&w);
             if (w.fatal) {
                 rd_kafka_message_destroy(m);
@@ -553,7 +662,8 @@ int sl_kafka_run(const sl_driver_options *o)
                              .timestamp = rd_kafka_message_timestamp(m, NULL),
                              .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
                              .headers = hs, .nheaders = nh};
-            sl_error err = {0};
+            sl_error err;
+            sl_error_init(&err);
             sl_task *task = task_for(&w, m->partition);
             if (!task) {
                 rd_kafka_message_destroy(m);
@@ -571,6 +681,11 @@ int sl_kafka_run(const sl_driver_options *o)
             w.batch_records++;
             w.stats.records_in++;
             rd_kafka_message_destroy(m);
+            /* a record's temporaries die with it: nothing the operators keep
+             * points into the arena (state is copied into stores, outputs
+             * into the producer or the coalescer), and a batch of 10,000
+             * decoded records would otherwise sit in memory until commit */
+            sl_arena_reset(w.arena);
         }
         if (!w.fatal) /* a fatal batch is aborted below, never committed */
             commit_batch(&w);
@@ -607,6 +722,8 @@ out:
      * commit and snapshot: the other clients go after it */
     if (w.consumer) {
         rd_kafka_consumer_close(w.consumer);
+        sl_pgroup_destroy(w.pending); /* its messages belong to the consumer */
+        w.pending = NULL;
         rd_kafka_destroy(w.consumer);
     }
     if (w.restorer) {

@@ -87,12 +87,19 @@ static sl_err_t parse_string(jp *j, const char **s, uint32_t *len)
 {
     const char *q = ++j->p;
     bool esc = false;
-    while (q < j->end && *q != '"') {
-        if (*q == '\\') {
-            esc = true;
+    /* most strings hold no escape: find the closing quote with memchr and
+     * check the span for a backslash */
+    const char *quote = memchr(q, '"', (size_t)(j->end - q));
+    if (quote && !memchr(q, '\\', (size_t)(quote - q))) {
+        q = quote;
+    } else {
+        while (q < j->end && *q != '"') {
+            if (*q == '\\') {
+                esc = true;
+                q++;
+            }
             q++;
         }
-        q++;
     }
     if (q >= j->end)
         return jfail(j, "unterminated string");
@@ -182,9 +189,9 @@ static sl_err_t scan_number(jp *j, const char **s, uint32_t *len, bool *integral
     return SL_OK;
 }
 
-static bool lit(jp *j, const char *w)
+#define lit(j, w) lit_n(j, w, sizeof w - 1)
+static bool lit_n(jp *j, const char *w, size_t n)
 {
-    size_t n = strlen(w);
     if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, w, n)) {
         j->p += n;
         return true;
@@ -214,6 +221,18 @@ static sl_err_t mismatch(jp *j, const sl_type *t, const char *got)
 
 static bool parse_long_text(const char *s, uint32_t n, int64_t *out)
 {
+    /* up to 18 digits cannot overflow: the common case, without strtoll */
+    uint32_t neg = n && s[0] == '-';
+    if (n > neg && n - neg <= 18) {
+        int64_t v = 0;
+        uint32_t i = neg;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            v = v * 10 + (s[i] - '0');
+        if (i == n) {
+            *out = neg ? -v : v;
+            return true;
+        }
+    }
     char buf[40];
     if (!n || n >= sizeof buf)
         return false;
@@ -291,6 +310,23 @@ static sl_err_t text_to_number(jp *j, const char *s, uint32_t n, bool integral, 
     }
 }
 
+static char ascii_upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+}
+
+/* a schema field's name (NUL-terminated) equals the key k[0..klen), with
+ * ASCII case folded when fold is set, as strncasecmp does */
+static inline bool field_is(const char *name, const char *k, uint32_t klen, bool fold)
+{
+    for (uint32_t i = 0; i < klen; i++) {
+        char a = name[i], b = k[i];
+        if (a != b && (!fold || !a || ascii_upper(a) != ascii_upper(b)))
+            return false;
+    }
+    return !name[klen];
+}
+
 static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
 {
     j->p++; /* { */
@@ -306,6 +342,7 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
     /* map entries collected in a growing array */
     uint32_t n = 0, cap = 0;
     sl_value *items = NULL;
+    int next_field = 0;
     ws(j);
     if (j->p < j->end && *j->p == '}') {
         j->p++;
@@ -326,14 +363,22 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
         j->p++;
         ws(j);
         if (is_struct) {
+            /* documents mostly list fields in the schema's order and case:
+             * the field after the last one found is tried first */
             int f = -1;
-            for (int i = 0; i < t->nfields && f < 0; i++)
-                if (strlen(t->fields[i].name) == klen && !strncasecmp(t->fields[i].name, k, klen))
-                    f = i;
+            const char *guess = next_field < t->nfields ? t->fields[next_field].name : NULL;
+            if (guess && field_is(guess, k, klen, true))
+                f = next_field;
+            else
+                for (int i = 0; i < t->nfields && f < 0; i++)
+                    if (field_is(t->fields[i].name, k, klen, true))
+                        f = i;
             /* an exact-case match wins over a case-insensitive one */
-            for (int i = 0; i < t->nfields; i++)
-                if (strlen(t->fields[i].name) == klen && !strncmp(t->fields[i].name, k, klen))
-                    f = i;
+            if (f >= 0 && t->case_twins && !field_is(t->fields[f].name, k, klen, false))
+                for (int i = 0; i < t->nfields; i++)
+                    if (field_is(t->fields[i].name, k, klen, false))
+                        f = i;
+            next_field = f + 1;
             if (f >= 0)
                 rc = parse_value(j, t->fields[f].type, &st.u.c.items[f]);
             else {
@@ -557,6 +602,22 @@ void sl_json_write_string(sl_strbuf *sb, const char *s, size_t n)
     sl_strbuf_putc(sb, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none needs escaping: no byte below
+         * 0x20, no '"' (0x22), no backslash (0x5c) */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+            /* (x - ones) & ~x & highs is nonzero when some byte of x is zero;
+             * with ones * 0x20 in place of ones, when one is below 0x20 */
+            uint64_t found = ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) | ((w - ones * 0x20) & ~w);
+            if (found & highs)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -587,10 +648,10 @@ void sl_json_write(sl_strbuf *sb, const sl_value *v, const sl_type *t)
     switch (v->kind) {
     case SL_BOOLEAN: sl_strbuf_puts(sb, v->u.b ? "true" : "false"); break;
     case SL_INT:
-    case SL_DATE: sl_strbuf_printf(sb, "%d", v->u.i); break;
+    case SL_DATE: sl_strbuf_put_i64(sb, v->u.i); break;
     case SL_BIGINT:
     case SL_TIMESTAMP:
-    case SL_TIME: sl_strbuf_printf(sb, "%lld", (long long)v->u.l); break;
+    case SL_TIME: sl_strbuf_put_i64(sb, v->u.l); break;
     case SL_DOUBLE:
         if (isnan(v->u.d) || isinf(v->u.d)) {
             sl_strbuf_putc(sb, '"');

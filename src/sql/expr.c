@@ -91,7 +91,8 @@ static void ev_cast(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
     sl_value v;
     sl_cexpr_eval(e->args[0], ctx, &v);
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     if (sl_cast_value(&v, e->type, ctx->arena, out, &err)) {
         sl_eval_error(ctx, "%s", err.msg);
         *out = sl_null(e->type->kind);
@@ -115,7 +116,8 @@ static void ev_cast_struct(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
             o.u.c.items[i] = sl_null(to->fields[i].type->kind);
             continue;
         }
-        sl_error err = {0};
+        sl_error err;
+        sl_error_init(&err);
         if (sl_cast_value(&v.u.c.items[j], to->fields[i].type, ctx->arena, &o.u.c.items[i], &err)) {
             sl_eval_error(ctx, "%s", err.msg);
             o.u.c.items[i] = sl_null(to->fields[i].type->kind);
@@ -818,7 +820,8 @@ static void ev_call(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
             return;
         }
     }
-    sl_error err = {0};
+    sl_error err;
+    sl_error_init(&err);
     sl_fn_ctx fctx = {ctx->arena, e->fn.state, &err};
     if (e->fn.eval(&fctx, e->nargs, argv, out)) {
         sl_eval_error(ctx, "%s", err.msg[0] ? err.msg : "function failed");

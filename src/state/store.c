@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "common/hash.h"
 
 typedef struct entry {
     uint32_t klen, vlen;
-    uint64_t reserved; /* keeps data 16-byte aligned, as malloc's own header */
+    /* the change-tracking round in which the key was last listed as
+     * changed (so that it is listed once per round); also keeps data
+     * 16-byte aligned, as malloc's own header */
+    uint64_t listed_round;
     unsigned char data[]; /* key then value */
 } entry;
 
@@ -39,6 +43,8 @@ struct sl_store {
      * hashes so that take can coalesce repeats by sorting */
     dirty_key *dirty;
     size_t ndirty, capdirty;
+    sl_arena *dirty_keys; /* the copies, freed together at each take */
+    uint64_t round;       /* of change tracking: one per take */
     bool tracking; /* off unless someone takes the changes */
     int64_t stream_time;
 };
@@ -52,6 +58,7 @@ sl_store *sl_store_new(const char *name)
     s->cap = 64;
     s->slots = calloc(s->cap, sizeof *s->slots);
     s->stream_time = INT64_MIN;
+    s->round = 1;
     return s;
 }
 
@@ -64,9 +71,10 @@ sl_store *sl_store_new_for(const char *owner, const char *role)
 
 static void clear_dirty(sl_store *s)
 {
-    for (size_t i = 0; i < s->ndirty; i++)
-        free(s->dirty[i].key);
     s->ndirty = 0;
+    if (s->dirty_keys)
+        sl_arena_reset(s->dirty_keys);
+    s->round++;
 }
 
 void sl_store_destroy(sl_store *s)
@@ -76,7 +84,7 @@ void sl_store_destroy(sl_store *s)
     for (size_t i = 0; i < s->cap; i++)
         if (s->slots[i].e && s->slots[i].e != TOMBSTONE)
             free(s->slots[i].e);
-    clear_dirty(s);
+    sl_arena_destroy(s->dirty_keys);
     free(s->dirty);
     free(s->slots);
     free(s->name);
@@ -130,10 +138,16 @@ static void grow(sl_store *s)
     free(old);
 }
 
-static void mark_dirty(sl_store *s, uint64_t hash, const void *key, size_t klen)
+/* e: the key's entry now, NULL after a delete */
+static void mark_dirty(sl_store *s, uint64_t hash, const void *key, size_t klen, entry *e)
 {
     if (!s->tracking)
         return;
+    if (e) {
+        if (e->listed_round == s->round)
+            return; /* listed already in this round */
+        e->listed_round = s->round;
+    }
     if (s->ndirty == s->capdirty) {
         s->capdirty = s->capdirty ? s->capdirty * 2 : 64;
         dirty_key *n = realloc(s->dirty, s->capdirty * sizeof *s->dirty);
@@ -143,11 +157,9 @@ static void mark_dirty(sl_store *s, uint64_t hash, const void *key, size_t klen)
         }
         s->dirty = n;
     }
-    char *k = malloc(klen ? klen : 1);
-    if (!k) {
-        fprintf(stderr, "sluice: out of memory tracking changes of store %s\n", s->name);
-        abort();
-    }
+    if (!s->dirty_keys)
+        s->dirty_keys = sl_arena_new(64 * 1024);
+    char *k = sl_arena_alloc(s->dirty_keys, klen ? klen : 1);
     memcpy(k, key, klen);
     s->dirty[s->ndirty] = (dirty_key){hash, s->ndirty, klen, k};
     s->ndirty++;
@@ -171,6 +183,15 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     uint64_t h = sl_hash_bytes(key, klen, 0);
     bool found;
     size_t i = find(s, h, key, klen, &found);
+    if (found && s->slots[i].e->vlen == vlen) {
+        /* an update of the same size (counts, sums, most aggregates) is
+         * written in place */
+        entry *e = s->slots[i].e;
+        if (vlen)
+            memcpy(e->data + klen, val, vlen);
+        mark_dirty(s, h, key, klen, e);
+        return;
+    }
     entry *e = malloc(sizeof *e + klen + vlen);
     if (!e) {
         fprintf(stderr, "sluice: out of memory in store %s\n", s->name);
@@ -178,11 +199,13 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     }
     e->klen = (uint32_t)klen;
     e->vlen = (uint32_t)vlen;
+    e->listed_round = 0;
     memcpy(e->data, key, klen);
     if (vlen)
         memcpy(e->data + klen, val, vlen);
     if (found) {
         s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
+        e->listed_round = s->slots[i].e->listed_round;
         free(s->slots[i].e);
     } else {
         if (!s->slots[i].e)
@@ -192,7 +215,7 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     s->slots[i].hash = h;
     s->slots[i].e = e;
     s->payload += klen + vlen;
-    mark_dirty(s, h, key, klen);
+    mark_dirty(s, h, key, klen, e);
 }
 
 void sl_store_delete(sl_store *s, const void *key, size_t klen)
@@ -206,7 +229,7 @@ void sl_store_delete(sl_store *s, const void *key, size_t klen)
     free(s->slots[i].e);
     s->slots[i].e = TOMBSTONE;
     s->count--;
-    mark_dirty(s, h, key, klen);
+    mark_dirty(s, h, key, klen, NULL);
 }
 
 void sl_store_track_changes(sl_store *s, bool on)

@@ -50,7 +50,7 @@ void sl_store_track_changes(sl_store *store, bool on);
 /* Keys changed since the last call, each once (for changelog writing). */
 typedef void (*sl_store_dirty_fn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
 void sl_store_take_dirty(sl_store *store, sl_store_dirty_fn fn, void *ctx);
-size_t sl_store_dirty_count(const sl_store *store); /* changes, repeats included */
+size_t sl_store_dirty_count(const sl_store *store); /* keys listed as changed (a live key once) */
 
 /* Stream time: the largest record time the owning operator has seen, which
  * decides which windows are closed and which join buffers expire. It is

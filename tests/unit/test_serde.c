@@ -12,6 +12,7 @@
 
 #include "common/datefmt.h"
 #include "common/strbuf.h"
+#include "serde/json.h"
 #include "serde/jsonschema.h"
 #include "serde/serde.h"
 
@@ -176,6 +177,80 @@ static void test_json_decode_and_errors(void **state)
     sl_arena_destroy(a);
 }
 
+/* the escaping a JSON writer must do, one byte at a time: the reference
+ * for sl_json_write_string's word-at-a-time scan */
+static void escape_reference(sl_strbuf *sb, const char *s, size_t n)
+{
+    sl_strbuf_putc(sb, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            sl_strbuf_putc(sb, '\\');
+            sl_strbuf_putc(sb, (char)c);
+        } else if (c < 0x20) {
+            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
+                                : c == '\f' ? "\\f" : NULL;
+            if (named)
+                sl_strbuf_puts(sb, named);
+            else
+                sl_strbuf_printf(sb, "\\u%04x", c);
+        } else {
+            sl_strbuf_putc(sb, (char)c);
+        }
+    }
+    sl_strbuf_putc(sb, '"');
+}
+
+static void test_json_string_escapes_at_every_position(void **state)
+{
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\t'};
+    char text[40];
+    for (size_t n = 0; n <= sizeof text; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                for (size_t i = 0; i < n; i++)
+                    text[i] = (char)(i % 3 ? 'a' + i % 26 : 0xc3); /* UTF-8 lead bytes too */
+                if (at < n)
+                    text[at] = specials[k];
+                sl_strbuf got, want;
+                sl_strbuf_init(&got);
+                sl_strbuf_init(&want);
+                sl_json_write_string(&got, text, n);
+                escape_reference(&want, text, n);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, want.len);
+                sl_strbuf_free(&got);
+                sl_strbuf_free(&want);
+            }
+}
+
+static void test_integer_text(void **state)
+{
+    const int64_t vs[] = {0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof vs / sizeof *vs; i++) {
+        sl_strbuf got;
+        sl_strbuf_init(&got);
+        sl_strbuf_put_i64(&got, vs[i]);
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)vs[i]);
+        assert_string_equal(got.data, want);
+        sl_strbuf_free(&got);
+    }
+    /* and back: 18 digits take the fast path, 19 and more strtoll's */
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    const char *texts[] = {"123456789012345678", "-123456789012345678", "9223372036854775807", "-9223372036854775808"};
+    const int64_t want[] = {123456789012345678LL, -123456789012345678LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < 4; i++) {
+        sl_value v;
+        assert_int_equal(sl_json_parse_typed(texts[i], strlen(texts[i]), &sl_type_bigint, &v, a, &err), SL_OK);
+        assert_true(v.u.l == want[i]);
+    }
+    sl_value v;
+    assert_int_not_equal(sl_json_parse_typed("9223372036854775808", 19, &sl_type_bigint, &v, a, &err), SL_OK);
+    sl_arena_destroy(a);
+}
+
 static void test_delimited_quotes(void **state)
 {
     sl_arena *a = sl_arena_new(0);
@@ -267,6 +342,8 @@ int main(void)
         cmocka_unit_test(test_protobuf_round_trip),
         cmocka_unit_test(test_json_schema_inference),
         cmocka_unit_test(test_json_decode_and_errors),
+        cmocka_unit_test(test_json_string_escapes_at_every_position),
+        cmocka_unit_test(test_integer_text),
         cmocka_unit_test(test_delimited_quotes),
         cmocka_unit_test(test_date_patterns),
     };
