@@ -1,6 +1,8 @@
 /* sluice run -c FILE.properties [-q FILE.sql]: the service. Config and SQL
  * errors exit 2 with their place; a fatal Kafka error exits 1; SIGTERM or
- * SIGINT commits the batch in flight, leaves the group and exits 0. */
+ * SIGINT commits the batch in flight, leaves the group and exits 0. The
+ * operations endpoint (`listeners`) serves each worker's metrics from the
+ * moment the topics are ready until the workers have stopped. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +13,11 @@
 #include "cli/signals.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "http/http_server.h"
 #include "ops/topology.h"
 #include "runtime/instance.h"
 #include "runtime/kafka_driver.h"
+#include "runtime/metrics.h"
 #include "runtime/topics.h"
 
 static sl_log_level level_of(const char *s)
@@ -75,6 +79,13 @@ int sl_cmd_run(int argc, char **argv)
         return 2;
     }
     sl_log_set_level(level_of(sl_config_string(cfg, "log.level")));
+    /* checked before anything connects: a typo here is a config error */
+    sl_http_listener listener;
+    if (sl_http_parse_listener(sl_config_string(cfg, "listeners"), &listener, &err)) {
+        fprintf(stderr, "%s: error: %s\n", cpath, err.msg);
+        sl_config_destroy(cfg);
+        return 2;
+    }
     if (qpath)
         sl_config_set(cfg, "queries.file", qpath);
     const char *queries = sl_config_string(cfg, "queries.file");
@@ -119,6 +130,7 @@ int sl_cmd_run(int argc, char **argv)
     sl_install_stop_handlers();
     worker_thread w[MAX_THREADS];
     memset(w, 0, sizeof w);
+    sl_worker_metrics *metrics[MAX_THREADS] = {0};
     bool compiled_all = true;
     for (int i = 0; i < nthreads; i++) {
         /* each thread compiles its own copy: threads share no mutable state
@@ -139,9 +151,20 @@ int sl_cmd_run(int argc, char **argv)
             .snapshot_dir = inst.dir,
             .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
             .stop = &sl_stop_requested,
+            .metrics = metrics[i] = sl_worker_metrics_new(i),
         };
     }
     int rc = compiled_all ? sl_kafka_prepare_topics(&w[0].opts) : 1;
+    sl_http_server *http = NULL;
+    if (!rc && listener.enabled) {
+        sl_http_info info = {.application_id = app, .instance_id = inst.id, .topology = topo,
+                             .workers = metrics, .nworkers = nthreads};
+        http = sl_http_start(&listener, &info, &err);
+        if (!http) {
+            sl_log_error("http", "%s", err.msg);
+            rc = 1;
+        }
+    }
     if (!rc && nthreads == 1) {
         rc = sl_kafka_run(&w[0].opts);
     } else if (!rc) {
@@ -154,6 +177,9 @@ int sl_cmd_run(int argc, char **argv)
                 rc = w[i].rc;
         }
     }
+    sl_http_stop(http); /* before the metrics it reads */
+    for (int i = 0; i < nthreads; i++)
+        sl_worker_metrics_destroy(metrics[i]);
     for (int i = 1; i < nthreads; i++)
         sl_topology_destroy(w[i].topology);
     sl_instance_close(&inst);

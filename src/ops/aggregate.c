@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
+#include "ops/closing_windows.h"
 #include "ops/udaf.h"
 #include "ops/window.h"
 #include "state/store.h"
@@ -50,7 +51,10 @@ struct sl_agg_plan {
 struct sl_agg_state {
     sl_store *store; /* also holds the stream time */
     sl_strbuf kb, vb;
-    /* EMIT FINAL: windows with pending results (store keys) */
+    /* EMIT FINAL on time windows: the windows waiting to close */
+    sl_closing_windows *closing;
+    /* EMIT FINAL on session windows: sessions with pending results (store
+     * keys), and when each ends */
     char **pending;
     size_t *pending_len;
     int64_t *pending_end;
@@ -308,6 +312,7 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
     s->latest_start = INT64_MIN;
     s->changed_index = sl_store_new("changed");
     s->changed_arena = sl_arena_new(64 * 1024);
+    s->closing = sl_closing_windows_new();
     sl_strbuf_init(&s->kb);
     sl_strbuf_init(&s->vb);
     return s;
@@ -326,6 +331,7 @@ void sl_agg_state_destroy(sl_agg_state *s)
     free(s->pending_len);
     free(s->pending_end);
     free(s->changed);
+    sl_closing_windows_destroy(s->closing);
     sl_store_destroy(s->changed_index);
     sl_arena_destroy(s->changed_arena);
     free(s);
@@ -533,37 +539,22 @@ static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl
     int64_t visible = s->latest_start - size - p->grace;
     if (visible > lower)
         lower = visible;
-    for (;;) {
-        size_t best = (size_t)-1;
-        int64_t best_start = 0;
-        for (size_t i = 0; i < s->npending; i++) {
-            int64_t st = s->pending_end[i] - size;
-            if (st > upper)
-                continue;
-            if (st < lower) { /* expired, or emitted before: never again */
-                drop_pending(s, i--);
-                continue;
-            }
-            if (best == (size_t)-1 || st < best_start ||
-                (st == best_start && (s->pending_len[i] < s->pending_len[best] ||
-                                      (s->pending_len[i] == s->pending_len[best] &&
-                                       memcmp(s->pending[i], s->pending[best], s->pending_len[i]) < 0)))) {
-                best = i;
-                best_start = st;
+    const char *key;
+    size_t klen;
+    int64_t start;
+    while (sl_closing_windows_first(s->closing, &key, &klen, &start) && start <= upper) {
+        if (start >= lower) { /* else expired, or emitted before: never again */
+            sl_value *keys = sl_arena_alloc(a, (size_t)(p->nkeys ? p->nkeys : 1) * sizeof *keys);
+            int64_t w[2];
+            bool existed;
+            if (decode_window_key(q, key, klen, keys, &w[0], a)) {
+                w[1] = w[0] + size;
+                sl_value agg = load_or_init(q, s, key, klen, a, &existed);
+                if (existed)
+                    emit_result(q, keys, &agg, w, a, em);
             }
         }
-        if (best == (size_t)-1)
-            break;
-        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
-        int64_t w[2];
-        bool existed;
-        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &w[0], a)) {
-            w[1] = w[0] + size;
-            sl_value agg = load_or_init(q, s, s->pending[best], s->pending_len[best], a, &existed);
-            if (existed)
-                emit_result(q, keys, &agg, w, a, em);
-        }
-        drop_pending(s, best);
+        sl_closing_windows_pop(s->closing);
     }
     s->last_emit_close = close;
 }
@@ -928,7 +919,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         if (start > s->latest_start)
             s->latest_start = start;
         if (p->emit_final)
-            add_pending(s, s->kb.data, s->kb.len, end);
+            sl_closing_windows_add(s->closing, s->kb.data, s->kb.len, start);
         else
             note_change(s, s->kb.data, s->kb.len, was, w, em->source);
     }
@@ -958,7 +949,7 @@ static bool note_restored_window(void *ctx, const void *key, size_t klen, const 
     if (start > r->s->latest_start)
         r->s->latest_start = start;
     if (start + r->size > r->close)
-        add_pending(r->s, key, klen, start + r->size);
+        sl_closing_windows_add(r->s->closing, key, klen, start);
     return true;
 }
 

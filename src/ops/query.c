@@ -195,6 +195,8 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
     scope->arena = qb->arena;
 }
 
+static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
+
 static sl_err_t source_timestamp(sl_query_build *qb, sl_query *q, sl_scope *scope, const sl_stmt *st,
                                  sl_error *err)
 {
@@ -283,6 +285,8 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
         if (q->where->type->kind != SL_BOOLEAN)
             QFAIL(SL_ERR_INVALID, s->where->pos, "Type error in WHERE expression: Should be boolean: %s",
                   sl_type_to_sql(a, q->where->type));
+        if (!q->source->is_table && !q->timestamp_expr)
+            q->key_where = compile_on_key(q, &scope, s->where);
     }
 
     bool aggregating = s->group_by.count > 0 || s->window.kind || s->having;
@@ -729,6 +733,21 @@ static void fill_headers(const sl_source *src, const sl_record *in, sl_value *ro
     }
 }
 
+/* The predicate compiled against the key and pseudo-columns alone: NULL
+ * when it names a value or header column (it then fails to resolve) */
+static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred)
+{
+    sl_scope key_scope = *scope;
+    key_scope.cols = sl_arena_calloc(scope->arena, (size_t)scope->ncols + 1, sizeof *key_scope.cols);
+    key_scope.ncols = 0;
+    for (int i = 0; i < scope->ncols; i++)
+        if (scope->cols[i].index < q->source->nkey || scope->cols[i].index >= q->source->ncols)
+            key_scope.cols[key_scope.ncols++] = scope->cols[i];
+    sl_error ignored;
+    sl_error_init(&ignored);
+    return sl_expr_compile(&key_scope, pred, &ignored);
+}
+
 static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl_record *in, const sl_collector *out)
 {
     if (!q->where)
@@ -776,8 +795,10 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     sl_query_emit(q, vals, tombstone ? NULL : vals, ts, w, a, em);
 }
 
-bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
-                      const sl_collector *out)
+/* the key columns and pseudo-columns of a record; false (logged) when
+ * the key does not decode */
+static bool decode_key(const sl_source *src, const sl_record *in, sl_value *row, sl_arena *a,
+                       const sl_collector *out)
 {
     sl_error err;
     sl_error_init(&err);
@@ -812,6 +833,23 @@ bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, 
         out->processing_error(out->ctx, in, msg);
         return false;
     }
+    row[src->ncols] = sl_bigint(in->timestamp);
+    row[src->ncols + 1] = sl_int(in->partition);
+    row[src->ncols + 2] = sl_bigint(in->offset);
+    if (src->window_kind) {
+        row[src->ncols + 3] = sl_bigint(wstart);
+        row[src->ncols + 4] = sl_bigint(wend);
+    }
+    return true;
+}
+
+bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
+                      const sl_collector *out)
+{
+    if (!decode_key(src, in, row, a, out))
+        return false;
+    sl_error err;
+    sl_error_init(&err);
     *deleted = !in->value;
     if (*deleted) {
         for (int i = src->nkey; i < src->nkey + src->nvalue; i++)
@@ -823,13 +861,6 @@ bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, 
         return false;
     }
     fill_headers(src, in, row, a);
-    row[src->ncols] = sl_bigint(in->timestamp);
-    row[src->ncols + 1] = sl_int(in->partition);
-    row[src->ncols + 2] = sl_bigint(in->offset);
-    if (src->window_kind) {
-        row[src->ncols + 3] = sl_bigint(wstart);
-        row[src->ncols + 4] = sl_bigint(wend);
-    }
     return true;
 }
 
@@ -865,6 +896,18 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf) * sizeof *row);
     sl_error err;
     sl_error_init(&err);
+    if (q->key_where) {
+        /* rejected on its key: the value is never decoded (nor, if it is
+         * malformed, reported: see docs/ksqldb-differences.md) */
+        if (!decode_key(src, in, row, a, out))
+            return;
+        sl_eval_ctx kctx = {.row = row, .arena = a, .err = &err};
+        sl_value keep;
+        sl_cexpr_eval(q->key_where, &kctx, &keep);
+        if (!kctx.errors && (keep.null || !keep.u.b))
+            return;
+        sl_error_init(&err);
+    }
     bool deleted;
     if (!sl_source_decode(src, in, row, &deleted, a, out))
         return;

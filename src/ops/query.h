@@ -34,6 +34,10 @@ typedef struct sl_query {
     int row_width;
     int idx_rowtime, idx_rowpartition, idx_rowoffset, idx_headers_first;
     sl_cexpr *where;
+    /* the WHERE again when it reads only key and pseudo-columns (a stream
+     * source without a TIMESTAMP column): run on the key before the value
+     * is decoded, so records it rejects cost no value decoding */
+    sl_cexpr *key_where;
     sl_out_col *cols;
     int ncols;
     sl_cexpr *timestamp_expr; /* source TIMESTAMP column, as ms; NULL = record time */

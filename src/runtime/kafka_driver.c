@@ -24,6 +24,7 @@
 #include "runtime/changelog.h"
 #include "runtime/coalesce.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/metrics.h"
 #include "runtime/partition_group.h"
 #include "runtime/topics.h"
 #include "serde/json.h"
@@ -78,7 +79,10 @@ static sl_task *task_for(worker *w, int32_t partition)
             return NULL;
         sl_task_enable_repartition(t);
         /* the task's state as of the last commit, before any input */
-        if (sl_changelog_restore(w->restorer, w->hw_reader, w->app, w->o->snapshot_dir, t) < 0) {
+        sl_worker_metrics_restore_begin(w->o->metrics);
+        int64_t restored = sl_changelog_restore(w->restorer, w->hw_reader, w->app, w->o->snapshot_dir, t);
+        sl_worker_metrics_restore_end(w->o->metrics, restored);
+        if (restored < 0) {
             sl_log_error("restore", "cannot restore the state of partition %d", partition);
             sl_task_destroy(t);
             w->fatal = true;
@@ -212,6 +216,7 @@ static void rewind_to_committed(worker *w)
 static void abort_batch(worker *w)
 {
     w->stats.aborted_batches++;
+    sl_worker_metrics_aborted(w->o->metrics, &w->stats);
     if (w->o->exactly_once) {
         for (;;) {
             sl_kafka_action a = sl_kafka_classify(rd_kafka_abort_transaction(w->producer, -1), "abort_transaction");
@@ -250,6 +255,7 @@ static void begin_batch(worker *w)
         }
     }
     w->txn_open = true;
+    sl_worker_metrics_batch_begin(w->o->metrics);
 }
 
 static void commit_batch(worker *w)
@@ -316,6 +322,7 @@ static void commit_batch(worker *w)
         }
     }
     w->stats.batches++;
+    sl_worker_metrics_committed(w->o->metrics, &w->stats, w->tasks, w->ntasks, w->consumer, w->offsets);
     sl_debug("worker", "committed a batch of %lld record(s)", (long long)w->batch_records);
     if (w->o->progress) {
         w->o->progress->committed_chained += w->batch_chained;
@@ -392,6 +399,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
                               parts->elems[i].partition);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
+        sl_worker_metrics_assigned(w->o->metrics, parts);
         wait_stable_offsets(w, parts);
         rd_kafka_assign(rk, parts);
         for (int i = 0; i < parts->cnt; i++)
@@ -400,6 +408,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
         /* each task's state is restored now, before any of its input */
         for (int i = 0; i < parts->cnt && !w->fatal; i++)
             task_for(w, parts->elems[i].partition);
+        sl_worker_metrics_restored(w->o->metrics);
         return;
     }
     sl_info("consumer", "revoked: %s", list);
@@ -415,6 +424,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     drop_tasks(w);
     sl_pgroup_clear(w->pending); /* fetched records the next owner reads again */
     rd_kafka_assign(rk, NULL);
+    sl_worker_metrics_revoked(w->o->metrics);
 }
 
 /* ---------- clients ---------- */
@@ -680,6 +690,7 @@ int sl_kafka_run(const sl_driver_options *o)
             tp->offset = m->offset + 1;
             w.batch_records++;
             w.stats.records_in++;
+            sl_worker_metrics_record(o->metrics, m->partition, rec.timestamp);
             rd_kafka_message_destroy(m);
             /* a record's temporaries die with it: nothing the operators keep
              * points into the arena (state is copied into stores, outputs
@@ -718,6 +729,8 @@ int sl_kafka_run(const sl_driver_options *o)
                 (long long)w.stats.failed_records, (unsigned long long)late);
     }
 out:
+    if (rc)
+        sl_worker_metrics_fatal(o->metrics);
     /* closing the consumer runs the revocation callback, which may still
      * commit and snapshot: the other clients go after it */
     if (w.consumer) {

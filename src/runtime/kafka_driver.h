@@ -25,6 +25,8 @@ typedef struct sl_driver_progress {
     _Atomic int64_t committed_in, committed_chained;
 } sl_driver_progress;
 
+typedef struct sl_worker_metrics sl_worker_metrics; /* runtime/metrics.h */
+
 typedef struct sl_driver_options {
     const sl_config *config;
     const sl_topology *topology;
@@ -36,6 +38,7 @@ typedef struct sl_driver_options {
     int thread_index;
     sl_driver_stats *stats;      /* may be NULL */
     sl_driver_progress *progress; /* may be NULL */
+    sl_worker_metrics *metrics;   /* for the operations endpoint; may be NULL */
 } sl_driver_options;
 
 /* Runs until *stop is set; returns the process exit code (0 after a clean

@@ -31,7 +31,7 @@ S
 import kafkalib
 kafkalib.produce("$BOOTSTRAP", "$in", [("a", {"n": 1}), ("b", b"{not json"), ("c", {"n": 3})])
 PY
-printf 'application.id=bi_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/app2.properties"
+printf 'application.id=bi_%s\nlisteners=http://127.0.0.1:0\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/app2.properties"
 "$SLUICE" run -c "$WORK/app2.properties" -q "$WORK/q.sql" 2> "$WORK/log" &
 pid=$!
 PIDS+=($pid)
@@ -71,7 +71,7 @@ grep -q "number of partitions don't match" "$WORK/cp.log" || { cat "$WORK/cp.log
 # an existing changelog that deletes old records would lose state: refused
 cl_in=bi_clin_$RUN_ID
 "$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$cl_in', 1); kafkalib.create_topic('$BOOTSTRAP', 'bi_cl_$RUN_ID-CTAS_BI_CL_0-Aggregate-changelog', 1)"
-printf 'application.id=bi_cl_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/cl.properties"
+printf 'application.id=bi_cl_%s\nlisteners=http://127.0.0.1:0\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/state" > "$WORK/cl.properties"
 cat > "$WORK/cl.sql" <<S
 CREATE STREAM s (k STRING KEY, v INT) WITH (KAFKA_TOPIC='$cl_in', VALUE_FORMAT='JSON');
 CREATE TABLE BI_CL AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;
@@ -82,7 +82,7 @@ fi
 grep -q "Aggregate-changelog' has cleanup.policy=delete" "$WORK/cl.log" || { cat "$WORK/cl.log"; fail "no changelog policy error"; }
 
 # two processes pointed at one state.dir would share transactional ids: refused
-printf 'application.id=bi_sd_%s\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/sd" > "$WORK/sd.properties"
+printf 'application.id=bi_sd_%s\nlisteners=http://127.0.0.1:0\nbootstrap.servers=%s\nstate.dir=%s\n' "$RUN_ID" "$BOOTSTRAP" "$WORK/sd" > "$WORK/sd.properties"
 "$SLUICE" run -c "$WORK/sd.properties" -q "$WORK/q.sql" 2> "$WORK/sd1.log" &
 sd=$!
 PIDS+=($sd)

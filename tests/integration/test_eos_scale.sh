@@ -18,6 +18,7 @@ for who in a b c; do
   threads=1; [ $who = a ] && threads=2
   cat > "$WORK/$who.properties" <<P
 application.id=eos2_$RUN_ID
+listeners=http://127.0.0.1:0
 num.stream.threads=$threads
 state.dir=$WORK/state-$who
 bootstrap.servers=$BOOTSTRAP
@@ -34,8 +35,6 @@ start() { "$SLUICE" run -c "$WORK/$1.properties" -q "$WORK/q.sql" 2>> "$WORK/$1.
 start a
 start b
 for _ in $(seq 1 300); do grep -q "consumer: assigned" "$WORK/b.log" 2>/dev/null && break; sleep 0.1; done
-# the auctions table is loaded before the first bid
-$V wait-committed --bootstrap "$BOOTSTRAP" --group "eos2_$RUN_ID" --topic "$auctions" --timeout 120
 $V bids --bootstrap "$BOOTSTRAP" --topic "$bids" --count "$N" --chunks 40 --pause 0.5 &
 feeder=$!
 PIDS+=($feeder)

@@ -16,6 +16,7 @@ V="$PY $repo/tests/integration/verifier.py"
 for who in a b; do
   cat > "$WORK/$who.properties" <<P
 application.id=eoz_$RUN_ID
+listeners=http://127.0.0.1:0
 state.dir=$WORK/state-$who
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100
@@ -30,7 +31,6 @@ $V auctions --bootstrap "$BOOTSTRAP" --topic "$auctions"
 "$SLUICE" run -c "$WORK/a.properties" -q "$WORK/q.sql" 2> "$WORK/a.log" & a=$!; PIDS+=($a)
 for _ in $(seq 1 300); do grep -q "consumer: assigned" "$WORK/a.log" && break; sleep 0.1; done
 # bids flow the whole time: A is stopped while it has a batch open
-$V wait-committed --bootstrap "$BOOTSTRAP" --group "eoz_$RUN_ID" --topic "$auctions" --timeout 120
 $V bids --bootstrap "$BOOTSTRAP" --topic "$bids" --count "$N" --chunks 40 --pause 0.7 &
 feeder=$!
 PIDS+=($feeder)

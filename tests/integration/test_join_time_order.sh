@@ -13,6 +13,7 @@ C=500
 "$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$orders', 4); kafkalib.create_topic('$BOOTSTRAP', '$customers', 4)"
 cat > "$WORK/app.properties" <<P
 application.id=jto_$RUN_ID
+listeners=http://127.0.0.1:0
 state.dir=$WORK/state
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100

@@ -17,6 +17,7 @@ enriched=RP_ENRICHED_$RUN_ID
 "$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$orders', 4); kafkalib.create_topic('$BOOTSTRAP', '$regions', 4); kafkalib.create_topic('$BOOTSTRAP', '$users', 4)"
 cat > "$WORK/app.properties" <<P
 application.id=rp_$RUN_ID
+listeners=http://127.0.0.1:0
 state.dir=$WORK/state
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100

@@ -11,6 +11,7 @@ out=SK_OUT_$RUN_ID
 "$PY" -c "import kafkalib; kafkalib.create_topic('$BOOTSTRAP', '$in', 4)"
 cat > "$WORK/app.properties" <<P
 application.id=sk_$RUN_ID
+listeners=http://127.0.0.1:0
 state.dir=$WORK/state
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100

@@ -12,7 +12,6 @@ repartition topic), and a stream-table join of every bid with its auction.
     verifier.py auctions --bootstrap B --topic T
     verifier.py bids     --bootstrap B --topic T --count N [--chunks C --pause S] [--poison]
     verifier.py check    --bootstrap B --bids T --windows T --enriched T [--timeout S]
-    verifier.py wait-committed --bootstrap B --group G --topic T [--timeout S]
 """
 import argparse
 import json
@@ -223,30 +222,9 @@ def read_raw_ts(bootstrap, topic):
     return out
 
 
-def wait_committed(args):
-    """until the group has committed the end of the topic: the table is
-    loaded (Sluice processes a task's topics in fetch order, not by time, so
-    a test that wants every bid to find its auction loads the auctions
-    first; see docs/ksqldb-differences.md)"""
-    c = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group, "enable.auto.commit": False})
-    parts = [TopicPartition(args.topic, p) for p in kafkalib.partitions(c, args.topic)]
-    deadline = time.time() + args.timeout
-    while time.time() < deadline:
-        ends = [c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts]
-        done = [tp.offset for tp in c.committed(parts, timeout=10)]
-        if all(d >= e for d, e in zip(done, ends)):
-            c.close()
-            return 0
-        time.sleep(0.2)
-    c.close()
-    print("verifier: group %s did not commit the end of %s within %d s" % (args.group, args.topic, args.timeout))
-    return 1
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["sql", "auctions", "bids", "check", "wait-committed"])
-    ap.add_argument("--group")
+    ap.add_argument("what", choices=["sql", "auctions", "bids", "check"])
     ap.add_argument("--bootstrap")
     ap.add_argument("--topic")
     ap.add_argument("--bids")
@@ -281,8 +259,6 @@ def main():
             kafkalib.produce(args.bootstrap, args.topic, recs)
             time.sleep(args.pause)
         return 0
-    if args.what == "wait-committed":
-        return wait_committed(args)
     return check(args)
 
 

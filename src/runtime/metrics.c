@@ -1,0 +1,414 @@
+/* Per-worker metrics (see metrics.h). The struct has three parts with three
+ * rules: the published counters (atomics, written by the worker with
+ * relaxed adds and stores once per batch, read by anyone), the published
+ * snapshot (assignment, lag, stream times: behind `lock`, which the worker
+ * takes once per batch and per rebalance), and the worker's own scratch
+ * (no synchronisation at all: only the worker thread touches it). Relaxed
+ * ordering is enough: each number stands alone, and a reader that sees one
+ * counter a batch ahead of another reports nothing wrong for a scrape. */
+#include "runtime/metrics.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "state/store.h"
+
+const double sl_metrics_latency_bounds_ms[SL_METRICS_LATENCY_BUCKETS] = {1,   2.5,  5,    10,   25,   50,    100,
+                                                                         250, 500, 1000, 2500, 5000, 10000, 30000};
+const double sl_metrics_size_bounds[SL_METRICS_SIZE_BUCKETS] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+struct sl_worker_metrics {
+    int thread_index;
+
+    /* published counters and gauges */
+    _Atomic int state; /* sl_worker_state */
+    _Atomic bool fatal;
+    _Atomic int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
+        changelog_records, restored_records, restores_done, restores_in_progress;
+    _Atomic int64_t state_entries, state_bytes, commit_latency_us_sum, last_commit_ms;
+    _Atomic int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1];
+    _Atomic int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];
+
+    /* published snapshot, under lock */
+    pthread_mutex_t lock;
+    sl_partition_view *assigned;
+    int nassigned;
+    int64_t *stream_time; /* by task partition number; INT64_MIN unknown */
+    int nstream_time;
+
+    /* the worker's own */
+    int64_t batch_start_ns;   /* 0: no batch open */
+    int64_t *pending_time;    /* the open batch's largest record time per partition */
+    int npending;
+    bool pending_any;
+    uint64_t *late_seen;      /* per task partition: its late count at the last commit */
+    int nlate_seen;
+    sl_driver_stats seen;     /* the driver's totals at the last commit or abort */
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void add(_Atomic int64_t *c, int64_t d)
+{
+    if (d)
+        atomic_fetch_add_explicit(c, d, memory_order_relaxed);
+}
+
+static int64_t load(_Atomic int64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Grows an int64 array to at least n slots, new ones set to fill. False
+ * when memory ran out (the caller then skips what needed the slot: a
+ * metric is not worth failing a batch for). */
+static bool grow_i64(int64_t **arr, int *len, int n, int64_t fill)
+{
+    if (n <= *len)
+        return true;
+    int cap = n < 16 ? 16 : n + n / 2;
+    int64_t *p = realloc(*arr, (size_t)cap * sizeof *p);
+    if (!p)
+        return false;
+    for (int i = *len; i < cap; i++)
+        p[i] = fill;
+    *arr = p;
+    *len = cap;
+    return true;
+}
+
+sl_worker_metrics *sl_worker_metrics_new(int thread_index)
+{
+    sl_worker_metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->thread_index = thread_index;
+    atomic_init(&m->state, SL_WORKER_STARTING);
+    pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+static void free_assignment(sl_worker_metrics *m)
+{
+    for (int i = 0; i < m->nassigned; i++)
+        free(m->assigned[i].topic);
+    free(m->assigned);
+    m->assigned = NULL;
+    m->nassigned = 0;
+}
+
+void sl_worker_metrics_destroy(sl_worker_metrics *m)
+{
+    if (!m)
+        return;
+    free_assignment(m);
+    free(m->stream_time);
+    free(m->pending_time);
+    free(m->late_seen);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+/* ---------- the worker's side ---------- */
+
+/* The tasks are new (assignment, revocation, abort): nothing pending, and
+ * their late counts start again from 0. */
+static void forget_tasks(sl_worker_metrics *m)
+{
+    for (int i = 0; i < m->npending; i++)
+        m->pending_time[i] = INT64_MIN;
+    m->pending_any = false;
+    if (m->late_seen)
+        memset(m->late_seen, 0, (size_t)m->nlate_seen * sizeof *m->late_seen);
+}
+
+void sl_worker_metrics_batch_begin(sl_worker_metrics *m)
+{
+    if (m)
+        m->batch_start_ns = mono_ns();
+}
+
+void sl_worker_metrics_record(sl_worker_metrics *m, int32_t partition, int64_t timestamp)
+{
+    if (!m || partition < 0)
+        return;
+    if (partition >= m->npending && !grow_i64(&m->pending_time, &m->npending, partition + 1, INT64_MIN))
+        return;
+    if (timestamp > m->pending_time[partition])
+        m->pending_time[partition] = timestamp;
+    m->pending_any = true;
+}
+
+static int bucket_of(const double *bounds, int n, double v)
+{
+    int i = 0;
+    while (i < n && v > bounds[i])
+        i++;
+    return i; /* n: +Inf */
+}
+
+/* late records and state size over the live tasks; the late count of a
+ * task only grows while it lives, so the difference from the last commit
+ * is what this batch dropped */
+static void count_tasks(sl_worker_metrics *m, sl_task *const *tasks, int ntasks)
+{
+    int64_t entries = 0, bytes = 0, late = 0;
+    for (int i = 0; tasks && i < ntasks; i++) {
+        if (!tasks[i])
+            continue;
+        sl_store_stats st;
+        sl_task_store_stats(tasks[i], &st);
+        entries += (int64_t)st.entries;
+        bytes += (int64_t)st.memory_bytes;
+        if (i >= m->nlate_seen) {
+            int cap = ntasks;
+            uint64_t *p = realloc(m->late_seen, (size_t)cap * sizeof *p);
+            if (!p)
+                continue;
+            memset(p + m->nlate_seen, 0, (size_t)(cap - m->nlate_seen) * sizeof *p);
+            m->late_seen = p;
+            m->nlate_seen = cap;
+        }
+        uint64_t was = m->late_seen[i];
+        late += (int64_t)(st.late_dropped >= was ? st.late_dropped - was : st.late_dropped);
+        m->late_seen[i] = st.late_dropped;
+    }
+    add(&m->late_dropped, late);
+    atomic_store_explicit(&m->state_entries, entries, memory_order_relaxed);
+    atomic_store_explicit(&m->state_bytes, bytes, memory_order_relaxed);
+}
+
+/* under lock: lag of the batch's partitions from the consumer's cached
+ * high watermarks (for a read_committed consumer librdkafka keeps the last
+ * stable offset there, so a caught-up transactional input shows the one
+ * offset of its last commit marker) */
+static void update_lag(sl_worker_metrics *m, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets)
+{
+    if (!consumer || !offsets)
+        return;
+    for (int i = 0; i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        int64_t low, high;
+        if (tp->offset < 0 || rd_kafka_get_watermark_offsets(consumer, tp->topic, tp->partition, &low, &high) ||
+            high < 0)
+            continue;
+        for (int k = 0; k < m->nassigned; k++)
+            if (m->assigned[k].partition == tp->partition && !strcmp(m->assigned[k].topic, tp->topic)) {
+                m->assigned[k].lag = high > tp->offset ? high - tp->offset : 0;
+                break;
+            }
+    }
+}
+
+/* the batches counts move on commit and abort alike; the rest only on
+ * commit (the caller decides by calling this or not) */
+static void publish_batch_counts(sl_worker_metrics *m, const sl_driver_stats *s)
+{
+    add(&m->batches_committed, s->batches - m->seen.batches);
+    add(&m->batches_aborted, s->aborted_batches - m->seen.aborted_batches);
+}
+
+void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *stats, sl_task *const *tasks,
+                                 int ntasks, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets)
+{
+    if (!m || !stats)
+        return;
+    int64_t in = stats->records_in - m->seen.records_in;
+    add(&m->records_in, in);
+    add(&m->records_out, stats->records_out - m->seen.records_out);
+    add(&m->failed_records, stats->failed_records - m->seen.failed_records);
+    add(&m->changelog_records, stats->changelog_records - m->seen.changelog_records);
+    publish_batch_counts(m, stats);
+    m->seen = *stats;
+    add(&m->size_buckets[bucket_of(sl_metrics_size_bounds, SL_METRICS_SIZE_BUCKETS, (double)in)], 1);
+    if (m->batch_start_ns) {
+        int64_t us = (mono_ns() - m->batch_start_ns) / 1000;
+        add(&m->commit_latency_us_sum, us);
+        add(&m->latency_buckets[bucket_of(sl_metrics_latency_bounds_ms, SL_METRICS_LATENCY_BUCKETS, (double)us / 1000.0)],
+            1);
+        m->batch_start_ns = 0;
+    }
+    count_tasks(m, tasks, ntasks);
+    atomic_store_explicit(&m->last_commit_ms, wall_ms(), memory_order_relaxed);
+
+    pthread_mutex_lock(&m->lock);
+    update_lag(m, consumer, offsets);
+    if (m->pending_any && grow_i64(&m->stream_time, &m->nstream_time, m->npending, INT64_MIN))
+        for (int p = 0; p < m->npending; p++)
+            if (m->pending_time[p] > m->stream_time[p])
+                m->stream_time[p] = m->pending_time[p];
+    pthread_mutex_unlock(&m->lock);
+    for (int p = 0; p < m->npending; p++)
+        m->pending_time[p] = INT64_MIN;
+    m->pending_any = false;
+}
+
+void sl_worker_metrics_aborted(sl_worker_metrics *m, const sl_driver_stats *stats)
+{
+    if (!m || !stats)
+        return;
+    publish_batch_counts(m, stats);
+    m->seen = *stats; /* the batch's records are counted when it is redone */
+    m->batch_start_ns = 0;
+    forget_tasks(m); /* the driver drops its tasks and restores them */
+}
+
+void sl_worker_metrics_assigned(sl_worker_metrics *m, const rd_kafka_topic_partition_list_t *parts)
+{
+    if (!m)
+        return;
+    forget_tasks(m);
+    sl_partition_view *v = parts && parts->cnt ? calloc((size_t)parts->cnt, sizeof *v) : NULL;
+    int n = 0;
+    for (int i = 0; v && i < parts->cnt; i++) {
+        v[n].topic = strdup(parts->elems[i].topic);
+        if (!v[n].topic)
+            continue;
+        v[n].partition = parts->elems[i].partition;
+        v[n].lag = -1;
+        n++;
+    }
+    pthread_mutex_lock(&m->lock);
+    free_assignment(m);
+    m->assigned = v;
+    m->nassigned = n;
+    for (int i = 0; i < m->nstream_time; i++)
+        m->stream_time[i] = INT64_MIN; /* new tasks: known again after their first commit */
+    pthread_mutex_unlock(&m->lock);
+    atomic_store_explicit(&m->state, SL_WORKER_RESTORING, memory_order_relaxed);
+}
+
+void sl_worker_metrics_restored(sl_worker_metrics *m)
+{
+    if (m)
+        atomic_store_explicit(&m->state, SL_WORKER_RUNNING, memory_order_relaxed);
+}
+
+void sl_worker_metrics_revoked(sl_worker_metrics *m)
+{
+    if (!m)
+        return;
+    forget_tasks(m);
+    pthread_mutex_lock(&m->lock);
+    free_assignment(m);
+    pthread_mutex_unlock(&m->lock);
+    atomic_store_explicit(&m->state, SL_WORKER_STARTING, memory_order_relaxed);
+}
+
+void sl_worker_metrics_restore_begin(sl_worker_metrics *m)
+{
+    if (m)
+        add(&m->restores_in_progress, 1);
+}
+
+void sl_worker_metrics_restore_end(sl_worker_metrics *m, int64_t records)
+{
+    if (!m)
+        return;
+    if (records >= 0) {
+        add(&m->restored_records, records);
+        add(&m->restores_done, 1);
+    }
+    add(&m->restores_in_progress, -1);
+}
+
+void sl_worker_metrics_fatal(sl_worker_metrics *m)
+{
+    if (m)
+        atomic_store_explicit(&m->fatal, true, memory_order_relaxed);
+}
+
+/* ---------- readers ---------- */
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
+{
+    memset(out, 0, sizeof *out);
+    out->thread_index = m->thread_index;
+    out->state = (sl_worker_state)atomic_load_explicit(&m->state, memory_order_relaxed);
+    out->fatal = atomic_load_explicit(&m->fatal, memory_order_relaxed);
+    out->records_in = load(&m->records_in);
+    out->records_out = load(&m->records_out);
+    out->batches_committed = load(&m->batches_committed);
+    out->batches_aborted = load(&m->batches_aborted);
+    out->failed_records = load(&m->failed_records);
+    out->late_dropped = load(&m->late_dropped);
+    out->changelog_records = load(&m->changelog_records);
+    out->restored_records = load(&m->restored_records);
+    out->restores_done = load(&m->restores_done);
+    out->restores_in_progress = load(&m->restores_in_progress);
+    out->state_entries = load(&m->state_entries);
+    out->state_bytes = load(&m->state_bytes);
+    out->commit_latency_us_sum = load(&m->commit_latency_us_sum);
+    out->last_commit_ms = load(&m->last_commit_ms);
+    for (int i = 0; i <= SL_METRICS_LATENCY_BUCKETS; i++)
+        out->latency_buckets[i] = load(&m->latency_buckets[i]);
+    for (int i = 0; i <= SL_METRICS_SIZE_BUCKETS; i++)
+        out->size_buckets[i] = load(&m->size_buckets[i]);
+
+    pthread_mutex_lock(&m->lock);
+    int n = m->nassigned;
+    out->assigned = n ? calloc((size_t)n, sizeof *out->assigned) : NULL;
+    int32_t *parts = n ? malloc((size_t)n * sizeof *parts) : NULL;
+    if (n && (!out->assigned || !parts))
+        n = 0; /* out of memory: an empty view rather than none */
+    for (int i = 0; i < n; i++) {
+        out->assigned[out->nassigned] = m->assigned[i];
+        out->assigned[out->nassigned].topic = strdup(m->assigned[i].topic);
+        if (out->assigned[out->nassigned].topic)
+            out->nassigned++;
+        parts[i] = m->assigned[i].partition;
+    }
+    /* a task per distinct partition number of the assignment */
+    if (n)
+        qsort(parts, (size_t)n, sizeof *parts, cmp_i32);
+    out->tasks = n ? calloc((size_t)n, sizeof *out->tasks) : NULL;
+    for (int i = 0; out->tasks && i < n; i++) {
+        if (i && parts[i] == parts[i - 1])
+            continue;
+        int32_t p = parts[i];
+        out->tasks[out->ntasks].partition = p;
+        out->tasks[out->ntasks].stream_time = p < m->nstream_time ? m->stream_time[p] : INT64_MIN;
+        out->ntasks++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    free(parts);
+}
+
+void sl_worker_snapshot_free(sl_worker_snapshot *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nassigned; i++)
+        free(s->assigned[i].topic);
+    free(s->assigned);
+    free(s->tasks);
+    s->assigned = NULL;
+    s->tasks = NULL;
+    s->nassigned = s->ntasks = 0;
+}
+
+bool sl_worker_snapshot_ready(const sl_worker_snapshot *s)
+{
+    return s->state == SL_WORKER_RUNNING && s->restores_in_progress == 0 && !s->fatal;
+}

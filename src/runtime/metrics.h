@@ -1,0 +1,124 @@
+/* Per-worker metrics: what one worker thread of `sluice run` has done,
+ * published for the operations endpoint (http/http_server.h) to read from
+ * its own thread.
+ *
+ * The worker is the only writer. Counters and gauges are C11 atomics that
+ * the worker updates with relaxed operations once per batch, never per
+ * record: a record only touches worker-private fields (the batch's largest
+ * record time per partition), which the commit folds into the published
+ * view. What is not a single number (the assignment with its lag, stream
+ * time per task partition) sits behind a mutex that the worker takes once
+ * per batch and once per rebalance; a reader copies it out under the same
+ * mutex. Readers never block the hot path for longer than that copy.
+ *
+ * Counts are of committed work: a batch's records in, records out, failed
+ * and late records and changelog records are added when its transaction
+ * commits, and forgotten when it aborts (the batch is redone, and counted
+ * then), so that records in matches what the input topics hold once the
+ * worker has caught up.
+ *
+ * Every worker-side call accepts NULL (a driver run without metrics: sluice
+ * test --bootstrap, the demo). */
+#ifndef SL_METRICS_H
+#define SL_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "ops/topology.h"
+#include "runtime/kafka_driver.h"
+
+typedef struct sl_worker_metrics sl_worker_metrics;
+
+/* Histogram bucket upper bounds (inclusive, Prometheus "le"); one more
+ * bucket, +Inf, follows the last. */
+#define SL_METRICS_LATENCY_BUCKETS 14 /* commit latency, milliseconds */
+#define SL_METRICS_SIZE_BUCKETS 8     /* batch size, records */
+extern const double sl_metrics_latency_bounds_ms[SL_METRICS_LATENCY_BUCKETS];
+extern const double sl_metrics_size_bounds[SL_METRICS_SIZE_BUCKETS];
+
+/* Where a worker is in its life, for readiness. */
+typedef enum sl_worker_state {
+    SL_WORKER_STARTING,  /* no assignment from the group yet (or revoked) */
+    SL_WORKER_RESTORING, /* assigned, its tasks' state being restored */
+    SL_WORKER_RUNNING,   /* assigned and restored: processing */
+} sl_worker_state;
+
+/* Caller owns; destroy after the worker and every reader are done.
+ * thread_index labels the worker's metrics. */
+sl_worker_metrics *sl_worker_metrics_new(int thread_index);
+void sl_worker_metrics_destroy(sl_worker_metrics *m);
+
+/* ---- the worker's side (one thread) ---- */
+
+/* A batch's first record: the start of its commit latency. */
+void sl_worker_metrics_batch_begin(sl_worker_metrics *m);
+/* One input record processed in the open batch (worker-private, no
+ * atomics): its task partition and record time, for stream time. */
+void sl_worker_metrics_record(sl_worker_metrics *m, int32_t partition, int64_t timestamp);
+/* The open batch committed. stats: the driver's running totals (the
+ * difference from the last commit or abort is this batch's share). tasks
+ * (ntasks slots by partition, NULL ones skipped): for late records and
+ * state size. consumer and offsets (the batch's next offsets; both may be
+ * NULL): for consumer lag from the consumer's cached high watermarks, no
+ * broker request. All borrowed for the call. */
+void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *stats, sl_task *const *tasks,
+                                 int ntasks, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets);
+/* The open batch aborted: counted once, its work forgotten. stats as above. */
+void sl_worker_metrics_aborted(sl_worker_metrics *m, const sl_driver_stats *stats);
+/* The group assigned parts (the whole assignment: eager protocol); the
+ * worker is restoring until sl_worker_metrics_restored. Copied. */
+void sl_worker_metrics_assigned(sl_worker_metrics *m, const rd_kafka_topic_partition_list_t *parts);
+/* Every task of the assignment restored: the worker is running. */
+void sl_worker_metrics_restored(sl_worker_metrics *m);
+/* The assignment was revoked (or lost): nothing assigned. */
+void sl_worker_metrics_revoked(sl_worker_metrics *m);
+/* Around one task's restore from its changelogs; records is what
+ * sl_changelog_restore returned (negative: it failed, nothing counted). */
+void sl_worker_metrics_restore_begin(sl_worker_metrics *m);
+void sl_worker_metrics_restore_end(sl_worker_metrics *m, int64_t records);
+/* The worker stops on a fatal error: the process is unhealthy. */
+void sl_worker_metrics_fatal(sl_worker_metrics *m);
+
+/* ---- readers (any thread) ---- */
+
+typedef struct sl_partition_view {
+    char *topic; /* owned by the snapshot */
+    int32_t partition;
+    int64_t lag; /* records behind the high watermark as of the last commit that included it; -1 unknown */
+} sl_partition_view;
+
+typedef struct sl_task_view {
+    int32_t partition;
+    int64_t stream_time; /* ms; INT64_MIN before a committed record */
+} sl_task_view;
+
+/* A consistent-enough copy: each counter is read atomically; the
+ * assignment and stream times are taken together under the mutex. */
+typedef struct sl_worker_snapshot {
+    int thread_index;
+    sl_worker_state state;
+    bool fatal;
+    int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
+        changelog_records, restored_records, restores_done, restores_in_progress;
+    int64_t state_entries, state_bytes; /* the tasks' stores as of the last commit */
+    int64_t commit_latency_us_sum;       /* over batches_committed batches */
+    int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative */
+    int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];
+    int64_t last_commit_ms; /* wall clock (epoch ms) of the last commit; 0 none */
+    sl_partition_view *assigned; /* nassigned, in assignment order */
+    int nassigned;
+    sl_task_view *tasks; /* one per distinct partition number assigned, ascending */
+    int ntasks;
+} sl_worker_snapshot;
+
+/* Fills out (caller frees it with sl_worker_snapshot_free). */
+void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out);
+void sl_worker_snapshot_free(sl_worker_snapshot *s);
+
+/* Ready: assigned, restored, not fatal. */
+bool sl_worker_snapshot_ready(const sl_worker_snapshot *s);
+
+#endif
