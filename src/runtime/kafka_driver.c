@@ -323,7 +323,7 @@ static void commit_batch(worker *w)
     }
     w->stats.batches++;
     sl_worker_metrics_committed(w->o->metrics, &w->stats, w->tasks, w->ntasks, w->consumer, w->offsets);
-    sl_debug("worker", "committed a batch of %lld record(s)", (long long)w->batch_records);
+    sl_debug("worker", "committed a batch of %lld record(s), %zu buffered", (long long)w->batch_records, sl_pgroup_buffered(w->pending));
     if (w->o->progress) {
         w->o->progress->committed_chained += w->batch_chained;
         w->o->progress->committed_in += w->batch_records;
@@ -512,10 +512,6 @@ static bool make_clients(worker *w)
         !conf_set(cc, "enable.auto.offset.store", "false", w) || !conf_set(cc, "auto.offset.reset", "earliest", w) ||
         /* a partition at its end does not hold back its task's others */
         !conf_set(cc, "enable.partition.eof", "true", w) ||
-        /* librdkafka prefetches up to 64 MB per consumer by default, most
-         * of a small service's memory; 16 MB keeps several batches in
-         * flight (kafka.queued.max.messages.kbytes overrides it) */
-        !conf_set(cc, "queued.max.messages.kbytes", "16384", w) ||
         /* a caught-up partition is reported by an empty fetch, which the
          * broker holds up to this long (librdkafka's default is 500 ms):
          * a join's side that ends in a commit marker waits that long */
@@ -630,7 +626,8 @@ int sl_kafka_run(const sl_driver_options *o)
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {
         int64_t deadline = now_ms() + interval, left = interval;
-        bool nothing_ready = true;
+        /* records buffered by the last batch may be ready: look before waiting */
+        bool nothing_ready = false;
         for (int64_t n = 0; !*o->stop && !w.fatal && w.batch_records < max_records; n++) {
             /* the clock is read every 16 records while records flow: a
              * record takes a few microseconds, the deadline is in ms */
@@ -724,9 +721,10 @@ int sl_kafka_run(const sl_driver_options *o)
                 late += st.late_dropped;
             }
         sl_info("worker", "stopping: %lld record(s) in, %lld out, %lld batch(es), %lld failed record(s), "
-                "%llu late record-window(s) dropped",
+                "%llu late record-window(s) dropped, %llu pause(s) of a partition that ran ahead of its join",
                 (long long)w.stats.records_in, (long long)w.stats.records_out, (long long)w.stats.batches,
-                (long long)w.stats.failed_records, (unsigned long long)late);
+                (long long)w.stats.failed_records, (unsigned long long)late,
+                (unsigned long long)sl_pgroup_pauses(w.pending));
     }
 out:
     if (rc)

@@ -41,6 +41,7 @@ struct sl_pgroup {
     int ntasks;
     int cursor; /* the task served last: it goes on while it can */
     size_t buffered;
+    uint64_t pauses;
     rqueue *last_queue; /* of the last record pushed */
 };
 
@@ -68,6 +69,7 @@ sl_pgroup *sl_pgroup_new(size_t queue_limit, sl_pgroup_flow_fn flow, sl_pgroup_d
 
 static void pause_resume(sl_pgroup *g, rqueue *q, bool pause)
 {
+    g->pauses += pause;
     if (g->flow)
         g->flow(g->ctx, q->topic, q->partition, pause);
     q->paused = pause;
@@ -259,4 +261,9 @@ void *sl_pgroup_next(sl_pgroup *g)
 size_t sl_pgroup_buffered(const sl_pgroup *g)
 {
     return g->buffered;
+}
+
+uint64_t sl_pgroup_pauses(const sl_pgroup *g)
+{
+    return g->pauses;
 }

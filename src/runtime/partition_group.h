@@ -67,5 +67,7 @@ void sl_pgroup_at_end(sl_pgroup *g, const char *topic, int32_t partition);
 void *sl_pgroup_next(sl_pgroup *g);
 /* Records held, over all partitions. */
 size_t sl_pgroup_buffered(const sl_pgroup *g);
+/* How often a full queue paused its partition (since creation). */
+uint64_t sl_pgroup_pauses(const sl_pgroup *g);
 
 #endif
