@@ -120,6 +120,9 @@ typedef struct restore_target {
     int64_t low, high; /* watermarks when restore began, for progress */
     int64_t start;     /* where reading begins: a snapshot's offset, or the beginning */
     int64_t applied;
+    /* the last record applied: the stream time it carries is the store's
+     * (see take_stream_time) */
+    rd_kafka_message_t *last;
     bool done;
     bool waiting; /* logged that a pending transaction holds it back */
 } restore_target;
@@ -223,23 +226,40 @@ static restore_target *target_of(restore_plan *p, const char *topic)
     return NULL;
 }
 
-static void apply(restore_target *t, const rd_kafka_message_t *m)
+/* Takes ownership of m, which is kept as the target's last record. */
+static void apply(restore_target *t, rd_kafka_message_t *m)
 {
     if (m->payload)
         sl_store_put(t->store, m->key ? m->key : "", m->key_len, m->payload, m->len);
     else
         sl_store_delete(t->store, m->key ? m->key : "", m->key_len);
+    t->applied++;
+    if (t->last)
+        rd_kafka_message_destroy(t->last);
+    t->last = m;
+}
+
+/* The stream time of a restored store is the one its last changelog record
+ * carries: every batch writes the store's stream time then, which never
+ * decreases, and a new owner goes on from the one it restored, so the
+ * times along a changelog only grow (and compaction never removes the last
+ * record). Parsing the header of every record cost more than applying it. */
+static void take_stream_time(restore_target *t)
+{
+    if (!t->last)
+        return;
     rd_kafka_headers_t *hdrs = NULL;
     const void *hv;
     size_t hl;
-    if (!rd_kafka_message_headers(m, &hdrs) &&
+    if (!rd_kafka_message_headers(t->last, &hdrs) &&
         !rd_kafka_header_get_last(hdrs, SL_CHANGELOG_TIME_HEADER, &hv, &hl) && hv && hl < 24) {
         char buf[24];
         memcpy(buf, hv, hl);
         buf[hl] = 0;
         sl_store_advance_stream_time(t->store, strtoll(buf, NULL, 10));
     }
-    t->applied++;
+    rd_kafka_message_destroy(t->last);
+    t->last = NULL;
 }
 
 /* The end of a read_committed read is the last stable offset: a
@@ -306,10 +326,13 @@ static int64_t read_until_end(restore_plan *p)
         sl_log_error("restore", "cannot assign changelogs: %s", rd_kafka_err2str(err));
         return -1;
     }
-    int64_t total = 0, last_progress = now_ms(), last_log = last_progress;
-    while (!all_done(p)) {
+    int64_t total = 0, last_progress = now_ms(), last_log = last_progress, now = last_progress;
+    restore_target *t = NULL;
+    const rd_kafka_topic_t *t_rkt = NULL; /* whose target t is */
+    for (uint64_t n = 0; !all_done(p); n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->restorer, 200);
-        int64_t now = now_ms();
+        if (!m || !(n & 255))
+            now = now_ms();
         if (!m) {
             recheck_waiting(p);
             if (now - last_progress > 120000) {
@@ -319,7 +342,10 @@ static int64_t read_until_end(restore_plan *p)
             }
             continue;
         }
-        restore_target *t = m->rkt ? target_of(p, rd_kafka_topic_name(m->rkt)) : NULL;
+        if (m->rkt != t_rkt) {
+            t_rkt = m->rkt;
+            t = m->rkt ? target_of(p, rd_kafka_topic_name(m->rkt)) : NULL;
+        }
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (t)
                 t->done = at_end(p, t, m->offset);
@@ -332,10 +358,12 @@ static int64_t read_until_end(restore_plan *p)
             }
         } else if (t && !t->done) {
             apply(t, m);
+            m = NULL;
             total++;
             last_progress = now;
         }
-        rd_kafka_message_destroy(m);
+        if (m)
+            rd_kafka_message_destroy(m);
         if (now - last_log >= 5000) {
             for (int i = 0; i < p->n; i++)
                 if (!p->targets[i].done)
@@ -345,6 +373,8 @@ static int64_t read_until_end(restore_plan *p)
             last_log = now;
         }
     }
+    for (int i = 0; i < p->n; i++)
+        take_stream_time(&p->targets[i]);
     rd_kafka_assign(p->restorer, NULL);
     return total;
 }
