@@ -63,6 +63,10 @@ static int run(const char *label, const char *sql, long keys, int windows_per_re
             fprintf(stderr, "%s: %s\n", label, err.msg);
             return 1;
         }
+        /* batches of 10,000 as sluice run's: what a batch holds until its
+         * end (the groups it changed) is not state */
+        if ((i + 1) % 10000 == 0 || i + 1 == keys)
+            sl_task_flush(task, arena, &out, &err);
         sl_arena_reset(arena);
     }
     size_t after = heap_in_use();

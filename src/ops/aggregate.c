@@ -73,7 +73,11 @@ struct sl_agg_state {
         bool passed; /* HAVING held before the batch's first change */
         bool windowed;
         int64_t window[2];
-        sl_record source; /* the last record that changed it (processing log) */
+        struct { /* the last record that changed it (processing log) */
+            const char *topic; /* in changed_arena */
+            int32_t partition;
+            int64_t offset, timestamp;
+        } source;
     } *changed;
     size_t nchanged, capchanged;
     sl_store *changed_index; /* store key -> slot */
@@ -826,8 +830,10 @@ void sl_agg_flush(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emit
         sl_value agg = load_or_init(q, s, g->key, g->klen, a, &existed);
         if (!ok || !existed)
             continue;
+        sl_record source = {.topic = g->source.topic, .partition = g->source.partition,
+                            .offset = g->source.offset, .timestamp = g->source.timestamp};
         sl_query_emitter at = *em;
-        at.source = g->source.topic ? &g->source : em->source;
+        at.source = g->source.topic ? &source : em->source;
         emit_result_if(q, keys, &agg, g->windowed ? g->window : NULL, a, &at, g->passed);
     }
     s->flushing = false;
