@@ -101,6 +101,41 @@ static void test_key_only_filter_runs_before_the_value(void **state)
     assert_int_equal(on_value.errors, 2);
 }
 
+/* which partitions a task must take in time order together: a join's two
+ * sides, through the repartition topic when a side is repartitioned first;
+ * an aggregation's input and anything else go in fetch order */
+static void test_order_masks(void **state)
+{
+    const char *sql =
+        "CREATE TABLE A (ID STRING PRIMARY KEY, C INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');\n"
+        "CREATE STREAM B (ID STRING KEY, AUCTION STRING, P INT) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON');\n"
+        "CREATE STREAM J AS SELECT B.AUCTION AS AUCTION, P, C FROM B JOIN A ON B.AUCTION = A.ID;\n"
+        "CREATE TABLE T AS SELECT AUCTION, COUNT(*) AS N FROM B GROUP BY AUCTION;\n";
+    sl_error err = {0};
+    sl_compile_options opts = {.internal_topic_prefix = "app-"};
+    sl_topology *topo = sl_topology_compile(sql, "t.sql", &opts, &err);
+    if (!topo)
+        fail_msg("compile: %s", err.msg);
+    const char *join_repartition = NULL, *agg_repartition = NULL;
+    for (int i = 0; i < sl_topology_topic_count(topo); i++) {
+        const char *name = sl_topology_topic(topo, i)->name;
+        if (sl_topology_is_repartition_topic(topo, name)) {
+            if (strstr(name, "CSAS_J"))
+                join_repartition = name;
+            else
+                agg_repartition = name;
+        }
+    }
+    assert_non_null(join_repartition);
+    assert_non_null(agg_repartition);
+    uint64_t table = sl_topology_order_mask(topo, "a");
+    assert_true(table != 0);
+    assert_true((table & sl_topology_order_mask(topo, join_repartition)) != 0);
+    assert_int_equal(sl_topology_order_mask(topo, "b"), 0);           /* repartitioned before the join */
+    assert_int_equal(sl_topology_order_mask(topo, agg_repartition), 0); /* an aggregation reads one topic */
+    sl_topology_destroy(topo);
+}
+
 static void test_stream_stream_join_retention(void **state)
 {
     const char *sql =
@@ -214,6 +249,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_only_filter_runs_before_the_value),
+        cmocka_unit_test(test_order_masks),
         cmocka_unit_test(test_stream_stream_join_retention),
         cmocka_unit_test(test_session_merge_out_of_order),
         cmocka_unit_test(test_emit_final_once_per_window),
