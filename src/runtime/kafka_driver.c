@@ -438,10 +438,11 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker
     return true;
 }
 
-static bool passthrough(rd_kafka_conf_t *conf, worker *w)
+/* the user's kafka.* settings, then those for this kind of client */
+static bool passthrough(rd_kafka_conf_t *conf, sl_kafka_client client, worker *w)
 {
     const char *k, *v;
-    for (int i = 0; sl_config_kafka_at(w->o->config, i, &k, &v); i++)
+    for (int i = 0; sl_config_kafka_for(w->o->config, client, i, &k, &v); i++)
         if (!conf_set(conf, k, v, w))
             return false;
     return true;
@@ -479,12 +480,14 @@ static bool make_clients(worker *w)
     /* stable per instance and thread: a restart fences its previous self */
     snprintf(txid, sizeof txid, "%s-%s-%d", app, o->instance_id ? o->instance_id : "0", o->thread_index);
     snprintf(tmo, sizeof tmo, "%lld", (long long)sl_config_int(o->config, "transaction.timeout.ms"));
+    /* the consumer's group.instance.id: the same stable name */
+    const char *member = txid;
 
     rd_kafka_conf_t *pc = rd_kafka_conf_new();
     if (!conf_set(pc, "bootstrap.servers", bootstrap(o), w) || !conf_set(pc, "enable.idempotence", "true", w) ||
         !conf_set(pc, "partitioner", "murmur2_random", w) || !conf_set(pc, "linger.ms", "5", w) ||
         !conf_set(pc, "transaction.timeout.ms", tmo, w) ||
-        (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, w)) {
+        (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, SL_KAFKA_PRODUCER, w)) {
         rd_kafka_conf_destroy(pc);
         return false;
     }
@@ -515,7 +518,13 @@ static bool make_clients(worker *w)
         /* a caught-up partition is reported by an empty fetch, which the
          * broker holds up to this long (librdkafka's default is 500 ms):
          * a join's side that ends in a commit marker waits that long */
-        !conf_set(cc, "fetch.wait.max.ms", "100", w) || !passthrough(cc, w)) {
+        !conf_set(cc, "fetch.wait.max.ms", "100", w) ||
+        /* static membership: a restarted instance takes its partitions back
+         * at once, instead of after the group's session timeout */
+        !conf_set(cc, "group.instance.id", member, w) ||
+        /* a static member that stops for good (scale-down) leaves no
+         * LeaveGroup: its partitions wait this long before they move */
+        !conf_set(cc, "session.timeout.ms", "10000", w) || !passthrough(cc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(cc);
         return false;
     }
@@ -539,7 +548,7 @@ static bool make_clients(worker *w)
         /* the end of a changelog is found by a fetch that returns nothing:
          * do not let the broker hold it back */
         !conf_set(rc, "fetch.wait.max.ms", "10", w) ||
-        !passthrough(rc, w)) {
+        !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(rc);
         return false;
     }
@@ -553,7 +562,7 @@ static bool make_clients(worker *w)
      * transaction whose markers are not written yet */
     rd_kafka_conf_t *hc = rd_kafka_conf_new();
     if (!conf_set(hc, "bootstrap.servers", bootstrap(o), w) || !conf_set(hc, "group.id", restore_group, w) ||
-        !conf_set(hc, "isolation.level", "read_uncommitted", w) || !passthrough(hc, w)) {
+        !conf_set(hc, "isolation.level", "read_uncommitted", w) || !passthrough(hc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(hc);
         return false;
     }

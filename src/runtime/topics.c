@@ -161,8 +161,12 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
         return 1;
     }
     const char *k, *v;
-    for (int i = 0; sl_config_kafka_at(o->config, i, &k, &v); i++)
-        rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr);
+    for (int i = 0; sl_config_kafka_for(o->config, SL_KAFKA_ADMIN, i, &k, &v); i++)
+        if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            sl_log_error("admin", "configuration kafka.%s: %s", k, errstr);
+            return 1;
+        }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         sl_log_error("admin", "cannot create client: %s", errstr);
