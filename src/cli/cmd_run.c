@@ -140,6 +140,14 @@ int sl_cmd_run(int argc, char **argv)
         sl_config_destroy(cfg);
         return 2;
     }
+    if (!sl_topology_query_count(topo)) {
+        fprintf(stderr, "%s: error: no queries to run: the file has no CREATE STREAM|TABLE ... AS SELECT "
+                        "or INSERT INTO ... SELECT\n", queries);
+        sl_topology_destroy(topo);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
     int nthreads = (int)sl_config_int(cfg, "num.stream.threads");
     if (nthreads < 1 || nthreads > MAX_THREADS) {
         fprintf(stderr, "%s: error: num.stream.threads must be between 1 and %d\n", cpath, MAX_THREADS);

@@ -213,7 +213,11 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
             bool invalid = false;
             for (int k = 0; not_in_files[k]; k++)
                 invalid |= !strcasecmp(what, not_in_files[k]);
-            if (target && target->read_only)
+            if (st->kind == SL_STMT_SELECT)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "a transient SELECT (a push or pull query) cannot run from a statements file: "
+                            "write CREATE STREAM|TABLE name AS SELECT ... (or INSERT INTO name SELECT ...)");
+            else if (target && target->read_only)
                 sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                             "Cannot alter %s '%s': ALTER operations are not supported on source %s.",
                             target->is_table ? "table" : "stream", target->name,
@@ -269,7 +273,6 @@ const sl_topic_info *sl_topology_topic(const sl_topology *t, int i)
     return &t->topics[i];
 }
 
-int sl_topology_query_count(const sl_topology *t);
 int sl_topology_query_count(const sl_topology *t)
 {
     return t->nqueries;

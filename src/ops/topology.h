@@ -46,6 +46,8 @@ sl_topology *sl_topology_compile(const char *text, const char *file,
                                  const sl_compile_options *opts, sl_error *err);
 void sl_topology_destroy(sl_topology *topo);
 
+/* the persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) */
+int sl_topology_query_count(const sl_topology *topo);
 /* Topics the topology reads and writes (sources that are also sinks, as in
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);
