@@ -36,7 +36,8 @@ static void mark_table_sink(sl_topology *t, const char *name)
             t->topics[i].is_table_sink = true;
 }
 
-static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink)
+static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink,
+                      const char *declared_by)
 {
     for (int i = 0; i < t->ntopics; i++)
         if (!strcmp(t->topics[i].name, name)) {
@@ -44,12 +45,16 @@ static void add_topic(sl_topology *t, const char *name, int partitions, int repl
             t->topics[i].is_sink |= sink;
             if (partitions && !t->topics[i].partitions)
                 t->topics[i].partitions = partitions;
+            if (replicas && !t->topics[i].replicas)
+                t->topics[i].replicas = replicas;
+            if (declared_by && !t->topics[i].declared_by)
+                t->topics[i].declared_by = declared_by;
             return;
         }
     sl_topic_info *n = sl_arena_alloc(t->arena, (size_t)(t->ntopics + 1) * sizeof *n);
     if (t->ntopics)
         memcpy(n, t->topics, (size_t)t->ntopics * sizeof *n);
-    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false};
+    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false, declared_by};
     t->topics = n;
     t->ntopics++;
 }
@@ -239,12 +244,13 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
             q->repartition_topic = sl_arena_sprintf(t->arena, "%s%s-repartition",
                                                     opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",
                                                     q->id);
-            add_topic(t, q->repartition_topic, 0, 0, true, true);
+            add_topic(t, q->repartition_topic, 0, 0, true, true, NULL);
         }
-        add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false);
+        add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false, q->source->name);
         if (q->join)
-            add_topic(t, sl_join_right(q->join)->topic, 0, 0, true, false);
-        add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true);
+            add_topic(t, sl_join_right(q->join)->topic, sl_join_right(q->join)->partitions,
+                      sl_join_right(q->join)->replicas, true, false, sl_join_right(q->join)->name);
+        add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true, NULL);
         if (q->sink->is_table)
             mark_table_sink(t, q->sink->topic);
     }
