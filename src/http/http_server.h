@@ -43,6 +43,7 @@ typedef struct sl_http_info {
     const char *application_id;
     const char *instance_id;
     const sl_topology *topology; /* read during sl_http_start only */
+    const char *queries_sql;     /* the queries file's text, for each query's statement; read during sl_http_start only; may be NULL */
     sl_worker_metrics *const *workers;
     int nworkers;
     /* /healthz: how long a batch may wait to commit, and the brokers be

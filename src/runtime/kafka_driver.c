@@ -126,6 +126,7 @@ static void produce_record(void *ctx, const sl_record *r)
                              rd_kafka_err2str(err));
         } else {
             w->stats.records_out++;
+            sl_worker_metrics_output(w->o->metrics, r->topic);
             if (w->o->progress && reads_topic(w->o->topology, r->topic))
                 w->batch_chained++;
         }
@@ -158,6 +159,7 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
 {
     worker *w = ctx;
     w->stats.failed_records++;
+    sl_worker_metrics_processing_error(w->o->metrics, src->topic, src->partition, src->offset, msg);
     sl_log_throttled("processing", SL_LOG_WARN, "processing", "%s/%d/%lld: %s", src->topic, src->partition,
                      (long long)src->offset, msg);
     char topic[600];
@@ -442,6 +444,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
         sl_worker_metrics_assigned(w->o->metrics, parts);
+        sl_worker_metrics_member(w->o->metrics, rk);
         wait_stable_offsets(w, parts);
         rd_kafka_assign(rk, parts);
         for (int i = 0; i < parts->cnt; i++)
@@ -693,8 +696,11 @@ static void intake(worker *w, rd_kafka_message_t *m)
         return;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         sl_worker_metrics_brokers(w->o->metrics, true); /* a fetch answered */
-        if (m->rkt)
+        if (m->rkt) {
             sl_pgroup_at_end(w->pending, rd_kafka_topic_name(m->rkt), m->partition);
+            sl_worker_metrics_partition_end(w->o->metrics, w->consumer, rd_kafka_topic_name(m->rkt), m->partition,
+                                            m->offset);
+        }
     } else if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__FATAL)
             w->consumer_fenced = true;
@@ -706,6 +712,8 @@ static void intake(worker *w, rd_kafka_message_t *m)
         int32_t partition = m->partition;
         int64_t next = m->offset + 1, low, high;
         sl_pgroup_push_result r = sl_pgroup_push(w->pending, topic, partition, rd_kafka_message_timestamp(m, NULL), m);
+        if (r != SL_PGROUP_REFUSED)
+            sl_worker_metrics_fetched(w->o->metrics, topic, partition, next - 1);
         if (r == SL_PGROUP_REFUSED)
             rd_kafka_message_destroy(m);
         /* the end, as the last fetch response told it: a join's other side
@@ -809,7 +817,7 @@ int sl_kafka_run(const sl_driver_options *o)
             tp->offset = m->offset + 1;
             w.batch_records++;
             w.stats.records_in++;
-            sl_worker_metrics_record(o->metrics, m->partition, rec.timestamp);
+            sl_worker_metrics_record(o->metrics, topic, m->partition, m->offset, rec.timestamp);
             rd_kafka_message_destroy(m);
             /* a record's temporaries die with it: nothing the operators keep
              * points into the arena (state is copied into stores, outputs
