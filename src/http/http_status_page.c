@@ -115,7 +115,7 @@ static void put_axis_value(sl_strbuf *o, double v)
  * points with values, a y axis from 0 to a round maximum. */
 static void chart(sl_strbuf *o, const char *id, const char *title, const char *unit, const series *s, int ns)
 {
-    const double W = 560, H = 170, left = 52, right = 10, top = 10, bottom = 24;
+    const double W = 520, H = 170, left = 52, right = 10, top = 10, bottom = 24;
     const double pw = W - left - right, ph = H - top - bottom;
     double max = 0;
     for (int k = 0; k < ns; k++)
@@ -357,17 +357,30 @@ static void errors(sl_strbuf *o, const sl_http_view *v)
             worker_of[j] = worker_of[j - 1];
             worker_of[j - 1] = tw;
         }
-    if (n > SL_METRICS_ERRORS)
-        n = SL_METRICS_ERRORS;
+    /* a bad record read by several queries is logged once per query, with
+     * the same message: one row, with how many entries */
+    int times[64 * SL_METRICS_ERRORS], m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m && worker_of[m - 1] == worker_of[i] && !strcmp(all[m - 1]->topic, all[i]->topic) &&
+            all[m - 1]->partition == all[i]->partition && all[m - 1]->offset == all[i]->offset &&
+            !strcmp(all[m - 1]->message, all[i]->message)) {
+            times[m - 1]++;
+            continue;
+        }
+        all[m] = all[i];
+        worker_of[m] = worker_of[i];
+        times[m++] = 1;
+    }
+    n = m < SL_METRICS_ERRORS ? m : SL_METRICS_ERRORS;
     sl_strbuf_puts(o, "<h2>Recent errors</h2>\n");
     if (!n) {
         sl_strbuf_puts(o, "<p id=\"errors-none\" class=\"none\">No record has failed since the start.</p>\n");
         return;
     }
-    sl_strbuf_printf(o, "<p>%" PRId64 " record(s) failed since the start and went to the processing log (one entry "
-                        "per query that read the record); the last ones seen:</p>\n<table id=\"errors\">\n"
-                        "<tr><th>time (UTC)</th><th>worker</th><th>record</th><th>message</th></tr>\n",
-                     failed);
+    sl_strbuf_printf(o, "<p>%" PRId64 " processing-log entr%s since the start (one per query that read a bad "
+                        "record); the last records seen:</p>\n<table id=\"errors\">\n"
+                        "<tr><th>time (UTC)</th><th>worker</th><th>record</th><th>entries</th><th>message</th></tr>\n",
+                     failed, failed == 1 ? "y" : "ies");
     for (int i = 0; i < n; i++) {
         sl_strbuf_puts(o, "<tr class=\"error\"><td title=\"");
         put_time(o, all[i]->time_ms);
@@ -375,7 +388,8 @@ static void errors(sl_strbuf *o, const sl_http_view *v)
         put_clock(o, all[i]->time_ms);
         sl_strbuf_printf(o, "</td><td>%d</td><td>", worker_of[i]);
         put_html(o, all[i]->topic);
-        sl_strbuf_printf(o, "/%d@%" PRId64 "</td><td class=\"message\">", all[i]->partition, all[i]->offset);
+        sl_strbuf_printf(o, "/%d@%" PRId64 "</td><td>%d</td><td class=\"message\">", all[i]->partition, all[i]->offset,
+                         times[i]);
         put_html(o, all[i]->message);
         sl_strbuf_puts(o, "</td></tr>\n");
     }
