@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "common/base64.h"
 #include "common/strbuf.h"
 #include "sql/fn_util.h"
+#include "sql/md5.h"
 
 #define STR(v) ((v).u.s.ptr)
 #define LEN(v) ((v).u.s.len)
@@ -608,11 +610,68 @@ static sl_err_t r_encode(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
     return fn_bind(b, ev_encode, &sl_type_string, true);
 }
 
+/* MD5: the lower-case hex digest of the string's UTF-8 bytes */
+static sl_err_t ev_md5(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
+{
+    uint8_t digest[16];
+    sl_md5(STR(v[0]), LEN(v[0]), digest);
+    char *hex = sl_arena_alloc(c->arena, 33);
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    *o = sl_string(hex, 32);
+    return SL_OK;
+}
+static sl_err_t r_md5(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc != 1 || !fn_kind(a, 0, SL_STRING))
+        return sl_fn_bad_args(a, "MD5", e);
+    return fn_bind(b, ev_md5, &sl_type_string, true);
+}
+
+/* UUID(): a random (version 4) UUID; UUID(bytes): the UUID those 16 bytes
+ * hold, most significant first, or NULL for NULL or another length. */
+static sl_value uuid_text(sl_arena *arena, const uint8_t b[16])
+{
+    char *p = sl_arena_alloc(arena, 37);
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            p[k++] = '-';
+        snprintf(p + k, 3, "%02x", b[i]);
+        k += 2;
+    }
+    return sl_string(p, 36);
+}
+static sl_err_t ev_uuid(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
+{
+    uint8_t b[16];
+    if (n == 1) {
+        if (v[0].null || LEN(v[0]) != 16) {
+            *o = sl_null(SL_STRING);
+            return SL_OK;
+        }
+        memcpy(b, STR(v[0]), 16);
+    } else {
+        if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+            return sl_error_set(c->err, SL_ERR_RUNTIME, "UUID: no random bytes available");
+        b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+        b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* IETF variant */
+    }
+    *o = uuid_text(c->arena, b);
+    return SL_OK;
+}
+static sl_err_t r_uuid(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc > 1 || (a->argc == 1 && !fn_kind(a, 0, SL_BYTES)))
+        return sl_fn_bad_args(a, "UUID", e);
+    return fn_bind(b, ev_uuid, &sl_type_string, false);
+}
+
 const sl_function_def sl_fn_family_string[] = {
     {"UCASE", r_ucase}, {"UPPER", r_ucase}, {"LCASE", r_lcase}, {"LOWER", r_lcase}, {"TRIM", r_TRIM},
     {"LTRIM", r_LTRIM}, {"RTRIM", r_RTRIM}, {"LEN", r_len}, {"LENGTH", r_len}, {"CONCAT", r_concat},
     {"CONCAT_WS", r_concat_ws}, {"SUBSTRING", r_substring}, {"INSTR", r_instr}, {"INITCAP", r_initcap},
     {"REPLACE", r_replace}, {"LPAD", r_lpad}, {"RPAD", r_rpad}, {"SPLIT", r_split}, {"CHR", r_chr},
     {"ELT", r_elt}, {"FIELD", r_field}, {"FROM_BYTES", r_from_bytes}, {"TO_BYTES", r_to_bytes},
-    {"ENCODE", r_encode}, {NULL, NULL},
+    {"ENCODE", r_encode}, {"MD5", r_md5}, {"UUID", r_uuid}, {NULL, NULL},
 };
