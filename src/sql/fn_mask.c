@@ -18,7 +18,7 @@
  * count is a Java int, which NULL cannot fill), so the column is NULL and the
  * record goes to the processing log, as in ksqlDB. */
 #include "sql/fn_util.h"
-#include "sql/unicode_category.h"
+#include "sql/utf16.h"
 
 #define NO_MASK UINT32_MAX
 
@@ -31,77 +31,28 @@ typedef struct {
 } masks;
 
 typedef struct {
-    uint16_t *units;
-    size_t n;
-} utf16;
-
-static bool is_high(uint16_t u)
-{
-    return u >= 0xD800 && u <= 0xDBFF;
-}
-static bool is_low(uint16_t u)
-{
-    return u >= 0xDC00 && u <= 0xDFFF;
-}
-
-static utf16 to_utf16(sl_arena *arena, const char *s, size_t len)
-{
-    utf16 r = {sl_arena_alloc(arena, (len + 1) * 2 * sizeof(uint16_t)), 0};
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        i += sl_utf8_decode((const unsigned char *)s + i, len - i, &cp);
-        if (cp >= 0x10000) {
-            r.units[r.n++] = (uint16_t)(0xD800 + ((cp - 0x10000) >> 10));
-            r.units[r.n++] = (uint16_t)(0xDC00 + ((cp - 0x10000) & 0x3FF));
-        } else {
-            r.units[r.n++] = (uint16_t)cp;
-        }
-    }
-    return r;
-}
-
-typedef struct {
     char *p;
     size_t n;
 } out_buf;
 
-static void put_cp(out_buf *o, uint32_t cp)
-{
-    if (cp >= 0xD800 && cp <= 0xDFFF)
-        cp = '?'; /* a lone surrogate, as Java encodes it to UTF-8 */
-    o->n += sl_utf8_encode(cp, o->p + o->n);
-}
-
-/* the code point Java's codePointAt(i) sees in units [.., end) */
-static uint32_t code_point_at(const utf16 *s, size_t i, size_t end, size_t *width)
-{
-    uint16_t u = s->units[i];
-    if (is_high(u) && i + 1 < end && is_low(s->units[i + 1])) {
-        *width = 2;
-        return 0x10000 + (((uint32_t)u - 0xD800) << 10) + (s->units[i + 1] - 0xDC00);
-    }
-    *width = 1;
-    return u;
-}
-
-static void keep_range(out_buf *o, const utf16 *s, size_t from, size_t to)
+static void keep_range(out_buf *o, const sl_utf16 *s, size_t from, size_t to)
 {
     for (size_t i = from, w; i < to; i += w)
-        put_cp(o, code_point_at(s, i, to, &w));
+        o->n += sl_utf16_put(o->p + o->n, sl_utf16_code_point_at(s->units, i, to, &w));
 }
 
 /* unit by unit, as ksqlDB's loop does: both units of a pair are masked */
-static void mask_range(out_buf *o, const utf16 *s, size_t from, size_t to, const masks *m)
+static void mask_range(out_buf *o, const sl_utf16 *s, size_t from, size_t to, const masks *m)
 {
     for (size_t i = from, w; i < to; i++) {
-        uint32_t cp = code_point_at(s, i, to, &w), mask;
+        uint32_t cp = sl_utf16_code_point_at(s->units, i, to, &w), mask;
         switch (sl_unicode_category_of(cp)) {
         case SL_UC_UPPER: mask = m->upper; break;
         case SL_UC_LOWER: mask = m->lower; break;
         case SL_UC_DIGIT: mask = m->digit; break;
         default: mask = m->other; break;
         }
-        put_cp(o, mask == NO_MASK ? cp : mask);
+        o->n += sl_utf16_put(o->p + o->n, mask == NO_MASK ? cp : mask);
     }
 }
 
@@ -149,7 +100,7 @@ static sl_err_t ev_mask(sl_fn_ctx *c, int argc, const sl_value *v, sl_value *o)
         *o = sl_null(SL_STRING);
         return SL_OK;
     }
-    utf16 s = to_utf16(c->arena, v[0].u.s.ptr, v[0].u.s.len);
+    sl_utf16 s = sl_utf16_from_utf8(c->arena, v[0].u.s.ptr, v[0].u.s.len);
     /* a unit becomes at most 3 UTF-8 bytes, a masked pair at most 4 + 3 */
     out_buf out = {sl_arena_alloc(c->arena, s.n * 4 + 1), 0};
     size_t left = count < s.n ? count : s.n, right = count < s.n ? s.n - count : 0;
