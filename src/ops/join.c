@@ -30,6 +30,8 @@ struct sl_join_plan {
     /* a foreign-key table-table join: the left table's lkey column points at
      * the right table's primary key; results are keyed by the left key */
     bool fk;
+    /* each side's record time (its TIMESTAMP column), over the joined row */
+    sl_time_extractor time[2];
 };
 
 struct sl_join_state {
@@ -135,6 +137,11 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     p->grace = j->has_within_grace ? j->within_grace_ms : DEFAULT_GRACE_MS;
     p->lwidth = p->left->ncols + 3;
     p->rwidth = p->right->ncols + 3;
+    sl_err_t rc;
+    if ((rc = sl_time_extractor_for_source(&p->time[0], p->left, 0, qb->catalog, a, qb->file, s->from.pos, err)) ||
+        (rc = sl_time_extractor_for_source(&p->time[1], p->right, p->lwidth, qb->catalog, a, qb->file, j->right.pos,
+                                           err)))
+        return rc;
 
     sl_scope full = {0}, lonly = {0}, ronly = {0};
     full.cols = sl_arena_calloc(a, (size_t)(p->lwidth + p->rwidth + 1), sizeof *full.cols);
@@ -448,31 +455,10 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
     }
     if (ctx.errors)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
-    if (q->sink_timestamp_col >= 0) {
-        /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
-        const sl_value *t = &vals[q->sink_timestamp_col];
-        if (t->null || t->u.l < 0) {
-            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null or negative");
-            return;
-        }
-        ts = t->u.l;
-    }
+    /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
+    if (!sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
+        return;
     sl_query_emit(q, vals, vals, ts, NULL, a, em);
-}
-
-/* the record time of a side: its TIMESTAMP column when it names one */
-static bool side_time(const sl_source *src, const sl_value *half, int64_t *ts)
-{
-    if (!src->timestamp_column)
-        return true;
-    for (int i = 0; i < src->ncols; i++)
-        if (!strcmp(src->cols[i].name, src->timestamp_column)) {
-            if (half[i].null || (half[i].kind != SL_BIGINT && half[i].kind != SL_TIMESTAMP))
-                return false;
-            *ts = half[i].u.l;
-            return true;
-        }
-    return true;
 }
 
 /* ---------- foreign-key table-table joins ---------- */
@@ -539,10 +525,8 @@ static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in,
     if (!sl_source_decode(src, in, row + base, &deleted, a, out))
         return;
     int64_t ts = in->timestamp;
-    if (!side_time(src, row + base, &ts)) {
-        out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+    if (!sl_time_extract(&p->time[!is_left], row, in, a, out, &ts))
         return;
-    }
     row[base + src->ncols] = sl_bigint(ts);
     const sl_value *pk = &row[base]; /* the side's primary key */
     if (pk->null)
@@ -652,10 +636,8 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         }
         null_side(row, is_left ? p->right : p->left, is_left ? p->lwidth : 0);
         int64_t ts = in->timestamp;
-        if (!side_time(src, row + base, &ts)) {
-            out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+        if (!sl_time_extract(&p->time[!is_left], row, in, a, out, &ts))
             continue;
-        }
         row[base + src->ncols] = sl_bigint(ts); /* ROWTIME is the extracted time */
         sl_error err;
         sl_error_init(&err);
