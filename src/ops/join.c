@@ -38,6 +38,7 @@ struct sl_join_state {
     sl_store *lstore, *rstore;
     sl_store *fkindex; /* FK joins: right key -> the left keys pointing at it */
     sl_strbuf buf;
+    uint64_t late_dropped; /* stream-stream: records past their window's grace */
 };
 
 const sl_source *sl_join_right(const sl_join_plan *p)
@@ -443,8 +444,12 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
     if (q->where) {
         sl_value keep;
         sl_cexpr_eval(q->where, &ctx, &keep);
-        if (keep.null || !keep.u.b)
+        if (keep.null || !keep.u.b) {
+            /* filtered out; a WHERE that failed to evaluate says why */
+            if (ctx.errors)
+                em->out->processing_error(em->out->ctx, em->source, err.msg);
             return;
+        }
     }
     sl_value *vals = sl_arena_alloc(a, (size_t)q->ncols * sizeof *vals);
     vals[0] = *key;
@@ -558,6 +563,8 @@ static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in,
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value fk;
         sl_cexpr_eval(p->lkey, &ctx, &fk);
+        if (ctx.errors) /* the row stays, pointing nowhere */
+            out->processing_error(out->ctx, in, err.msg);
         const sl_value *rrow = NULL;
         int64_t rts = ts;
         if (!fk.null) {
@@ -644,8 +651,13 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value key;
         sl_cexpr_eval(is_left ? p->lkey : p->rkey, &ctx, &key);
-        if (key.null)
-            continue; /* records with a NULL join key never match */
+        if (key.null) {
+            /* records with a NULL join key never match (ksqlDB drops them);
+             * one whose key expression failed is reported */
+            if (ctx.errors)
+                out->processing_error(out->ctx, in, err.msg);
+            continue;
+        }
         sl_strbuf_reset(&s->buf);
         sl_valcodec_put(&s->buf, &key);
         size_t klen = s->buf.len;
@@ -708,8 +720,10 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
          * (its time + the window after it + grace is behind stream time) is
          * dropped, as Kafka Streams drops it */
         int64_t this_after = is_left ? p->after : p->before;
-        if (ts + this_after + p->grace < sl_store_stream_time(s->lstore))
+        if (ts + this_after + p->grace < sl_store_stream_time(s->lstore)) {
+            s->late_dropped++; /* counted with windowed aggregations' late records */
             continue;
+        }
         /* buffer this record, join with the other side's records inside the window */
         sl_value *half = row + base;
         bool mine_found;
@@ -757,6 +771,7 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)
     sl_store_add_stats(s->lstore, into);
     sl_store_add_stats(s->rstore, into);
     sl_store_add_stats(s->fkindex, into);
+    into->late_dropped += s->late_dropped;
 }
 
 static void ignore_error(void *ctx, const sl_record *src, const char *msg)
