@@ -110,7 +110,7 @@ bool sl_time_extract(const sl_time_extractor *x, const sl_value *row, const sl_r
         out->processing_error(out->ctx, in, msg);
         return false;
     }
-    if (x->format)
+    if (x->format && !row[x->index].null)
         snprintf(msg, sizeof msg,
                  "Failed to extract timestamp from row: unable to parse string timestamp. column=%s value=%s "
                  "timestamp_format=%s",
