@@ -13,6 +13,7 @@
 
 #include "common/arena.h"
 #include "common/base64.h"
+#include "common/log.h"
 #include "common/strbuf.h"
 #include "ops/topology.h"
 #include "serde/json.h"
@@ -291,11 +292,13 @@ static void on_send(void *ctx, const sl_record *out)
     }
 }
 
+/* The processing log: on stderr as a warning, as `sluice run` logs it (the
+ * comparison ignores it, as ksqlDB's test runner does), so that a record a
+ * test silently lacks has its reason in sight. */
 static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
 {
     (void)ctx;
-    (void)src;
-    (void)msg; /* the processing log; ksqlDB's test runner ignores it too */
+    sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
 }
 
 static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
