@@ -156,6 +156,36 @@ static void test_negative_time_dropped_and_reported(void **state)
     run_close(&r);
 }
 
+/* a table's delete has no value columns: with a value TIMESTAMP column it
+ * has no time and is dropped and reported, as ksqlDB's extractor fails on
+ * it; with a key TIMESTAMP column it has one and applies */
+static void test_table_delete_and_its_time(void **state)
+{
+    run r;
+    run_open(&r,
+             "CREATE TABLE T (ID STRING PRIMARY KEY, TS BIGINT, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', "
+             "TIMESTAMP='ts');\n"
+             "CREATE TABLE C AS SELECT * FROM T;\n"
+             "CREATE TABLE K (ID BIGINT PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='k', KEY_FORMAT='DELIMITED', "
+             "VALUE_FORMAT='JSON', TIMESTAMP='id');\n"
+             "CREATE TABLE D AS SELECT * FROM K;\n",
+             NULL);
+    tally t = run_feed(&r, (input){"t", "a", "{\"TS\": 100, \"V\": 1}", 7});
+    assert_int_equal(t.outputs, 1);
+    assert_int_equal(t.last_time, 100);
+    t = run_feed(&r, (input){"t", "a", NULL, 8});
+    assert_int_equal(t.outputs, 0);
+    assert_int_equal(t.errors, 1);
+    t = run_feed(&r, (input){"k", "200", "{\"V\": 1}", 7});
+    assert_int_equal(t.outputs, 1);
+    assert_int_equal(t.last_time, 200);
+    t = run_feed(&r, (input){"k", "200", NULL, 8});
+    assert_int_equal(t.outputs, 1); /* the delete goes on */
+    assert_int_equal(t.errors, 0);
+    assert_int_equal(t.last_time, 200);
+    run_close(&r);
+}
+
 /* the join's own discards: NULL join key and no match are ksqlDB's rules
  * (silent); a join key or WHERE that fails to evaluate and a stream record
  * without a value are reported */
@@ -216,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_formatted_time_on_a_join_side),
         cmocka_unit_test(test_invalid_time_can_be_fatal),
         cmocka_unit_test(test_negative_time_dropped_and_reported),
+        cmocka_unit_test(test_table_delete_and_its_time),
         cmocka_unit_test(test_join_discards),
         cmocka_unit_test(test_late_join_records_counted),
     };
