@@ -25,11 +25,16 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -55,12 +60,28 @@ public final class Main {
     final ObjectNode out = Serdes2.MAPPER.createObjectNode();
     final ArrayNode results = out.putArray("results");
     final long started = System.nanoTime();
-    int n = 0;
+    final List<JsonNode> cases = new ArrayList<>();
+    spec.get("cases").forEach(cases::add);
+    final int n = cases.size();
+    // Cases are independent (a driver and a state directory each), so they
+    // may run on several threads; results keep the input order.
+    final int threads = Math.max(1, Integer.parseInt(
+        System.getenv().getOrDefault("KSTREAMS_MODEL_THREADS", "1")));
+    final ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
-      for (final JsonNode c : spec.get("cases")) {
-        results.add(runCase(c, stateRoot.resolve("c" + (n++))));
+      final List<Future<ObjectNode>> pending = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        final JsonNode c = cases.get(i);
+        final Path dir = stateRoot.resolve("c" + i);
+        pending.add(pool.submit(() -> runCase(c, dir)));
       }
+      for (final Future<ObjectNode> f : pending) {
+        results.add(f.get());
+      }
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IOException(e);
     } finally {
+      pool.shutdownNow();
       deleteTree(stateRoot);
     }
     final double seconds = (System.nanoTime() - started) / 1e9;
