@@ -93,7 +93,8 @@ static const struct {
      offsetof(sl_worker_snapshot, batches_aborted)},
     {"sluice_failed_records_total", "counter", "Records that failed to decode or evaluate, written to the processing log.",
      offsetof(sl_worker_snapshot, failed_records)},
-    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed.",
+    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed (windowed aggregations), "
+     "and stream-stream join records past their window's grace.",
      offsetof(sl_worker_snapshot, late_dropped)},
     {"sluice_changelog_records_total", "counter", "State changelog records written in committed batches.",
      offsetof(sl_worker_snapshot, changelog_records)},
