@@ -13,7 +13,8 @@
 # every assigned partition shows lag 0 (a transactionally written
 # partition ends in a commit marker, which is not a record to wait for;
 # the empty partition has a lag too), records per source, sink and
-# internal topic are exact, and Prometheus' process_* metrics are there.
+# internal topic are exact, Prometheus' process_* metrics are there, and
+# every metric family is documented in the README.
 # STATUS_PAGE_SCREENSHOT=FILE.png also saves a screenshot.
 source "$(dirname "$0")/common.sh"
 in=sp_in_$RUN_ID
@@ -199,9 +200,9 @@ print("status page: %d polylines, %.1f records in/s, %d errors shown" % (len(d.p
 PY
 
 wait $producer || { cat "$WORK/producer.log" >&2; fail "producer"; }
-"$PY" - "$base" "$WORK/sent.json" "$in" "$hot" "$per_site" "$started" <<'PY' || { tail -30 "$WORK/sluice.log" >&2; fail "metrics"; }
+"$PY" - "$base" "$WORK/sent.json" "$in" "$hot" "$per_site" "$started" "$repo/README.md" <<'PY' || { tail -30 "$WORK/sluice.log" >&2; fail "metrics"; }
 import json, re, sys, time, urllib.request
-base, sent_file, topic, hot, per_site, started = sys.argv[1:7]
+base, sent_file, topic, hot, per_site, started, readme_file = sys.argv[1:8]
 sent = json.load(open(sent_file))
 good = [v for v in sent if v]
 
@@ -250,6 +251,13 @@ assert proc["process_cpu_seconds_total"] > 0
 assert 1 << 20 < proc["process_resident_memory_bytes"] < 1 << 31
 assert abs(proc["process_start_time_seconds"] - int(started)) < 5, (proc["process_start_time_seconds"], started)
 assert 3 < proc["process_open_fds"] < proc["process_max_fds"]
+
+# every family on the page is documented in the README's table of series
+page = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+readme = open(readme_file).read()
+families = re.findall(r"^# TYPE (\S+) ", page, re.M)
+undocumented = [f for f in families if "`%s`" % f not in readme]
+assert not undocumented, "metric families missing from README.md: %s" % undocumented
 
 j = json.loads(urllib.request.urlopen(base + "/status", timeout=10).read())
 parts = [(a["topic"], a["partition"], a["lag"]) for w in j["workers"] for a in w["assigned_partitions"]]
