@@ -274,10 +274,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 /* The queries as `sluice explain --format json` describes them, reduced to
  * what an operator asks about: id, source, sink and internal topics. */
-static json_t *describe_queries(const sl_topology *topo)
+static json_t *describe_queries(const sl_topology *topo, const char *app)
 {
     json_t *out = json_array();
-    char *text = topo ? sl_topology_describe(topo, "json") : NULL;
+    char *text = topo ? sl_topology_describe(topo, "json", app) : NULL;
     json_t *d = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     json_t *qs = json_object_get(d, "queries");
@@ -291,6 +291,7 @@ static json_t *describe_queries(const sl_topology *topo)
         json_object_set(one, "sink_topic", json_object_get(json_object_get(q, "sink"), "topic"));
         json_object_set(one, "internal_topics", json_object_get(q, "internal_topics"));
         json_object_set(one, "state_stores", json_object_get(q, "state_stores"));
+        json_object_set(one, "changelog_topics", json_object_get(q, "changelog_topics"));
         json_array_append_new(out, one);
     }
     json_decref(d);
@@ -320,7 +321,7 @@ sl_http_server *sl_http_start(const sl_http_listener *l, const sl_http_info *inf
         return NULL;
     }
     srv->info = *info;
-    srv->queries = describe_queries(info->topology);
+    srv->queries = describe_queries(info->topology, info->application_id);
     srv->topics = describe_topics(info->topology);
     srv->info.topology = NULL; /* not to be read once workers run */
     int family = AF_INET;
