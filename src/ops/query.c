@@ -708,7 +708,10 @@ static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value 
             }
             if (window) {
                 /* windowed keys as Kafka Streams writes them: time windows
-                 * append the start, session windows the end then the start */
+                 * append the start, session windows the end then the start;
+                 * the inner key alone chooses the partition */
+                rec.partition_by_prefix = true;
+                rec.partition_prefix_len = em->keybuf->len;
                 if (sink->window_kind == SL_WINDOW_SESSION)
                     put_be64(em->keybuf, window[1]);
                 put_be64(em->keybuf, window[0]);
