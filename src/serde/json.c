@@ -362,9 +362,10 @@ static sl_err_t integral_of(jp *j, int64_t l, const sl_type *t, sl_value *out)
 static sl_err_t ksql_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_type *t, sl_value *out)
 {
     bool num = tok == TOK_INT || tok == TOK_DEC;
+    /* a number's exact digits, read only where a fast path does not apply
+     * (a JSON number token always reads) */
     sl_bigdec d;
-    if (num)
-        sl_bigdec_parse(s, n, &d);
+#define DIGITS() (sl_bigdec_parse(s, n, &d), &d)
     switch (t->kind) {
     case SL_BOOLEAN:
         if (tok == TOK_TRUE || tok == TOK_FALSE) {
@@ -391,29 +392,35 @@ static sl_err_t ksql_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_
     case SL_DATE:
     case SL_TIME: {
         int64_t l;
-        if (num)
-            l = (int64_t)sl_bigdec_low_bits(&d);
+        if (tok == TOK_INT && n <= 18 && parse_long_text(s, n, &l))
+            ; /* the common case: exact, no narrowing */
+        else if (num)
+            l = (int64_t)sl_bigdec_low_bits(DIGITS());
         else if (tok != TOK_STR)
             break;
         else if (!sl_java_parse_int(s, n, t->kind == SL_INT ? 32 : 64, &l))
             return coerce_failed(j, t);
         return integral_of(j, l, t, out);
     }
-    case SL_DOUBLE:
+    case SL_DOUBLE: {
+        double x;
         if (num) {
-            *out = sl_double(sl_bigdec_to_double(&d));
+            /* a JSON number is text strtod reads exactly as BigDecimal does */
+            *out = sl_double(parse_double_text(s, n, &x) ? x : sl_bigdec_to_double(DIGITS()));
             return SL_OK;
         }
         if (tok != TOK_STR)
             break;
-        double x;
         if (!sl_java_parse_double(s, n, &x))
             return coerce_failed(j, t);
         *out = sl_double(x);
         return SL_OK;
+    }
     case SL_DECIMAL:
         if (tok == TOK_STR && !sl_bigdec_parse(s, n, &d))
             return sl_error_set(j->err, SL_ERR_RUNTIME, "Character array is missing \"exponent\" mark 'e' or 'E'.");
+        if (num)
+            sl_bigdec_parse(s, n, &d);
         if (num || tok == TOK_STR)
             return decimal_of(j, &d, t, false, out);
         break;
@@ -431,6 +438,7 @@ static sl_err_t ksql_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_
     default: break;
     }
     return mismatch(j, t, node_name(tok));
+#undef DIGITS
 }
 
 static sl_err_t spec_failed(jp *j, const sl_type *t, int tok, const char *s, uint32_t n)
@@ -700,7 +708,10 @@ static char ascii_upper(char c)
 /* name (NUL-terminated) equals the key k[0..klen) */
 static inline bool field_is(const char *name, const char *k, uint32_t klen)
 {
-    return !strncmp(name, k, klen) && !name[klen] && !memchr(k, 0, klen);
+    for (uint32_t i = 0; i < klen; i++)
+        if (!name[i] || name[i] != k[i])
+            return false;
+    return !name[klen];
 }
 
 /* name equals the key upper-cased (ksqlDB) or both upper-cased (the test
@@ -715,13 +726,6 @@ static inline bool field_is_upper(const char *name, const char *k, uint32_t klen
     return !name[klen];
 }
 
-static bool has_lower(const char *k, uint32_t klen)
-{
-    for (uint32_t i = 0; i < klen; i++)
-        if (k[i] >= 'a' && k[i] <= 'z')
-            return true;
-    return false;
-}
 
 /* A STRUCT's field for an object key. ksqlDB looks a field up by its exact
  * name first, then among the keys upper-cased (so an unquoted, upper-case
@@ -733,14 +737,21 @@ static sl_err_t struct_field(jp *j, const sl_type *t, const char *k, uint32_t kl
 {
     int fe = -1, fu = -1;
     bool connect = j->dialect == SL_JSON_SPEC_CONNECT, any_case = j->dialect == SL_JSON_ANY_CASE;
+    /* documents mostly list fields in the schema's order: the field after
+     * the last one found is tried first */
+    int guess = *next_field < t->nfields ? *next_field : -1;
     if (!connect) {
-        /* documents mostly list fields in the schema's order and case */
-        if (*next_field < t->nfields && field_is(t->fields[*next_field].name, k, klen))
-            fe = *next_field;
-        for (int i = 0; i < t->nfields && fe < 0; i++)
-            if (field_is(t->fields[i].name, k, klen))
-                fe = i;
-        if (any_case ? fe < 0 : fe < 0 || has_lower(k, klen))
+        /* Without fields that differ only in case, one field at most can
+         * match a key, exactly or upper-cased: the guess settles it. */
+        if (guess >= 0 && field_is(t->fields[guess].name, k, klen))
+            fe = guess;
+        else if (guess >= 0 && !t->case_twins && field_is_upper(t->fields[guess].name, k, klen, any_case))
+            fu = guess;
+        else
+            for (int i = 0; i < t->nfields && fe < 0; i++)
+                if (field_is(t->fields[i].name, k, klen))
+                    fe = i;
+        if (fu < 0 && (fe < 0 || (t->case_twins && !any_case)))
             for (int i = 0; i < t->nfields && fu < 0; i++)
                 if (i != fe && field_is_upper(t->fields[i].name, k, klen, any_case))
                     fu = i;
