@@ -18,6 +18,7 @@
 #include "ops/topology.h"
 #include "runtime/memory_driver.h"
 #include "runtime/replay_driver.h"
+#include "runtime/test_input.h"
 #include "sql/function.h"
 
 static int usage(void)
@@ -177,7 +178,7 @@ int sl_cmd_test(int argc, char **argv)
         return 2;
     }
     json_error_t jerr;
-    json_t *input = json_load_file(ipath, 0, &jerr);
+    json_t *input = sl_test_input_load(ipath, &jerr);
     if (!input) {
         fprintf(stderr, "%s:%d:%d: error: %s\n", ipath, jerr.line, jerr.column, jerr.text);
         free(sql);

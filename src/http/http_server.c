@@ -298,11 +298,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 /* The queries as `sluice explain --format json` describes them, reduced to
  * what an operator asks about: id, source, sink and internal topics, state
- * stores, and the statement that runs the query. */
-static json_t *describe_queries(const sl_topology *topo, const char *sql)
+ * stores and changelogs, and the statement that runs the query. */
+static json_t *describe_queries(const sl_topology *topo, const char *sql, const char *app)
 {
     json_t *out = json_array();
-    char *text = topo ? sl_topology_describe(topo, "json") : NULL;
+    char *text = topo ? sl_topology_describe(topo, "json", app) : NULL;
     json_t *d = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     json_t *qs = json_object_get(d, "queries");
@@ -317,6 +317,7 @@ static json_t *describe_queries(const sl_topology *topo, const char *sql)
         json_object_set(one, "sink_topic", json_object_get(json_object_get(q, "sink"), "topic"));
         json_object_set(one, "internal_topics", json_object_get(q, "internal_topics"));
         json_object_set(one, "state_stores", json_object_get(q, "state_stores"));
+        json_object_set(one, "changelog_topics", json_object_get(q, "changelog_topics"));
         json_array_append_new(out, one);
     }
     json_decref(d);
@@ -347,7 +348,7 @@ sl_http_server *sl_http_start(const sl_http_listener *l, const sl_http_info *inf
         return NULL;
     }
     srv->info = *info;
-    srv->queries = describe_queries(info->topology, info->queries_sql);
+    srv->queries = describe_queries(info->topology, info->queries_sql, info->application_id);
     srv->topics = describe_topics(info->topology);
     srv->info.topology = NULL; /* not to be read once workers run */
     srv->info.queries_sql = NULL;

@@ -316,6 +316,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     }
 
     /* keys */
+    q->key_passes = !s->partition_by.count && !aggregating && !s->njoins && !q->source->is_table;
     if (s->partition_by.count) {
         const sl_expr *pb0 = s->partition_by.items[0];
         if (s->partition_by.count == 1 && pb0->kind == SL_E_LITERAL && pb0->u.lit.value.null) {
@@ -628,26 +629,49 @@ static void put_be64(sl_strbuf *sb, int64_t v)
     sl_strbuf_append(sb, b, 8);
 }
 
+/* Whose key an output row has. When it is the source record's own
+ * (KEY_OF_SOURCE_*), it is null exactly when that was, as in ksqlDB: a
+ * record without a key keeps none, and a key whose columns are all NULL is
+ * still written ("," or, for one column, "" in DELIMITED). A computed key
+ * (KEY_COMPUTED) whose one column is NULL is no key. */
+enum { KEY_COMPUTED, KEY_OF_SOURCE_NULL, KEY_OF_SOURCE_PRESENT };
+
+static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts,
+                     const int64_t *window, int key_of, sl_arena *a, sl_query_emitter *em);
+
 void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts, const int64_t *window,
                    sl_arena *a, sl_query_emitter *em)
+{
+    emit_row(q, keyvals, vals, ts, window, KEY_COMPUTED, a, em);
+}
+
+static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts,
+                     const int64_t *window, int key_of, sl_arena *a, sl_query_emitter *em)
 {
     const sl_source *sink = q->sink;
     sl_error err;
     sl_error_init(&err);
     sl_record rec = {.topic = sink->topic, .partition = -1, .timestamp = ts};
-    if (sink->nkey && !q->null_key) {
+    if (sink->nkey && !q->null_key && key_of != KEY_OF_SOURCE_NULL) {
         bool all_null = true;
         for (int i = 0; i < sink->nkey; i++)
             if (!keyvals[i].null)
                 all_null = false;
-        if (!(all_null && sink->nkey == 1)) {
+        /* a one-column key whose column is NULL: no key, except that a
+         * DELIMITED source key passed through is written as it was, empty */
+        bool written = !(all_null && sink->nkey == 1) ||
+                       (key_of == KEY_OF_SOURCE_PRESENT && sink->key_format == SL_FORMAT_DELIMITED);
+        if (written) {
             if (sl_serde_encode(sink->key_serde, keyvals, em->keybuf, &err)) {
                 em->out->processing_error(em->out->ctx, em->source, err.msg);
                 return;
             }
             if (window) {
                 /* windowed keys as Kafka Streams writes them: time windows
-                 * append the start, session windows the end then the start */
+                 * append the start, session windows the end then the start;
+                 * the inner key alone chooses the partition */
+                rec.partition_by_prefix = true;
+                rec.partition_prefix_len = em->keybuf->len;
                 if (sink->window_kind == SL_WINDOW_SESSION)
                     put_be64(em->keybuf, window[1]);
                 put_be64(em->keybuf, window[0]);
@@ -656,7 +680,7 @@ void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *v
             rec.key_len = em->keybuf->len;
         }
     }
-    if (vals) {
+    if (vals && !sl_serde_writes_null(sink->value_serde, vals + sink->nkey)) {
         if (sl_serde_encode(sink->value_serde, vals + sink->nkey, em->valbuf, &err)) {
             em->out->processing_error(em->out->ctx, em->source, err.msg);
             return;
@@ -746,7 +770,10 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
         window[1] = row[q->idx_rowoffset + 2].u.l;
         w = window;
     }
-    sl_query_emit(q, vals, tombstone ? NULL : vals, ts, w, a, em);
+    int key_of = !q->key_passes || !em->source ? KEY_COMPUTED
+                 : em->source->key                ? KEY_OF_SOURCE_PRESENT
+                                                  : KEY_OF_SOURCE_NULL;
+    emit_row(q, vals, tombstone ? NULL : vals, ts, w, key_of, a, em);
 }
 
 /* the key columns and pseudo-columns of a record; false (logged) when

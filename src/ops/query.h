@@ -45,6 +45,7 @@ typedef struct sl_query {
     int sink_timestamp_col;        /* output column giving the record time, or -1 */
     sl_time_extractor sink_time;   /* ...read over the output values */
     bool null_key;            /* PARTITION BY NULL */
+    bool key_passes;          /* a stream query without PARTITION BY: the sink key is the source's */
     struct sl_agg_plan *agg;  /* GROUP BY; NULL for stateless queries */
     int nkey_out;             /* key columns at the front of cols */
     /* table functions (EXPLODE) in the select list: their array arguments,
