@@ -1228,7 +1228,8 @@ void sl_agg_state_after_restore(const sl_query *q, sl_agg_state *s)
     } else {
         sl_store_foreach(s->store, note_restored_window, &r);
     }
-    if (p->emit_final)
+    /* nothing was emitted while no time window could have closed */
+    if (p->emit_final && (p->window.kind == SL_WINDOW_SESSION || r.close - p->window.size_ms >= 0))
         s->last_emit_close = r.close;
 }
 
