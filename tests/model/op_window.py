@@ -43,8 +43,9 @@ tombstone as filtered before the aggregation (as the GROUP BY expression
 path does), which is what Sluice does.
 
 Aggregates: COUNT(*), COUNT(x), SUM, MIN, MAX over INT, BIGINT and DOUBLE
-(NULL arguments ignored; SUM starts at 0 and wraps as Java does); anything
-else is OutOfScope.
+(NULL arguments ignored; SUM starts at 0 and wraps as Java does), TOPK and
+TOPKDISTINCT (the k largest non-NULL values, descending; sessions merge
+the two lists); anything else is OutOfScope.
 """
 import ksql
 import values
@@ -77,6 +78,15 @@ class AggFn:
                 raise OutOfScope("COUNT with several arguments")
             self.type = BIGINT
             return
+        if name in ("TOPK", "TOPKDISTINCT"):
+            if len(call.args) != 2 or not isinstance(call.args[1], ksql.Lit) or call.args[1].type.name != "INT":
+                raise OutOfScope("%s arguments" % name)
+            self.arg, self.k = call.args[0], call.args[1].value
+            t = values.infer(self.arg, scope)
+            if t is None or t.name not in ("INT", "BIGINT", "DOUBLE", "STRING") or self.k < 1:
+                raise OutOfScope("%s over %s" % (name, t))
+            self.type = Type("ARRAY", (t,))
+            return
         if name not in ("SUM", "MIN", "MAX") or len(call.args) != 1:
             raise OutOfScope("aggregate %s" % name)
         self.arg = call.args[0]
@@ -90,6 +100,8 @@ class AggFn:
             return 0
         if self.name == "SUM":
             return 0.0 if self.type.name == "DOUBLE" else 0
+        if self.name in ("TOPK", "TOPKDISTINCT"):
+            return []
         return None
 
     def add(self, state, v):
@@ -97,6 +109,8 @@ class AggFn:
             return state + 1 if (self.arg is None or v is not None) else state
         if v is None:
             return state
+        if self.name in ("TOPK", "TOPKDISTINCT"):
+            return self.merge(state, [v])
         if self.name == "SUM":
             return state + float(v) if self.type.name == "DOUBLE" else values.wrap(state + v, self.type)
         if state is None:
@@ -104,6 +118,10 @@ class AggFn:
         return min(state, v) if self.name == "MIN" else max(state, v)
 
     def merge(self, a, b):
+        if self.name == "TOPK":
+            return sorted(a + b, reverse=True)[:self.k]
+        if self.name == "TOPKDISTINCT":
+            return sorted(set(a + b), reverse=True)[:self.k]
         if self.name == "COUNT":
             return a + b
         if self.name == "SUM":
@@ -218,6 +236,8 @@ class AggregationPlan:
         self.key_items = key_items
         self.value_items = [(ksql.ColumnDef(n, values.infer(e, self.post)), e) for n, e in value_items]
         kf, vf = E.sink_formats(stmt, self.src)
+        if vf != "JSON" and any(c.type.name == "ARRAY" for c, _ in self.value_items):
+            raise OutOfScope("an ARRAY result in %s" % vf)
         self.sink = eng.sink_for(stmt, key_cols, [c for c, _ in self.value_items], kf, vf, self.src, kind="TABLE",
                                  window={"type": window_type})
         self.key_format = self.src.key_format

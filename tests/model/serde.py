@@ -59,6 +59,8 @@ def _to_json(t, v):
         return v
     if n == "DOUBLE":
         return float(v)
+    if n == "ARRAY":
+        return [_to_json(t.params[0], x) for x in v]
     if isinstance(v, (bool, int, str)):
         return v
     raise OutOfScope("writing a %s" % t)
