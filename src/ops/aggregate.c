@@ -1083,6 +1083,10 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     const sl_value **argv = NULL, **oargv = NULL;
     bool has_new = row && eval_inputs(q, row, a, em, &keys, &argv);
     bool has_old = old_row && eval_inputs(q, old_row, a, em, &okeys, &oargv);
+    /* between batches (a window changed in this batch is emitted at its
+     * flush, as a record cache would, even if it has expired since) */
+    if (!s->nchanged)
+        sweep_expired(q, s, a);
     if (!has_new && !has_old)
         return;
     if (p->window.kind && ts < 0)
@@ -1119,7 +1123,6 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         process_session(q, s, keys, gk, gklen, argv, ts, a, em);
         if (p->emit_final)
             flush_final(q, s, a, em);
-        sweep_expired(q, s, a);
         return;
     }
     int64_t size = p->window.size_ms;
@@ -1153,7 +1156,6 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     }
     if (p->emit_final)
         flush_final(q, s, a, em);
-    sweep_expired(q, s, a);
 }
 
 void sl_agg_state_foreach_store(sl_agg_state *s, sl_store_each_fn fn, void *ctx)
