@@ -825,7 +825,11 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         bool was_found = false;
         for (uint32_t k = 0; k < nfound && !was_found; k++)
             was_found = found[k] == se;
-        if (!was_found && session_segment_live(p, s, SESSION_END(se)))
+        /* the new session replaces one the store holds under the same
+         * window but no longer shows (its end is before clock - retention
+         * + 1): Kafka Streams' put overwrites it */
+        bool replaced = SESSION_START(se) == start && SESSION_END(se) == end;
+        if (!was_found && !replaced && session_segment_live(p, s, SESSION_END(se)))
             keep.u.c.items[nkeep++] = *se;
     }
     sl_value ns = sl_struct_new(a, 3);
