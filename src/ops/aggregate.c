@@ -1,13 +1,32 @@
 /* Aggregation operator (see aggregate.h). Kafka Streams semantics:
  *  - a record whose grouping key has a NULL is dropped;
  *  - time windows: [start, start + size) aligned to the advance; a window
- *    accepts records while its end > stream time - grace (default grace 24
- *    hours, as ksqlDB's windows without GRACE PERIOD); negative timestamps
- *    are dropped;
- *  - session windows merge every session within the gap of the record;
- *    merged-away sessions are retracted with tombstones;
+ *    accepts records while its end > stream time - grace (without GRACE
+ *    PERIOD: max(24 hours - size, 0) under EMIT CHANGES, 0 under EMIT
+ *    FINAL, as ksqlDB's StreamAggregateBuilder and RewrittenAnalysis set
+ *    it); negative timestamps are dropped;
+ *  - the store keeps windows and sessions for the retention (RETENTION,
+ *    else size or gap + grace) as Kafka Streams' window and session stores
+ *    do: its clock is the largest window start (session end) written; a
+ *    time window that started before clock - retention has expired; a
+ *    session is seen by lookups while its end >= clock - retention + 1 and
+ *    kept until its segment (max(retention / 2, 60 s) of session ends)
+ *    falls wholly before clock - retention; expired entries are swept from
+ *    the store when that bound crosses a segment;
+ *  - session windows merge every session the store shows within the gap
+ *    of the record; merged-away sessions are retracted with tombstones, in
+ *    the store's order (end, then start); a record at the time of a
+ *    one-record session updates it in place;
  *  - the result's timestamp is the largest input timestamp aggregated;
- *  - EMIT FINAL holds results back until stream time reaches end + grace;
+ *  - EMIT FINAL emits a window once stream time - grace passes its end,
+ *    as Kafka Streams' on-window-close emission reads it from the store:
+ *    windows closing together in the store's order (time windows: start,
+ *    then the serialized key; sessions: end, start, serialized key);
+ *    emitted results stay in the store (a session can merge again and is
+ *    emitted again);
+ *  - HAVING is a table filter with old values: a result that fails it is a
+ *    tombstone only when the previous result (a new time window's: the
+ *    initial aggregate) passed;
  *  - EMIT CHANGES on time windows and without windows emits a group's
  *    result once per batch, at sl_agg_flush, from its state then: Kafka
  *    Streams' record cache. The driver would keep only the latest update
@@ -27,9 +46,11 @@
 #include "ops/closing_windows.h"
 #include "ops/udaf.h"
 #include "ops/window.h"
+#include "serde/serde.h"
 #include "state/store.h"
 
 #define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
+#define MIN_SEGMENT_MS 60000
 
 struct sl_agg_plan {
     int nkeys;
@@ -44,6 +65,8 @@ struct sl_agg_plan {
     sl_cexpr *having;
     sl_window_def window;
     int64_t grace;
+    int64_t retention; /* how long the window store keeps a window */
+    int64_t segment;   /* session store segments: max(retention / 2, 60 s) */
     bool emit_final;
     sl_scope *pre;
 };
@@ -59,12 +82,14 @@ struct sl_agg_state {
     size_t *pending_len;
     int64_t *pending_end;
     size_t npending, cappending;
-    /* EMIT FINAL on time windows, as Kafka Streams emits on window close:
-     * the close time of the last emission, and the latest window start
-     * written (the window store's notion of time: windows starting before
-     * it minus size and grace have expired and are never emitted) */
+    /* EMIT FINAL, as Kafka Streams emits on window close: the close time
+     * of the last emission */
     int64_t last_emit_close;
-    int64_t latest_start;
+    /* the window store's clock: the latest window start (session end)
+     * written; with the retention it decides which windows have expired */
+    int64_t store_clock;
+    /* expired entries were swept up to this bound (clock - retention) */
+    int64_t swept_below;
     uint64_t late_dropped; /* record-windows dropped: the window had closed */
     /* EMIT CHANGES: the groups changed in this batch, in first-change order */
     struct changed_group {
@@ -160,7 +185,18 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     p->window = s->window;
     /* no GRACE PERIOD: 24 hours, except that EMIT FINAL closes windows at
      * their end (ksqlDB's suppression without a grace period) */
-    p->grace = s->window.has_grace ? s->window.grace_ms : s->emit_final ? 0 : DEFAULT_GRACE_MS;
+    int64_t size = s->window.size_ms;
+    if (s->window.has_grace)
+        p->grace = s->window.grace_ms;
+    else
+        p->grace = s->emit_final ? 0 : (size < DEFAULT_GRACE_MS ? DEFAULT_GRACE_MS - size : 0);
+    p->retention = s->window.has_retention ? s->window.retention_ms : size + p->grace;
+    p->segment = p->retention / 2 > MIN_SEGMENT_MS ? p->retention / 2 : MIN_SEGMENT_MS;
+    if (s->window.kind && p->retention < size + p->grace)
+        return sl_error_at(err, SL_ERR_INVALID, qb->file, s->window.pos.line, s->window.pos.col,
+                           "The retention period of the window store must be no smaller than its window size "
+                           "plus the grace period. Got size=[%lld], grace=[%lld], retention=[%lld]",
+                           (long long)size, (long long)p->grace, (long long)p->retention);
     p->emit_final = s->emit_final;
     if (s->emit_final && !s->window.kind)
         return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
@@ -313,7 +349,8 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
         return NULL;
     s->store = sl_store_new_for(q->id, "Aggregate");
     s->last_emit_close = INT64_MIN;
-    s->latest_start = INT64_MIN;
+    s->store_clock = INT64_MIN;
+    s->swept_below = INT64_MIN;
     s->changed_index = sl_store_new("changed");
     s->changed_arena = sl_arena_new(64 * 1024);
     s->closing = sl_closing_windows_new();
@@ -413,12 +450,6 @@ static bool having_passes(const sl_query *q, const sl_value *keys, const sl_valu
 static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                            sl_arena *a, sl_query_emitter *em, bool old_passed);
 
-static void emit_result(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
-                        sl_arena *a, sl_query_emitter *em)
-{
-    emit_result_if(q, keys, agg, window, a, em, true);
-}
-
 static void build_post_row(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                            sl_arena *a, sl_value *row)
 {
@@ -489,6 +520,10 @@ static void add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t e
         s->pending = realloc(s->pending, s->cappending * sizeof *s->pending);
         s->pending_len = realloc(s->pending_len, s->cappending * sizeof *s->pending_len);
         s->pending_end = realloc(s->pending_end, s->cappending * sizeof *s->pending_end);
+        if (!s->pending || !s->pending_len || !s->pending_end) {
+            fprintf(stderr, "sluice: out of memory\n");
+            abort();
+        }
     }
     s->pending[s->npending] = malloc(klen);
     memcpy(s->pending[s->npending], key, klen);
@@ -503,6 +538,8 @@ static bool decode_window_key(const sl_query *q, const char *key, size_t klen, s
 {
     const sl_agg_plan *p = q->agg;
     size_t pos = 0;
+    if (klen < 8)
+        return false;
     for (int i = 0; i < p->nkeys; i++)
         if (!sl_valcodec_get((const unsigned char *)key, klen - 8, &pos, a, &keys[i]))
             return false;
@@ -522,11 +559,103 @@ static void drop_pending(sl_agg_state *s, size_t i)
     s->pending_end[i] = s->pending_end[s->npending];
 }
 
-/* Time windows: when the close time (stream time - grace) has advanced past
- * the last emission, the windows that closed since then are emitted in
- * order of start, then key: starts in (last close - size, close - size].
- * Windows that started before latest start - size - grace have expired from
- * the store and are not emitted; so ksqlDB's results show them. */
+static void note_clock(sl_agg_state *s, int64_t t)
+{
+    if (t > s->store_clock)
+        s->store_clock = t;
+}
+
+/* Java's long division (truncates toward zero), as segment ids are computed */
+static int64_t segment_of(const sl_agg_plan *p, int64_t t)
+{
+    return t / p->segment;
+}
+
+/* A session whose segment lies wholly before clock - retention is gone
+ * from Kafka Streams' session store (dropped with its segment). */
+static bool session_segment_live(const sl_agg_plan *p, const sl_agg_state *s, int64_t end)
+{
+    return s->store_clock == INT64_MIN || segment_of(p, end) >= segment_of(p, s->store_clock - p->retention);
+}
+
+/* ---------- EMIT FINAL: what closes together, in the store's order ---------- */
+
+/* A result due for emission; order is the serialized key (the bytes Kafka
+ * Streams' time-ordered stores sort by after the times). */
+typedef struct due_result {
+    int64_t t1, t2; /* time windows: start, start; sessions: end, start */
+    const char *order;
+    size_t order_len;
+    sl_value *keys;
+    sl_value agg;
+} due_result;
+
+static int due_cmp(const void *x, const void *y)
+{
+    const due_result *a = x, *b = y;
+    if (a->t1 != b->t1)
+        return a->t1 < b->t1 ? -1 : 1;
+    if (a->t2 != b->t2)
+        return a->t2 < b->t2 ? -1 : 1;
+    size_t n = a->order_len < b->order_len ? a->order_len : b->order_len;
+    int c = n ? memcmp(a->order, b->order, n) : 0;
+    if (c)
+        return c;
+    return a->order_len < b->order_len ? -1 : a->order_len > b->order_len;
+}
+
+static void due_set_order(const sl_query *q, sl_agg_state *s, due_result *d, sl_arena *a)
+{
+    sl_error err;
+    sl_error_init(&err);
+    sl_strbuf_reset(&s->kb);
+    if (sl_serde_encode(q->sink->key_serde, d->keys, &s->kb, &err)) {
+        d->order = "";
+        d->order_len = 0;
+        return;
+    }
+    d->order = sl_arena_strndup(a, s->kb.data ? s->kb.data : "", s->kb.len);
+    d->order_len = s->kb.len;
+}
+
+static void emit_due(const sl_query *q, sl_agg_state *s, due_result *due, size_t n, bool session, sl_arena *a,
+                     sl_query_emitter *em)
+{
+    for (size_t i = 0; i < n; i++)
+        due_set_order(q, s, &due[i], a);
+    if (n > 1)
+        qsort(due, n, sizeof *due, due_cmp);
+    for (size_t i = 0; i < n; i++) {
+        int64_t w[2];
+        if (session) {
+            w[0] = due[i].t2;
+            w[1] = due[i].t1;
+        } else {
+            w[0] = due[i].t1;
+            w[1] = due[i].t1 + q->agg->window.size_ms;
+        }
+        /* no old value: a result failing HAVING is no tombstone */
+        emit_result_if(q, due[i].keys, &due[i].agg, w, a, em, false);
+    }
+}
+
+static bool same_windows(const sl_agg_plan *p, int64_t a_ts, int64_t b_ts)
+{
+    int64_t size = p->window.size_ms;
+    int64_t adv = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms : size;
+    /* the windows containing a time are the aligned starts in (t - size, t]
+     * (and >= 0): equal sets have the same first start and count */
+    int64_t fa = a_ts - size + adv < 0 ? 0 : (a_ts - size + adv) / adv * adv;
+    int64_t fb = b_ts - size + adv < 0 ? 0 : (b_ts - size + adv) / adv * adv;
+    int64_t na = fa <= a_ts ? (a_ts - fa) / adv + 1 : 0, nb = fb <= b_ts ? (b_ts - fb) / adv + 1 : 0;
+    return na == nb && (na == 0 || fa == fb);
+}
+
+/* Time windows: when the close time (stream time - grace) has advanced,
+ * the windows with start in (last close - size, close - size] still in
+ * the store (start >= clock - retention) are emitted. As Kafka Streams,
+ * nothing is read (and the last close stays) while no window boundary
+ * lies in that range. */
 static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
@@ -539,28 +668,46 @@ static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl
     int64_t upper = close - size;
     if (upper < 0)
         return;
-    int64_t lower = s->last_emit_close == INT64_MIN ? -1 : s->last_emit_close - size + 1;
-    int64_t visible = s->latest_start - size - p->grace;
-    if (visible > lower)
-        lower = visible;
+    int64_t lower = 0;
+    if (s->last_emit_close != INT64_MIN) {
+        lower = (s->last_emit_close - size > 0 ? s->last_emit_close - size : 0) + 1;
+        if (same_windows(p, upper, lower - 1))
+            return;
+    }
+    s->last_emit_close = close;
+    int64_t from = lower;
+    if (s->store_clock != INT64_MIN && s->store_clock - p->retention > from)
+        from = s->store_clock - p->retention;
     const char *key;
     size_t klen;
     int64_t start;
+    due_result *due = NULL;
+    size_t n = 0, cap = 0;
     while (sl_closing_windows_first(s->closing, &key, &klen, &start) && start <= upper) {
-        if (start >= lower) { /* else expired, or emitted before: never again */
+        if (start >= from) { /* else expired, or emitted before: never again */
             sl_value *keys = sl_arena_alloc(a, (size_t)(p->nkeys ? p->nkeys : 1) * sizeof *keys);
-            int64_t w[2];
+            int64_t w0;
             bool existed;
-            if (decode_window_key(q, key, klen, keys, &w[0], a)) {
-                w[1] = w[0] + size;
+            /* decoded values may point into the key: a copy outlives the pop */
+            key = sl_arena_strndup(a, key, klen);
+            if (decode_window_key(q, key, klen, keys, &w0, a)) {
                 sl_value agg = load_or_init(q, s, key, klen, a, &existed);
-                if (existed)
-                    emit_result(q, keys, &agg, w, a, em);
+                if (existed) {
+                    if (n == cap) {
+                        size_t ncap = cap ? 2 * cap : 16;
+                        due_result *nd = sl_arena_alloc(a, ncap * sizeof *nd);
+                        if (n)
+                            memcpy(nd, due, n * sizeof *nd);
+                        due = nd;
+                        cap = ncap;
+                    }
+                    due[n++] = (due_result){.t1 = w0, .t2 = w0, .keys = keys, .agg = agg};
+                }
             }
         }
         sl_closing_windows_pop(s->closing);
     }
-    s->last_emit_close = close;
+    emit_due(q, s, due, n, false, a, em);
 }
 
 static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
@@ -573,11 +720,8 @@ static void flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_quer
         flush_final_session(q, s, a, em);
 }
 
-static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk, size_t gklen,
-                            const sl_value *const *argv, int64_t ts, sl_arena *a, sl_query_emitter *em)
+static sl_value load_sessions(sl_agg_state *s, const char *gk, size_t gklen, sl_arena *a)
 {
-    const sl_agg_plan *p = q->agg;
-    int64_t gap = p->window.size_ms;
     size_t vlen;
     const void *v = sl_store_get(s->store, gk, gklen, &vlen);
     sl_value sessions = sl_array_new(a, 0);
@@ -588,68 +732,106 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         if (!sl_valcodec_get(copy, vlen, &pos, a, &sessions) || sessions.kind != SL_ARRAY)
             sessions = sl_array_new(a, 0);
     }
-    /* session = STRUCT(start, end, agg) */
+    return sessions;
+}
+
+#define SESSION_START(se) ((se)->u.c.items[0].u.l)
+#define SESSION_END(se) ((se)->u.c.items[1].u.l)
+
+/* found sessions in the store's order: end, then start */
+static int session_order(const void *x, const void *y)
+{
+    const sl_value *a = *(const sl_value *const *)x, *b = *(const sl_value *const *)y;
+    if (SESSION_END(a) != SESSION_END(b))
+        return SESSION_END(a) < SESSION_END(b) ? -1 : 1;
+    if (SESSION_START(a) != SESSION_START(b))
+        return SESSION_START(a) < SESSION_START(b) ? -1 : 1;
+    return 0;
+}
+
+static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk, size_t gklen,
+                            const sl_value *const *argv, int64_t ts, sl_arena *a, sl_query_emitter *em)
+{
+    const sl_agg_plan *p = q->agg;
+    int64_t gap = p->window.size_ms;
+    int64_t st = sl_store_stream_time(s->store);
+    sl_value sessions = load_sessions(s, gk, gklen, a);
+    /* the store shows sessions ending at or after ts - gap, and since
+     * clock - retention + 1, starting at or before ts + gap */
+    int64_t low = ts - gap;
+    if (s->store_clock != INT64_MIN && s->store_clock - p->retention + 1 > low)
+        low = s->store_clock - p->retention + 1;
+    const sl_value **found = sl_arena_alloc(a, (size_t)(sessions.u.c.n + 1) * sizeof *found);
+    uint32_t nfound = 0;
+    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+        const sl_value *se = &sessions.u.c.items[i];
+        if (SESSION_END(se) >= low && SESSION_START(se) <= ts + gap)
+            found[nfound++] = se;
+    }
+    if (nfound > 1)
+        qsort(found, nfound, sizeof *found, session_order);
     int64_t start = ts, end = ts;
     sl_value merged;
-    bool have = false;
-    sl_value keep = sl_array_new(a, sessions.u.c.n + 1);
-    uint32_t nkeep = 0;
-    int64_t w[2];
-    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
-        sl_value *se = &sessions.u.c.items[i];
-        int64_t ss = se->u.c.items[0].u.l, sn = se->u.c.items[1].u.l;
-        /* a session that ended before stream time - gap - grace has left
-         * Kafka Streams' session store: it is dropped, never merged */
-        if (sl_store_stream_time(s->store) != INT64_MIN && sn < sl_store_stream_time(s->store) - gap - p->grace) {
-            if (p->emit_final) /* kept until its final result is emitted */
-                keep.u.c.items[nkeep++] = *se;
-            continue;
-        }
-        if (sl_session_absorbs(ss, sn, gap, ts)) {
-            if (ss < start)
-                start = ss;
-            if (sn > end)
-                end = sn;
-            if (!have) {
-                merged = sl_value_copy(a, &se->u.c.items[2]);
-                have = true;
-            } else {
-                const sl_value *o = &se->u.c.items[2];
-                if (o->u.c.items[0].u.l > merged.u.c.items[0].u.l)
-                    merged.u.c.items[0].u.l = o->u.c.items[0].u.l;
-                for (int k = 0; k < p->naggs; k++)
-                    if (p->fns[k].udaf->merge)
-                        p->fns[k].udaf->merge(&p->fns[k], &merged.u.c.items[k + 1], &o->u.c.items[k + 1], a);
-            }
-            /* retract the old session */
-            w[0] = ss;
-            w[1] = sn;
-            se->null = 2; /* mark merged */
+    for (uint32_t i = 0; i < nfound; i++) {
+        const sl_value *se = found[i];
+        if (SESSION_START(se) < start)
+            start = SESSION_START(se);
+        if (SESSION_END(se) > end)
+            end = SESSION_END(se);
+        if (i == 0) {
+            merged = sl_value_copy(a, &se->u.c.items[2]);
         } else {
-            keep.u.c.items[nkeep++] = *se;
+            const sl_value *o = &se->u.c.items[2];
+            if (o->u.c.items[0].u.l > merged.u.c.items[0].u.l)
+                merged.u.c.items[0].u.l = o->u.c.items[0].u.l;
+            for (int k = 0; k < p->naggs; k++)
+                if (p->fns[k].udaf->merge)
+                    p->fns[k].udaf->merge(&p->fns[k], &merged.u.c.items[k + 1], &o->u.c.items[k + 1], a);
         }
     }
-    /* Kafka Streams closes sessions later than time windows: a merged
-     * session is dropped only when its end < stream time - grace - gap */
-    if (sl_store_stream_time(s->store) != INT64_MIN && end < sl_store_stream_time(s->store) - p->grace - gap) {
+    /* late: the merged session ends before stream time - gap - grace */
+    if (end < st - gap - p->grace) {
         s->late_dropped++;
-        return; /* late: the merged session is already closed */
+        return;
     }
-    for (uint32_t i = 0; i < sessions.u.c.n && !p->emit_final; i++) {
-        sl_value *se = &sessions.u.c.items[i];
-        if (se->null == 2) {
-            w[0] = se->u.c.items[0].u.l;
-            w[1] = se->u.c.items[1].u.l;
-            sl_query_emit(q, keys, NULL, se->u.c.items[2].u.c.items[0].u.l, w, a, em);
-        }
+    /* the merged sessions leave the store (unless the record falls on a
+     * one-record session at its own time: updated in place) */
+    bool in_place = start == ts && end == ts;
+    int64_t w[2];
+    for (uint32_t i = 0; i < nfound; i++) {
+        const sl_value *se = found[i];
+        note_clock(s, SESSION_END(se));
+        if (in_place || p->emit_final)
+            continue;
+        w[0] = SESSION_START(se);
+        w[1] = SESSION_END(se);
+        if (having_passes(q, keys, &se->u.c.items[2], w, a))
+            sl_query_emit(q, keys, NULL, SESSION_END(se), w, a, em);
     }
-    if (!have) {
+    if (!nfound) {
         merged = sl_struct_new(a, (uint32_t)p->naggs + 1);
         merged.u.c.items[0] = sl_bigint(INT64_MIN);
         for (int i = 0; i < p->naggs; i++)
             p->fns[i].udaf->init(&p->fns[i], &merged.u.c.items[i + 1], a);
     }
     fold(q, &merged, argv, ts, 1, a);
+    note_clock(s, end);
+    /* the rest of the key's sessions stay, but for those whose segment has
+     * expired */
+    sl_value keep = sl_array_new(a, sessions.u.c.n + 1);
+    uint32_t nkeep = 0;
+    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+        const sl_value *se = &sessions.u.c.items[i];
+        bool was_found = false;
+        for (uint32_t k = 0; k < nfound && !was_found; k++)
+            was_found = found[k] == se;
+        /* the new session replaces one the store holds under the same
+         * window but no longer shows (its end is before clock - retention
+         * + 1): Kafka Streams' put overwrites it */
+        bool replaced = SESSION_START(se) == start && SESSION_END(se) == end;
+        if (!was_found && !replaced && session_segment_live(p, s, SESSION_END(se)))
+            keep.u.c.items[nkeep++] = *se;
+    }
     sl_value ns = sl_struct_new(a, 3);
     ns.u.c.items[0] = sl_bigint(start);
     ns.u.c.items[1] = sl_bigint(end);
@@ -668,73 +850,113 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         add_pending(s, s->kb.data, s->kb.len, end);
         return;
     }
-    emit_result(q, keys, &merged, w, a, em);
+    /* the new session's old value is none: failing HAVING, nothing goes out */
+    emit_result_if(q, keys, &merged, w, a, em, false);
 }
 
-/* Sessions under EMIT FINAL: when the close time advances, sessions that
- * ended in [last close, close) are emitted, oldest end first, as Kafka
- * Streams' session aggregation emits on window close. */
+/* Sessions under EMIT FINAL: when the close time (stream time - gap -
+ * grace) advances, the sessions still in the store (in a live segment)
+ * that ended in [last close, close) are emitted; they stay in the store. */
 static void flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
     if (sl_store_stream_time(s->store) == INT64_MIN)
         return;
-    int64_t close = sl_store_stream_time(s->store) - p->grace - p->window.size_ms; /* the gap, as for late records */
+    int64_t close = sl_store_stream_time(s->store) - p->grace - p->window.size_ms;
     if (s->last_emit_close != INT64_MIN && close <= s->last_emit_close)
         return;
     int64_t lower = s->last_emit_close == INT64_MIN || s->last_emit_close < 0 ? 0 : s->last_emit_close;
     int64_t upper = close - 1;
     if (upper < lower)
         return;
-    for (;;) {
-        size_t best = (size_t)-1;
-        for (size_t i = 0; i < s->npending; i++) {
-            if (s->pending_end[i] > upper)
-                continue;
-            if (s->pending_end[i] < lower) {
-                drop_pending(s, i--);
-                continue;
-            }
-            if (best == (size_t)-1 || s->pending_end[i] < s->pending_end[best])
-                best = i;
-        }
-        if (best == (size_t)-1)
-            break;
-        sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
-        int64_t start;
-        size_t gklen = s->pending_len[best] - 8;
-        if (decode_window_key(q, s->pending[best], s->pending_len[best], keys, &start, a)) {
-            size_t vlen;
-            const void *v = sl_store_get(s->store, s->pending[best], gklen, &vlen);
-            sl_value sessions = {0};
-            size_t pos = 0;
-            if (v) {
-                void *copy = sl_arena_alloc(a, vlen);
-                memcpy(copy, v, vlen);
-                if (!sl_valcodec_get(copy, vlen, &pos, a, &sessions) || sessions.kind != SL_ARRAY)
-                    sessions.u.c.n = 0;
-            }
-            uint32_t nleft = 0;
-            for (uint32_t i = 0; v && i < sessions.u.c.n; i++) {
-                const sl_value *se = &sessions.u.c.items[i];
-                if (se->u.c.items[0].u.l == start && se->u.c.items[1].u.l == s->pending_end[best]) {
-                    int64_t w[2] = {start, s->pending_end[best]};
-                    emit_result(q, keys, &se->u.c.items[2], w, a, em);
-                } else {
-                    sessions.u.c.items[nleft++] = *se; /* an emitted session is final: it leaves the store */
+    s->last_emit_close = close;
+    due_result *due = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < s->npending; i++) {
+        int64_t pend = s->pending_end[i];
+        if (pend > upper)
+            continue;
+        if (pend >= lower && session_segment_live(p, s, pend)) {
+            sl_value *keys = sl_arena_alloc(a, (size_t)(p->nkeys ? p->nkeys : 1) * sizeof *keys);
+            int64_t pstart;
+            size_t gklen = s->pending_len[i] - 8;
+            /* decoded values may point into the key: a copy outlives drop_pending */
+            const char *pkey = sl_arena_strndup(a, s->pending[i], s->pending_len[i]);
+            if (decode_window_key(q, pkey, s->pending_len[i], keys, &pstart, a)) {
+                sl_value sessions = load_sessions(s, pkey, gklen, a);
+                for (uint32_t k = 0; k < sessions.u.c.n; k++) {
+                    const sl_value *se = &sessions.u.c.items[k];
+                    if (SESSION_START(se) == pstart && SESSION_END(se) == pend) {
+                        if (!due)
+                            due = sl_arena_alloc(a, s->npending * sizeof *due);
+                        due[n++] = (due_result){.t1 = pend, .t2 = pstart, .keys = keys, .agg = se->u.c.items[2]};
+                        break;
+                    }
                 }
             }
-            if (v && nleft != sessions.u.c.n) {
-                sessions.u.c.n = nleft;
-                if (nleft)
-                    store_put(s, s->pending[best], gklen, &sessions);
-                else
-                    sl_store_delete(s->store, s->pending[best], gklen);
-            }
         }
-        drop_pending(s, best);
+        drop_pending(s, i--);
     }
-    s->last_emit_close = close;
+    emit_due(q, s, due, n, true, a, em);
+}
+
+/* Removes what Kafka Streams' stores no longer hold, when the bound
+ * clock - retention has crossed into a new segment since the last sweep:
+ * time windows that started before it, sessions whose segment lies
+ * wholly before it. */
+static bool collect_key(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    sl_strbuf *keys = ctx;
+    uint32_t n = (uint32_t)klen;
+    sl_strbuf_append(keys, &n, sizeof n);
+    sl_strbuf_append(keys, key, klen);
+    return true;
+}
+
+static void sweep_expired(const sl_query *q, sl_agg_state *s, sl_arena *a)
+{
+    const sl_agg_plan *p = q->agg;
+    if (!p->window.kind || s->store_clock == INT64_MIN)
+        return;
+    int64_t bound = s->store_clock - p->retention;
+    if (s->swept_below != INT64_MIN && segment_of(p, bound) <= segment_of(p, s->swept_below))
+        return;
+    s->swept_below = bound;
+    sl_strbuf keys;
+    sl_strbuf_init(&keys);
+    sl_store_foreach(s->store, collect_key, &keys);
+    size_t pos = 0;
+    while (pos + sizeof(uint32_t) <= keys.len) {
+        uint32_t klen;
+        memcpy(&klen, keys.data + pos, sizeof klen);
+        const char *key = keys.data + pos + sizeof klen;
+        pos += sizeof klen + klen;
+        if (p->window.kind != SL_WINDOW_SESSION) {
+            if (klen < 8)
+                continue;
+            uint64_t v = 0;
+            for (int i = 0; i < 8; i++)
+                v = v << 8 | (unsigned char)key[klen - 8 + i];
+            if ((int64_t)v < bound)
+                sl_store_delete(s->store, key, klen);
+            continue;
+        }
+        sl_value sessions = load_sessions(s, key, klen, a);
+        uint32_t nleft = 0;
+        for (uint32_t i = 0; i < sessions.u.c.n; i++)
+            if (session_segment_live(p, s, SESSION_END(&sessions.u.c.items[i])))
+                sessions.u.c.items[nleft++] = sessions.u.c.items[i];
+        if (nleft == sessions.u.c.n)
+            continue;
+        sessions.u.c.n = nleft;
+        if (nleft)
+            store_put(s, key, klen, &sessions);
+        else
+            sl_store_delete(s->store, key, klen);
+    }
+    sl_strbuf_free(&keys);
 }
 
 static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_query_emitter *em, sl_value **keys_out,
@@ -865,6 +1087,10 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     const sl_value **argv = NULL, **oargv = NULL;
     bool has_new = row && eval_inputs(q, row, a, em, &keys, &argv);
     bool has_old = old_row && eval_inputs(q, old_row, a, em, &okeys, &oargv);
+    /* between batches (a window changed in this batch is emitted at its
+     * flush, as a record cache would, even if it has expired since) */
+    if (!s->nchanged)
+        sweep_expired(q, s, a);
     if (!has_new && !has_old)
         return;
     if (p->window.kind && ts < 0)
@@ -905,8 +1131,10 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     }
     int64_t size = p->window.size_ms;
     int64_t adv = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms : size;
-    int64_t starts[256];
-    int nw = sl_window_starts(size, adv, ts, starts, 256);
+    /* a hopping window of size / advance windows per record: no cap */
+    int maxw = (int)(size / adv + 1);
+    int64_t *starts = sl_arena_alloc(a, (size_t)maxw * sizeof *starts);
+    int nw = sl_window_starts(size, adv, ts, starts, maxw);
     for (int wi = 0; wi < nw; wi++) {
         int64_t start = starts[wi], end = start + size;
         if (!sl_window_open(end, p->grace, sl_store_stream_time(s->store))) {
@@ -919,11 +1147,12 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         bool existed;
         int64_t w[2] = {start, end};
         sl_value agg = load_or_init(q, s, s->kb.data, s->kb.len, a, &existed);
-        bool was = existed && having_passes(q, keys, &agg, w, a);
+        /* a new window's old value is the initial aggregate (Kafka Streams
+         * forwards it as the change's old value) */
+        bool was = having_passes(q, keys, &agg, w, a);
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, s->kb.data, s->kb.len, &agg);
-        if (start > s->latest_start)
-            s->latest_start = start;
+        note_clock(s, start);
         if (p->emit_final)
             sl_closing_windows_add(s->closing, s->kb.data, s->kb.len, start);
         else
@@ -939,38 +1168,75 @@ void sl_agg_state_foreach_store(sl_agg_state *s, sl_store_each_fn fn, void *ctx)
 }
 
 typedef struct restore_scan {
+    const sl_query *q;
     sl_agg_state *s;
-    int64_t size, close;
+    int64_t close;
+    sl_arena *arena;
 } restore_scan;
 
 static bool note_restored_window(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
 {
     restore_scan *r = ctx;
+    const sl_agg_plan *p = r->q->agg;
     if (klen < 8)
         return true;
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v = v << 8 | ((const unsigned char *)key)[klen - 8 + i];
     int64_t start = (int64_t)v;
-    if (start > r->s->latest_start)
-        r->s->latest_start = start;
-    if (start + r->size > r->close)
+    (void)val;
+    (void)vlen;
+    note_clock(r->s, start);
+    if (p->emit_final && start + p->window.size_ms > r->close)
         sl_closing_windows_add(r->s->closing, key, klen, start);
     return true;
 }
 
-/* EMIT FINAL on time windows keeps its pending windows beside the store:
- * after a restore they are the stored windows that had not closed at the
- * restored stream time, and everything up to that close was emitted. */
+static bool note_restored_sessions(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    restore_scan *r = ctx;
+    const sl_agg_plan *p = r->q->agg;
+    sl_value sessions;
+    size_t pos = 0;
+    sl_arena_reset(r->arena);
+    if (!sl_valcodec_get(val, vlen, &pos, r->arena, &sessions) || sessions.kind != SL_ARRAY)
+        return true;
+    for (uint32_t i = 0; i < sessions.u.c.n; i++) {
+        const sl_value *se = &sessions.u.c.items[i];
+        note_clock(r->s, SESSION_END(se));
+        if (p->emit_final && SESSION_END(se) >= r->close) {
+            sl_strbuf_reset(&r->s->kb);
+            sl_strbuf_append(&r->s->kb, key, klen);
+            put_be64(&r->s->kb, SESSION_START(se));
+            add_pending(r->s, r->s->kb.data, r->s->kb.len, SESSION_END(se));
+        }
+    }
+    return true;
+}
+
+/* What windowed aggregation keeps beside the store, rebuilt from it after
+ * a restore: the store's clock (the latest window start or session end
+ * written), and under EMIT FINAL the results not emitted yet (the stored
+ * windows and sessions that had not closed at the restored stream time;
+ * everything up to that close was emitted). */
 void sl_agg_state_after_restore(const sl_query *q, sl_agg_state *s)
 {
     const sl_agg_plan *p = q->agg;
     int64_t st = sl_store_stream_time(s->store);
-    if (!p->emit_final || st == INT64_MIN || (p->window.kind != SL_WINDOW_TUMBLING && p->window.kind != SL_WINDOW_HOPPING))
+    if (!p->window.kind || st == INT64_MIN)
         return;
-    restore_scan r = {s, p->window.size_ms, st - p->grace};
-    s->last_emit_close = r.close;
-    sl_store_foreach(s->store, note_restored_window, &r);
+    restore_scan r = {q, s, st - p->grace, NULL};
+    if (p->window.kind == SL_WINDOW_SESSION) {
+        r.close -= p->window.size_ms;
+        r.arena = sl_arena_new(4096);
+        sl_store_foreach(s->store, note_restored_sessions, &r);
+        sl_arena_destroy(r.arena);
+    } else {
+        sl_store_foreach(s->store, note_restored_window, &r);
+    }
+    /* nothing was emitted while no time window could have closed */
+    if (p->emit_final && (p->window.kind == SL_WINDOW_SESSION || r.close - p->window.size_ms >= 0))
+        s->last_emit_close = r.close;
 }
 
 void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into)

@@ -1,7 +1,7 @@
 /* EMIT FINAL's time windows waiting to close: each window (its store key,
- * which ends in its start) once, taken in order of start, then key length,
- * then key bytes, the order in which Kafka Streams' suppression emits
- * windows that close together. A binary heap with an index beside it: a
+ * which ends in its start) once, taken in order of start (then key length
+ * and bytes; the aggregation orders what closes together by the serialized
+ * key, as Kafka Streams' store does). A binary heap with an index beside it: a
  * record adds to it in O(log n) and stream time moving on costs nothing
  * until a window closes (a scan of every pending window per record made
  * EMIT FINAL quadratic in the number of open windows). */

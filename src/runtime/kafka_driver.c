@@ -165,7 +165,7 @@ static bool is_table_sink(const sl_topology *t, const char *topic)
 static void on_send(void *ctx, const sl_record *r)
 {
     worker *w = ctx;
-    if (r->key && is_table_sink(w->o->topology, r->topic))
+    if (r->key && !w->o->no_record_cache && is_table_sink(w->o->topology, r->topic))
         sl_coalescer_add(w->coalesce, r);
     else
         produce_record(w, r);

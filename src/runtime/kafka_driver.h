@@ -41,6 +41,10 @@ typedef struct sl_driver_options {
     sl_driver_stats *stats;      /* may be NULL */
     sl_driver_progress *progress; /* may be NULL */
     sl_worker_metrics *metrics;   /* for the operations endpoint; may be NULL */
+    /* every table update leaves as it is, none coalesced: Kafka Streams
+     * with its record cache off, as ksqlDB's test runner runs it (sluice
+     * test --bootstrap); a run coalesces a batch's updates per key */
+    bool no_record_cache;
 } sl_driver_options;
 
 /* Runs until *stop is set; returns the process exit code (0 after a clean

@@ -6,6 +6,10 @@
  * committed everything the previous one caused, so the order in which
  * records meet is the order of the test file, as in the memory driver.
  *
+ * Table updates are not coalesced (no record cache), as in ksqlDB's
+ * runner: one input record's tombstone and new value of a session that
+ * keeps its window both leave.
+ *
  * Every topic gets a prefix of its own, so that cases share a cluster
  * without seeing each other's records. Kafka clients cannot write a record
  * time of 0 (librdkafka reads 0 as "now"), so when a test has times <= 0 all
@@ -281,7 +285,7 @@ int sl_replay_run(const char *sql, const char *file, json_t *input, json_t *expe
     volatile sig_atomic_t stop = 0;
     sl_driver_progress progress = {0};
     replay r = {.opts = {.config = cfg, .topology = sl_test_case_topology(tc), .exactly_once = true,
-                         .stop = &stop, .instance_id = "replay", .progress = &progress}};
+                         .no_record_cache = true, .stop = &stop, .instance_id = "replay", .progress = &progress}};
     rc = 3;
     pthread_t th;
     bool started = false;

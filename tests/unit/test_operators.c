@@ -245,6 +245,115 @@ static void test_late_records_counted(void **state)
     sl_topology_destroy(t);
 }
 
+/* ---- restore: a task rebuilt from another's stores goes on as it would ---- */
+
+typedef struct outlog {
+    char text[4096];
+    size_t len;
+} outlog;
+
+static void log_output(void *ctx, const sl_record *r)
+{
+    outlog *o = ctx;
+    int n = snprintf(o->text + o->len, sizeof o->text - o->len, "%.*s|%.*s|%lld;", (int)r->key_len,
+                     r->key ? (const char *)r->key : "", (int)r->value_len, r->value ? (const char *)r->value : "-",
+                     (long long)r->timestamp);
+    if (n > 0 && o->len + (size_t)n < sizeof o->text)
+        o->len += (size_t)n;
+}
+
+typedef struct store_list {
+    sl_store *stores[8];
+    int n;
+} store_list;
+
+static void list_store(void *ctx, sl_store *store)
+{
+    store_list *l = ctx;
+    if (l->n < 8)
+        l->stores[l->n++] = store;
+}
+
+static bool copy_entry(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    sl_store_put(ctx, key, klen, val, vlen);
+    return true;
+}
+
+static void process_all(sl_task *task, const char *const *keys, const int64_t *times, int from, int to,
+                        sl_collector *out)
+{
+    sl_error err = {0};
+    sl_arena *a = sl_arena_new(0);
+    for (int i = from; i < to; i++) {
+        sl_record r = {.topic = "s", .offset = i, .timestamp = times[i], .key = keys[i], .key_len = strlen(keys[i]),
+                       .value = "{\"V\": 1}", .value_len = 8};
+        assert_int_equal(sl_task_process(task, &r, a, out, &err), SL_OK);
+        sl_task_flush(task, a, out, &err);
+        sl_arena_reset(a);
+    }
+    sl_arena_destroy(a);
+}
+
+/* Runs the records through one task, and through a second one that takes
+ * over the first one's stores (as a restore does) after `split` records:
+ * both must write the same records after the split. */
+static void check_restore_keeps_windows(const char *sql, const char *const *keys, const int64_t *times, int n,
+                                        int split)
+{
+    sl_error err = {0};
+    sl_topology *t = sl_topology_compile(sql, "t.sql", NULL, &err);
+    if (!t)
+        fail_msg("compile: %s", err.msg);
+    sl_task *first = sl_task_new(t, 0), *second = sl_task_new(t, 0);
+    outlog before = {{0}, 0}, a_after = {{0}, 0}, b_after = {{0}, 0};
+    sl_collector out_before = {log_output, no_error, &before, NULL};
+    process_all(first, keys, times, 0, split, &out_before);
+    store_list la = {{0}, 0}, lb = {{0}, 0};
+    sl_task_foreach_store(first, list_store, &la);
+    sl_task_foreach_store(second, list_store, &lb);
+    assert_int_equal(la.n, lb.n);
+    for (int i = 0; i < la.n; i++) {
+        sl_store_foreach(la.stores[i], copy_entry, lb.stores[i]);
+        if (sl_store_stream_time(la.stores[i]) != INT64_MIN)
+            sl_store_advance_stream_time(lb.stores[i], sl_store_stream_time(la.stores[i]));
+    }
+    sl_task_after_restore(second);
+    sl_collector out_a = {log_output, no_error, &a_after, NULL}, out_b = {log_output, no_error, &b_after, NULL};
+    process_all(first, keys, times, split, n, &out_a);
+    process_all(second, keys, times, split, n, &out_b);
+    assert_true(a_after.len > 0);
+    assert_string_equal(a_after.text, b_after.text);
+    sl_task_destroy(first);
+    sl_task_destroy(second);
+    sl_topology_destroy(t);
+}
+
+static void test_restore_keeps_windows(void **state)
+{
+    const char *keys[] = {"a", "b", "a", "c", "a", "b", "c", "a", "b", "a"};
+    const int64_t times[] = {0, 100, 3000, 200, 1500, 4500, 9000, 20000, 9100, 60000};
+    const char *src = "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n";
+    const char *queries[] = {
+        /* sessions pending at the split are emitted after it; an emitted
+         * session kept by RETENTION merges again */
+        "CREATE TABLE T AS SELECT K, COUNT(*) AS C FROM S WINDOW SESSION (2 SECONDS, RETENTION 1 DAY, "
+        "GRACE PERIOD 0 SECONDS) GROUP BY K EMIT FINAL;\n",
+        "CREATE TABLE T AS SELECT K, COUNT(*) AS C FROM S WINDOW SESSION (2 SECONDS, RETENTION 1 DAY, "
+        "GRACE PERIOD 0 SECONDS) GROUP BY K;\n",
+        /* time windows kept by RETENTION are emitted after the split */
+        "CREATE TABLE T AS SELECT K, COUNT(*) AS C FROM S WINDOW TUMBLING (SIZE 1 SECOND, RETENTION 1 DAY) "
+        "GROUP BY K EMIT FINAL;\n",
+    };
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        char sql[1024];
+        snprintf(sql, sizeof sql, "%s%s", src, queries[q]);
+        for (int split = 1; split < 9; split++)
+            check_restore_keeps_windows(sql, keys, times, 10, split);
+    }
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_session_merge_out_of_order),
         cmocka_unit_test(test_emit_final_once_per_window),
         cmocka_unit_test(test_late_records_counted),
+        cmocka_unit_test(test_restore_keeps_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
