@@ -285,6 +285,8 @@ class AggregationPlan:
             args.append(None if a.arg is None else E.evaluate_logged(stats, a.arg, row, self.scope))
         if ts < 0:
             raise OutOfScope("negative timestamp")
+        if any(isinstance(v, (dict, list)) for v in key):
+            raise OutOfScope("a STRUCT, ARRAY or MAP grouping key")
         return tuple(key), args, ts
 
     def init(self):
