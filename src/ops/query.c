@@ -1035,7 +1035,7 @@ bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl
         return false;
     sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
     bool deleted;
-    sl_collector quiet = {NULL, ignore_decode_error, NULL, NULL};
+    sl_collector quiet = {NULL, ignore_decode_error, NULL, NULL, NULL};
     if (!sl_source_decode(q->source, in, row, &deleted, a, &quiet) || deleted)
         return false;
     return sl_agg_partition_key(q, row, a, out);

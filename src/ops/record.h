@@ -47,6 +47,10 @@ typedef struct sl_collector {
     /* an error the configuration makes fatal (ksql.timestamp.throw.on.invalid):
      * the run stops; NULL treats it as a processing error */
     void (*fatal_error)(void *ctx, const sl_record *source, const char *message);
+    /* the task is about to run one query (for a record, or its end-of-batch
+     * flush): what it reports until the next call is that query's, so a
+     * processing-log entry names its query. NULL: not needed. */
+    void (*query_begin)(void *ctx, const char *query_id);
 } sl_collector;
 
 #endif

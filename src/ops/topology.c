@@ -372,6 +372,8 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
             if (q->repartition_side[side] && repartition(k, q, side, in, arena, out))
                 continue;
         }
+        if (out->query_begin)
+            out->query_begin(out->ctx, q->id);
         sl_query_process(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
     }
     return SL_OK;
@@ -395,6 +397,8 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
         const sl_query *q = t->queries[i];
         if (!q->repartition_topic || strcmp(q->repartition_topic, in->topic))
             continue;
+        if (out->query_begin)
+            out->query_begin(out->ctx, q->id);
         if (n >= 2 && p[0] == 'T')
             return sl_query_process_table_change(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out, err);
         if (n < 8 || p[0] != 'S')
@@ -445,8 +449,11 @@ uint64_t sl_topology_order_mask(const sl_topology *t, const char *topic)
 
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)
 {
-    for (int i = 0; i < k->topo->nqueries; i++)
+    for (int i = 0; i < k->topo->nqueries; i++) {
+        if (out->query_begin)
+            out->query_begin(out->ctx, k->topo->queries[i]->id);
         sl_query_flush(k->topo->queries[i], k->query_state[i], arena, &k->keybuf, &k->valbuf, out);
+    }
     return SL_OK;
 }
 

@@ -25,6 +25,7 @@
 #include "runtime/changelog.h"
 #include "runtime/coalesce.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/processing_log.h"
 #include "runtime/metrics.h"
 #include "runtime/partition_group.h"
 #include "runtime/topics.h"
@@ -45,6 +46,7 @@ typedef struct worker {
     bool txn_open;
     bool fatal;
     bool consumer_fenced; /* the consumer hit a fatal error: see reopen_consumer */
+    const char *current_query; /* the query the task runs (borrowed from the topology) */
     int64_t batch_records;
     int64_t batch_chained; /* outputs to topics the topology reads (progress only) */
     /* records of this batch the producer could not deliver (an aborted
@@ -179,23 +181,28 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
     worker *w = ctx;
     w->stats.failed_records++;
     sl_worker_metrics_processing_error(w->o->metrics, src->topic, src->partition, src->offset, msg);
-    sl_log_throttled("processing", SL_LOG_WARN, "processing", "%s/%d/%lld: %s", src->topic, src->partition,
-                     (long long)src->offset, msg);
+    sl_log_throttled("processing", SL_LOG_WARN, "processing", "%s: %s/%d/%lld: %s",
+                     w->current_query ? w->current_query : "-", src->topic, src->partition, (long long)src->offset,
+                     msg);
     char topic[600];
     sl_processing_log_topic(w->o->config, topic, sizeof topic);
     sl_strbuf sb;
     sl_strbuf_init(&sb);
-    sl_strbuf_puts(&sb, "{\"level\":\"ERROR\",\"message\":");
-    sl_json_write_string(&sb, msg, strlen(msg));
-    sl_strbuf_puts(&sb, ",\"topic\":");
-    sl_json_write_string(&sb, src->topic, strlen(src->topic));
-    sl_strbuf_printf(&sb, ",\"partition\":%d,\"offset\":%lld,\"timestamp\":%lld}", src->partition,
-                     (long long)src->offset, (long long)src->timestamp);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sl_processing_log_entry(&sb, w->current_query, src, msg,
+                            (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     sl_record rec = {.topic = topic, .partition = -1, .timestamp = src->timestamp, .value = sb.data,
                      .value_len = sb.len};
     produce_record(w, &rec);
     w->stats.records_out--; /* not an output of the queries */
     sl_strbuf_free(&sb);
+}
+
+/* the query the task runs now: its errors name it */
+static void on_query_begin(void *ctx, const char *query_id)
+{
+    ((worker *)ctx)->current_query = query_id;
 }
 
 /* the configuration made this record's error fatal: the batch is not
@@ -320,7 +327,7 @@ static void commit_batch(worker *w)
 {
     if (!w->txn_open)
         return;
-    sl_collector c = {on_send, on_processing_error, w, on_fatal_error};
+    sl_collector c = {on_send, on_processing_error, w, on_fatal_error, on_query_begin};
     sl_error err;
     sl_error_init(&err);
     for (int i = 0; i < w->ntasks; i++)
@@ -768,7 +775,7 @@ int sl_kafka_run(const sl_driver_options *o)
     int64_t interval = sl_config_int(o->config, "commit.interval.ms");
     if (max_records < 1)
         max_records = 1;
-    sl_collector c = {on_send, on_processing_error, &w, on_fatal_error};
+    sl_collector c = {on_send, on_processing_error, &w, on_fatal_error, on_query_begin};
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {

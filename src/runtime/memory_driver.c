@@ -36,6 +36,7 @@ struct sl_test_case {
     int64_t next_offset;
     sl_error *err;
     int failed; /* exit code of a fatal runtime failure */
+    const char *current_query; /* the query the task runs (its errors name it) */
     char *topic_prefix; /* before the test's topic names; "" when none */
     /* the last encoded input record's bytes */
     sl_strbuf kb, vb;
@@ -339,8 +340,14 @@ static void on_send(void *ctx, const sl_record *out)
  * test silently lacks has its reason in sight. */
 static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
 {
-    (void)ctx;
-    sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
+    mem_run *r = ctx;
+    sl_warn("processing", "%s: %s/%d/%lld: %s", r->current_query ? r->current_query : "-", src->topic, src->partition,
+            (long long)src->offset, msg);
+}
+
+static void on_query_begin(void *ctx, const char *query_id)
+{
+    ((mem_run *)ctx)->current_query = query_id;
 }
 
 static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
@@ -354,7 +361,7 @@ static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
 
 static void process(mem_run *r, const sl_record *rec)
 {
-    sl_collector c = {on_send, on_processing_error, r, on_fatal_error};
+    sl_collector c = {on_send, on_processing_error, r, on_fatal_error, on_query_begin};
     sl_error err = {0};
     if (sl_task_process(r->task, rec, r->arena, &c, &err) && !r->failed) {
         *r->err = err;

@@ -76,7 +76,16 @@ entries = [json.loads(v) for k, v, p, o, ts in got]
 print("processing log:", entries)
 assert len(entries) == 1, entries
 e = entries[0]
-assert e["topic"] == "$in" and e["partition"] == 0 and e["offset"] == 1 and "value" in e["message"].lower(), e
+assert e["topic"] == "$in" and e["partition"] == 0 and e["offset"] == 1, e
+# ksqlDB's processing-log schema: a deserialization error of the value,
+# with the raw record, logged by the query that read it
+import base64
+assert e["logger"] == "processing.CSAS_${out}_0" and e["level"] == "ERROR" and e["time"] > 0, e
+m = e["message"]
+assert m["type"] == 0 and m["recordProcessingError"] is None, m
+d = m["deserializationError"]
+assert d["target"] == "value" and d["topic"] == "$in" and "value" in d["errorMessage"].lower(), d
+assert base64.b64decode(d["recordB64"]) == b"{not json", d
 PY
 kill -TERM $pid
 wait $pid || fail "exit after SIGTERM not 0"

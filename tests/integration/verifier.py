@@ -125,17 +125,23 @@ def check_processing_log(args, bad_offsets):
     reads it (each query deserializes on its own, as in ksqlDB), and nothing
     else is"""
     entries = read_raw(args.bootstrap, args.plog, timeout=60, idle=5)
-    seen = {}
+    seen, loggers = {}, {}
     for k, v in entries:
         d = json.loads(v)
         if d.get("topic") == args.bids:
             key = (d["partition"], d["offset"])
             seen[key] = seen.get(key, 0) + 1
+            # ksqlDB's entry: the logger names the query that failed
+            loggers.setdefault(key, set()).add(d.get("logger"))
     problems = []
     for off in sorted(bad_offsets):
         if seen.get(off, 0) != args.queries_per_record:
             problems.append("processing log: bad record %s/%d/%d logged %d time(s), want %d"
                             % (args.bids, off[0], off[1], seen.get(off, 0), args.queries_per_record))
+        elif len(loggers.get(off, ())) != args.queries_per_record or \
+                not all(str(l).startswith("processing.") for l in loggers[off]):
+            problems.append("processing log: bad record %s/%d/%d: entries do not name one query each: %s"
+                            % (args.bids, off[0], off[1], sorted(map(str, loggers.get(off, ())))))
     for off in sorted(set(seen) - bad_offsets):
         problems.append("processing log: good record %s/%d/%d logged" % (args.bids, off[0], off[1]))
     print("verifier: processing log holds %d entries for %d bad records" % (sum(seen.values()), len(bad_offsets)))
