@@ -20,6 +20,13 @@ int sl_cmd_explain(int argc, char **argv)
             config = argv[++i];
         else if (!strcmp(argv[i], "--format") && i + 1 < argc)
             format = argv[++i];
+        else if (!strncmp(argv[i], "--format=", 9))
+            format = argv[i] + 9;
+        else {
+            fprintf(stderr, "sluice explain: unknown argument '%s'\n", argv[i]);
+            path = NULL; /* an argument not understood is an error, never ignored */
+            break;
+        }
     }
     if (!path || (strcmp(format, "text") && strcmp(format, "dot") && strcmp(format, "json"))) {
         fprintf(stderr, "usage: sluice explain -q queries.sql [-c sluice.properties] [--format text|dot|json]\n");
