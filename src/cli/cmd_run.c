@@ -187,6 +187,7 @@ int sl_cmd_run(int argc, char **argv)
             .snapshot_dir = inst.dir,
             .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
             .stop = &sl_stop_requested,
+            .hangup = &sl_hangup_requested,
             .metrics = metrics[i] = sl_worker_metrics_new(i),
         };
     }
@@ -194,7 +195,9 @@ int sl_cmd_run(int argc, char **argv)
     sl_http_server *http = NULL;
     if (!rc && listener.enabled) {
         sl_http_info info = {.application_id = app, .instance_id = inst.id, .topology = topo,
-                             .workers = metrics, .nworkers = nthreads};
+                             .workers = metrics, .nworkers = nthreads,
+                             .stall_ms = sl_config_int(cfg, "health.stall.commit.intervals") *
+                                         sl_config_int(cfg, "commit.interval.ms")};
         http = sl_http_start(&listener, &info, &err);
         if (!http) {
             sl_log_error("http", "%s", err.msg);

@@ -37,6 +37,7 @@ static const key_def keys[] = {
     {"state.dir", T_STRING, NULL, NULL, "Local state snapshots (a cache: Kafka holds the truth), and this instance's id; one directory per running instance. Default: `/var/lib/sluice` for root (containers), else `$XDG_STATE_HOME/sluice` (`~/.local/state/sluice`)."},
     {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (AVRO schemas are registered and read; JSON_SR and PROTOBUF schemas are read)."},
     {"listeners", T_STRING, "http://127.0.0.1:8088", NULL, "Metrics, health and status endpoint (`http://HOST:PORT`; port 0 picks a free one; empty turns it off; `http://0.0.0.0:8088` to serve other hosts, as the Docker image does). See \"Operations\"."},
+    {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
     {NULL, T_STRING, NULL, NULL, NULL},

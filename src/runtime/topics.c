@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "runtime/changelog.h"
+#include "runtime/kafka_errors.h"
 
 void sl_processing_log_topic(const sl_config *config, char *out, size_t n)
 {
@@ -185,7 +186,7 @@ static void wait_visible(rd_kafka_t *rk, const char *const *names, int n)
 int sl_kafka_prepare_topics(const sl_driver_options *o)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = sl_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap(o), errstr, sizeof errstr)) {
         rd_kafka_conf_destroy(conf);
         sl_log_error("admin", "%s", errstr);

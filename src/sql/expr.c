@@ -1128,7 +1128,7 @@ static sl_cexpr *compile_lambda_call(sl_scope *scope, const sl_expr *x, const ch
 static const char *const aggregate_names[] = {
     "COUNT", "SUM", "AVG", "MIN", "MAX", "COUNT_DISTINCT", "TOPK", "TOPKDISTINCT", "COLLECT_LIST",
     "COLLECT_SET", "EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET", "STDDEV_SAMP", "STDDEV_SAMPLE",
-    "STDDEV_POP", "CORRELATION", "HISTOGRAM", "VARIANCE", "ATTR", NULL};
+    "CORRELATION", "HISTOGRAM", "ATTR", "SUM_LIST", NULL};
 
 bool sl_expr_is_aggregate_name(const char *name)
 {
