@@ -911,6 +911,15 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     bool deleted;
     if (!sl_source_decode(src, in, row, &deleted, a, out))
         return;
+    if (src->is_table && src->nkey) {
+        /* a table row needs its key: Kafka Streams' table source skips a
+         * record whose key is NULL (a warning, not a processing error) */
+        bool keyless = true;
+        for (int i = 0; i < src->nkey; i++)
+            keyless = keyless && row[i].null;
+        if (keyless)
+            return;
+    }
     if (deleted && !src->is_table) {
         /* a null value passes a stateless stream query as a null row */
         if (!q->agg && !q->where && !q->ntf && !q->timestamp_expr) {
