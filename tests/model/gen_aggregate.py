@@ -103,6 +103,7 @@ def _aggregates(rng, cols, is_table, delimited, props):
         options += ["STDDEV_SAMPLE(%s)" % c[0] for c in nums]
         options += ["COLLECT_LIST(%s)" % c[0] for c in cols]
         options += ["HISTOGRAM(IFNULL(%s, 'n'))" % c[0] for c in strings]
+        options += ["ATTR(%s)" % c[0] for c in cols]
         for a in nums:
             for b in nums:
                 if a[1] == b[1]:
