@@ -943,6 +943,8 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
                 out->processing_error(out->ctx, in, msg);
             return;
         }
+        if (t.u.l < 0)
+            return; /* Kafka Streams skips a negative extracted timestamp (a warning) */
         ts = t.u.l;
         row[q->idx_rowtime] = sl_bigint(ts);
     }

@@ -151,6 +151,23 @@ def _having(rng, aggs, cols, nums):
     return "COUNT(*) %% 2 = %d" % rng.randint(0, 1)
 
 
+def _arg_expressions(rng, cols, is_table):
+    """Aggregates of expressions: evaluated per row, a failing one is NULL."""
+    ints = [c for c in cols if c[1] in ("INT", "BIGINT")]
+    out = []
+    for c in ints:
+        out.append("SUM(%s * 2)" % c[0])
+        out.append("SUM(100 / %s)" % c[0])
+        out.append("COUNT(%s > 0)" % c[0])
+        if not is_table:
+            out.append("MAX(%s - 1)" % c[0])
+    for a in ints:
+        for b in ints:
+            if a[1] == b[1] and a != b:
+                out.append("SUM(%s + %s)" % (a[0], b[0]))
+    return out
+
+
 def generate(rng):
     is_table = rng.random() < 0.35
     fmt = "DELIMITED" if rng.random() < 0.2 else "JSON"
@@ -158,28 +175,66 @@ def generate(rng):
     if fmt == "DELIMITED":
         cols = [(c, "STRING" if t in ("BOOLEAN", "DOUBLE") else t) for c, t in cols]
     json_src_key = fmt == "JSON" and rng.random() < 0.3
+    keyless = not is_table and not json_src_key and rng.random() < 0.1
     json_sink_key = not json_src_key and rng.random() < 0.25
     json_key = json_src_key or json_sink_key
     kind = "TABLE" if is_table else "STREAM"
     extra = ", KEY_FORMAT='JSON'" if json_src_key else ""
-    stmts = [g.create_stream("INPUT", "input_topic", key, cols, fmt, kind=kind, extra=extra)]
+    bigints = [c for c, t in cols if t == "BIGINT"]
+    if not is_table and bigints and rng.random() < 0.15:
+        # event time from a column (a NULL or negative one fails the record)
+        extra += ", TIMESTAMP='%s'" % rng.choice(bigints)
+    if keyless:
+        stmts = ["CREATE STREAM INPUT (%s) WITH (KAFKA_TOPIC='input_topic', VALUE_FORMAT='%s'%s);" % (
+            ", ".join("%s %s" % c for c in cols), fmt, extra)]
+    else:
+        stmts = [g.create_stream("INPUT", "input_topic", key, cols, fmt, kind=kind, extra=extra)]
     props = {}
     groups = _group_exprs(rng, key, cols, json_key)
+    if keyless and any(e == key[0] for e, _, _ in groups):
+        groups = [x for x in groups if x[0] != key[0]] or [("1", "INT", "ONE")]
+    ints = [c for c in cols if c[1] in ("INT", "BIGINT")]
+    if ints and rng.random() < 0.1:
+        c = rng.choice(ints)
+        groups[0] = ("100 / %s" % c[0], c[1], "Q")      # fails (NULL, logged) on 0
     items = []
     for i, (e, t, alias) in enumerate(groups):
         items.append(e + (" AS %s%d" % (alias, i) if alias else ""))
-    aggs = _aggregates(rng, cols, is_table, fmt == "DELIMITED", props)
+        if t in ("INT", "BIGINT") and rng.random() < 0.15:
+            items.append("(%s) * 7 AS D%d" % (e, i))     # computed from the key
+    chained = fmt == "JSON" and rng.random() < 0.15
+    if chained:
+        # OUTPUT is read back: only columns the model's JSON reader knows
+        ints = [c for c in cols if c[1] in ("INT", "BIGINT")]
+        aggs = [rng.choice(["COUNT(%s)" % c[0] for c in cols] + ["SUM(%s)" % c[0] for c in ints] +
+                           (["MIN(%s)" % c[0] for c in ints] if not is_table else []) + ["COUNT(1)"])
+                for _ in range(rng.randint(0, 2))]
+        items.append("COUNT(*) AS CNT")
+    else:
+        aggs = _aggregates(rng, cols, is_table, fmt == "DELIMITED", props)
+        exprs = _arg_expressions(rng, cols, is_table)
+        if exprs and rng.random() < 0.25:
+            aggs.append(rng.choice(exprs))
     for i, a in enumerate(aggs):
         items.append(a + (" AS AGG%d" % i if rng.random() < 0.7 else ""))
     rng.shuffle(items)
-    all_cols = [key] + cols
+    all_cols = ([] if keyless else [key]) + cols
     where = " WHERE " + _predicate(rng, all_cols) if rng.random() < 0.3 else ""
     nums = [c for c in cols if c[1] in NUM and (fmt != "DELIMITED" or c[1] != "DOUBLE")]
     having = " HAVING " + _having(rng, aggs, cols, nums) if rng.random() < 0.3 else ""
     with_ = " WITH (KEY_FORMAT='JSON')" if json_sink_key else ""
     stmts.append("CREATE TABLE OUTPUT%s AS SELECT %s FROM INPUT%s GROUP BY %s%s;" % (
         with_, ", ".join(items), where, ", ".join(e for e, _, _ in groups), having))
-    inputs = _inputs(rng, "input_topic", key, cols, fmt, rng.randint(1, 30), is_table, json_src_key)
+    if chained:
+        # an aggregation of the aggregate: every update of OUTPUT retracts
+        # its previous row from OUTPUT2 (and a HAVING tombstone deletes it)
+        stmts.append("CREATE TABLE OUTPUT2 AS SELECT CNT, COUNT(*) AS N, SUM(CNT) AS S%s FROM OUTPUT GROUP BY CNT;"
+                     % (", COLLECT_LIST(CNT) AS L" if fmt == "JSON" else ""))
+    n = rng.randint(1, 30)
+    inputs = _inputs(rng, "input_topic", key, cols, fmt, n, is_table, json_src_key)
+    if keyless:
+        for r in inputs:
+            r["key"] = None
     case = {"statements": stmts, "inputs": inputs}
     if props:
         case["properties"] = props
