@@ -196,6 +196,7 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 }
 
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
+static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x);
 
 static sl_err_t source_timestamp(sl_query_build *qb, sl_query *q, sl_scope *scope, const sl_stmt *st,
                                  sl_error *err)
@@ -312,6 +313,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     if (q->source->is_table && s->partition_by.count)
         QFAIL(SL_ERR_INVALID, s->partition_by.items[0]->pos, "PARTITION BY is not supported for tables");
     /* expand the select list */
+    bool star = false;
     int cap = s->nitems + q->source->ncols + 8;
     cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
     const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
@@ -321,7 +323,11 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
             if (it->star_qualifier && strcmp(it->star_qualifier, q->source->name) &&
                 !(s->from.alias && !strcmp(it->star_qualifier, s->from.alias)))
                 QFAIL(SL_ERR_INVALID, it->pos, "Source '%s' not found", it->star_qualifier);
-            for (int c = 0; c < q->source->ncols; c++) {
+            star = true;
+            for (int j = 0; j < q->source->ncols; j++) {
+                /* after PARTITION BY, * gives the value columns, then the
+                 * old key columns (those that became keys leave below) */
+                int c = s->partition_by.count ? (j + q->source->nkey) % q->source->ncols : j;
                 if (n == cap)
                     QFAIL(SL_ERR_INVALID, it->pos, "too many columns");
                 cols[n].name = q->source->cols[c].name;
@@ -379,6 +385,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     return err->code;
                 keys[k].type = keys[k].expr->type;
                 keys[k].is_key = true;
+                keys[k].from_value = !compile_on_key_columns(q, &scope, pb);
                 if (sl_type_has_map(keys[k].type))
                     QFAIL(SL_ERR_INVALID, pb->pos,
                           "Map keys, including types that contain maps, are not supported as they may lead to "
@@ -387,11 +394,30 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                 for (int i = 0; i < n; i++)
                     if (match < 0 && sl_expr_same(origin[i], pb))
                         match = i;
+                for (int i = match + 1; match >= 0 && i < n; i++)
+                    if (sl_expr_same(origin[i], pb))
+                        QFAIL(SL_ERR_INVALID, s->pos,
+                              "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
+                              cols[match].name, cols[match].name, cols[i].name);
                 if (match >= 0) {
                     keys[k].name = cols[match].name;
                     memmove(&cols[match], &cols[match + 1], (size_t)(n - match - 1) * sizeof *cols);
                     memmove(&origin[match], &origin[match + 1], (size_t)(n - match - 1) * sizeof *origin);
                     n--;
+                } else if (star) {
+                    /* * selects the new key: a column keeps its name, an
+                     * expression gets KSQL_COL_n */
+                    const char *dn = sl_expr_default_name(pb);
+                    char buf[32];
+                    for (int g = 0; !dn; g++) {
+                        snprintf(buf, sizeof buf, "KSQL_COL_%d", g);
+                        bool used = name_taken(q->source, cols, n, buf);
+                        for (int j = 0; j < k && !used; j++)
+                            used = !strcmp(keys[j].name, buf);
+                        if (!used)
+                            dn = sl_arena_strdup(a, buf);
+                    }
+                    keys[k].name = dn;
                 } else {
                     const char *dn = sl_expr_default_name(pb);
                     /* with several PARTITION BY expressions ksqlDB needs each in the projection */
@@ -748,6 +774,21 @@ static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const 
     return sl_expr_compile(&key_scope, pred, &ignored);
 }
 
+/* whether x reads the source's key columns only (or no column at all):
+ * ksqlDB computes such a PARTITION BY expression from the key */
+static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x)
+{
+    sl_scope key_scope = *scope;
+    key_scope.cols = sl_arena_calloc(scope->arena, (size_t)scope->ncols + 1, sizeof *key_scope.cols);
+    key_scope.ncols = 0;
+    for (int i = 0; i < scope->ncols; i++)
+        if (scope->cols[i].index < q->source->nkey)
+            key_scope.cols[key_scope.ncols++] = scope->cols[i];
+    sl_error ignored;
+    sl_error_init(&ignored);
+    return sl_expr_compile(&key_scope, x, &ignored) != NULL;
+}
+
 static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl_record *in, const sl_collector *out)
 {
     if (!q->where)
@@ -771,6 +812,10 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
     int n = tombstone ? q->nkey_out : q->ncols;
     for (int i = 0; i < n; i++) {
+        if (tombstone && q->cols[i].from_value) {
+            vals[i] = sl_null(q->cols[i].type->kind);
+            continue;
+        }
         sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
         if (vals[i].null)
             vals[i].kind = (uint8_t)q->cols[i].type->kind;
