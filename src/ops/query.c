@@ -615,22 +615,49 @@ typedef struct query_state {
     bool table_stage1;
 } query_state;
 
-static void send_table_change(const sl_query *q, const sl_value *row, bool retract, int64_t ts, sl_arena *a,
-                              sl_query_emitter *em)
+/* A table change on the repartition topic, keyed by its group: 'T', then
+ * 1 and the old row (it leaves the group), 2 and the new row (it joins
+ * the group), or 3 and both rows (it stays in the group: one update, as
+ * Kafka Streams' KTableRepartitionMap forwards one change when the old
+ * and new keys are equal) */
+static void send_table_change(const sl_query *q, const sl_value *old_row, const sl_value *new_row,
+                              const sl_strbuf *pk, int64_t ts, sl_query_emitter *em)
 {
-    sl_strbuf pk, body;
-    sl_strbuf_init(&pk);
+    sl_strbuf body;
     sl_strbuf_init(&body);
-    sl_agg_partition_key(q, row, a, &pk);
     sl_strbuf_putc(&body, 'T');
-    sl_strbuf_putc(&body, retract ? 1 : 2);
-    for (int i = 0; i < q->row_width; i++)
-        sl_valcodec_put(&body, &row[i]);
+    sl_strbuf_putc(&body, old_row && new_row ? 3 : old_row ? 1 : 2);
+    for (int r = 0; r < 2; r++) {
+        const sl_value *row = r ? new_row : old_row;
+        for (int i = 0; row && i < q->row_width; i++)
+            sl_valcodec_put(&body, &row[i]);
+    }
     sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = ts,
-                     .key = pk.data ? pk.data : "", .key_len = pk.len, .value = body.data, .value_len = body.len};
+                     .key = pk->data ? pk->data : "", .key_len = pk->len, .value = body.data, .value_len = body.len};
     em->out->send(em->out->ctx, &rec);
-    sl_strbuf_free(&pk);
     sl_strbuf_free(&body);
+}
+
+static void send_table_changes(const sl_query *q, const sl_value *old_row, const sl_value *new_row, int64_t ts,
+                               sl_arena *a, sl_query_emitter *em)
+{
+    sl_strbuf opk, npk;
+    sl_strbuf_init(&opk);
+    sl_strbuf_init(&npk);
+    if (old_row)
+        sl_agg_partition_key(q, old_row, a, &opk);
+    if (new_row)
+        sl_agg_partition_key(q, new_row, a, &npk);
+    if (old_row && new_row && opk.len == npk.len && !memcmp(opk.data, npk.data, opk.len)) {
+        send_table_change(q, old_row, new_row, &npk, ts, em);
+    } else {
+        if (old_row)
+            send_table_change(q, old_row, NULL, &opk, ts, em);
+        if (new_row)
+            send_table_change(q, NULL, new_row, &npk, ts, em);
+    }
+    sl_strbuf_free(&opk);
+    sl_strbuf_free(&npk);
 }
 
 void sl_query_state_table_stage1(void *state)
@@ -649,13 +676,19 @@ sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_
     size_t n = in->value ? in->value_len : 0, pos = 2;
     if (n < 2 || p[0] != 'T' || !qs || !qs->agg)
         return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
-    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
-    for (int i = 0; i < q->row_width; i++)
-        if (!sl_valcodec_get(p, n, &pos, a, &row[i]))
-            return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
+    if (p[1] < 1 || p[1] > 3)
+        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
+    sl_value *rows[2] = {NULL, NULL};
+    for (int r = 0; r < 2; r++) {
+        if (!(p[1] & (r ? 2 : 1)))
+            continue;
+        rows[r] = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *rows[r]);
+        for (int i = 0; i < q->row_width; i++)
+            if (!sl_valcodec_get(p, n, &pos, a, &rows[r][i]))
+                return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
+    }
     sl_query_emitter em = {out, in, keybuf, valbuf};
-    bool retract = p[1] == 1;
-    sl_agg_process(q, qs->agg, retract ? row : NULL, retract ? NULL : row, in->timestamp, a, &em);
+    sl_agg_process(q, qs->agg, rows[0], rows[1], in->timestamp, a, &em);
     return SL_OK;
 }
 
@@ -1027,10 +1060,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     }
     bool pass = !deleted && passes(q, row, a, in, out);
     if (q->agg && qs->table_stage1) {
-        if (old_row)
-            send_table_change(q, old_row, true, ts, a, &em);
-        if (pass)
-            send_table_change(q, row, false, ts, a, &em);
+        send_table_changes(q, old_row, pass ? row : NULL, ts, a, &em);
         return;
     }
     if (q->agg) {
