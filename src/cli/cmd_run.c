@@ -190,11 +190,12 @@ int sl_cmd_run(int argc, char **argv)
             .hangup = &sl_hangup_requested,
             .metrics = metrics[i] = sl_worker_metrics_new(i),
         };
+        sl_worker_metrics_set_topology(metrics[i], w[i].topology);
     }
     int rc = compiled_all ? sl_kafka_prepare_topics(&w[0].opts) : 1;
     sl_http_server *http = NULL;
     if (!rc && listener.enabled) {
-        sl_http_info info = {.application_id = app, .instance_id = inst.id, .topology = topo,
+        sl_http_info info = {.application_id = app, .instance_id = inst.id, .topology = topo, .queries_sql = sql,
                              .workers = metrics, .nworkers = nthreads,
                              .stall_ms = sl_config_int(cfg, "health.stall.commit.intervals") *
                                          sl_config_int(cfg, "commit.interval.ms")};

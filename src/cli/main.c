@@ -11,7 +11,7 @@ static void usage(FILE *out)
           "  sluice test    -s statements.sql -i input.json [-o output.json]\n"
           "  sluice check   -q queries.sql\n"
           "  sluice explain -q queries.sql [--format text|dot|json]\n"
-          "  sluice demo    [--duration SECONDS]\n"
+          "  sluice demo    [--duration SECONDS] [--plain] [--sql]\n"
           "  sluice --version | --help\n",
           out);
 }

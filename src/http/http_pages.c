@@ -1,7 +1,8 @@
-/* The pages of the operations endpoint (see http_pages_int.h). Each is
- * rendered from the view one request took of every worker: nothing here
- * reads a worker's live counters, so a page never mixes two moments of one
- * worker.
+/* The machine-read pages of the operations endpoint (see
+ * http_pages_int.h): /metrics, health and readiness, /status; the HTML
+ * page is in http_status_page.c. Each is rendered from the view one
+ * request took of every worker: nothing here reads a worker's live
+ * counters, so a page never mixes two moments of one worker.
  *
  * Metric names follow Prometheus' conventions (a sluice_ prefix, counters
  * ending in _total, base units: seconds and bytes) and carry the worker
@@ -21,7 +22,7 @@
 
 /* ---------- small helpers ---------- */
 
-static const char *state_name(const sl_worker_snapshot *w)
+const char *sl_http_state_name(const sl_worker_snapshot *w)
 {
     if (w->fatal)
         return "failed";
@@ -46,8 +47,7 @@ static void put_label(sl_strbuf *o, const char *s)
     }
 }
 
-/* HTML text; a trailing newline (of a /readyz line) is dropped */
-static void put_html(sl_strbuf *o, const char *s)
+void sl_http_put_html(sl_strbuf *o, const char *s)
 {
     for (; s && *s && strcmp(s, "\n"); s++) {
         switch (*s) {
@@ -61,8 +61,7 @@ static void put_html(sl_strbuf *o, const char *s)
     }
 }
 
-/* epoch milliseconds as ISO 8601 UTC, for people */
-static void put_time(sl_strbuf *o, int64_t ms)
+void sl_http_put_time(sl_strbuf *o, int64_t ms)
 {
     time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     int frac = (int)(ms - (int64_t)s * 1000);
@@ -94,7 +93,8 @@ static const struct {
      offsetof(sl_worker_snapshot, batches_aborted)},
     {"sluice_failed_records_total", "counter", "Records that failed to decode or evaluate, written to the processing log.",
      offsetof(sl_worker_snapshot, failed_records)},
-    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed.",
+    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed (windowed aggregations), "
+     "and stream-stream join records past their window's grace.",
      offsetof(sl_worker_snapshot, late_dropped)},
     {"sluice_changelog_records_total", "counter", "State changelog records written in committed batches.",
      offsetof(sl_worker_snapshot, changelog_records)},
@@ -134,6 +134,47 @@ static void histogram(sl_strbuf *o, const sl_http_view *v, const char *name, con
             sl_strbuf_printf(o, "%s_sum{thread=\"%d\"} %" PRId64 "\n", name, s->thread_index, s->records_in);
         sl_strbuf_printf(o, "%s_count{thread=\"%d\"} %" PRId64 "\n", name, s->thread_index, cum);
     }
+}
+
+/* one sample per worker and topic of the kind and direction */
+static void topic_family(sl_strbuf *o, const sl_http_view *v, const char *name, const char *help, sl_topic_kind kind,
+                         bool out)
+{
+    family(o, name, "counter", help);
+    for (int w = 0; w < v->nworkers; w++)
+        for (int i = 0; i < v->workers[w].ntopics; i++) {
+            const sl_topic_count *t = &v->workers[w].topics[i];
+            if (t->kind != kind || t->out != out)
+                continue;
+            sl_strbuf_printf(o, "%s{thread=\"%d\",topic=\"", name, v->workers[w].thread_index);
+            put_label(o, t->topic);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", t->records);
+        }
+}
+
+/* Prometheus' standard process metrics, under their standard names */
+static void process_metrics(sl_strbuf *o, const sl_process_stats *p)
+{
+    if (!p->ok)
+        return;
+    family(o, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+    sl_strbuf_printf(o, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
+    family(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    sl_strbuf_printf(o, "process_resident_memory_bytes %" PRId64 "\n", p->resident_bytes);
+    family(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+    sl_strbuf_printf(o, "process_virtual_memory_bytes %" PRId64 "\n", p->virtual_bytes);
+    if (p->start_time_seconds > 0) {
+        family(o, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        sl_strbuf_printf(o, "process_start_time_seconds %.2f\n", p->start_time_seconds);
+    }
+    family(o, "process_open_fds", "gauge", "Number of open file descriptors.");
+    sl_strbuf_printf(o, "process_open_fds %" PRId64 "\n", p->open_fds);
+    if (p->max_fds >= 0) {
+        family(o, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        sl_strbuf_printf(o, "process_max_fds %" PRId64 "\n", p->max_fds);
+    }
+    family(o, "process_threads", "gauge", "Number of OS threads in the process.");
+    sl_strbuf_printf(o, "process_threads %d\n", p->threads);
 }
 
 void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
@@ -187,8 +228,8 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
                                  (double)v->workers[w].tasks[t].stream_time / 1000.0);
 
     family(o, "sluice_consumer_lag_records", "gauge",
-           "Records between the last committed offset and the end of the partition, as of the worker's last commit "
-           "that included it (transaction markers count).");
+           "Records between the worker's position and the end of the partition (its last stable offset), as of the "
+           "worker's last commit or the partition's end; transaction markers at the end do not count.");
     for (int w = 0; w < v->nworkers; w++)
         for (int p = 0; p < v->workers[w].nassigned; p++) {
             const sl_partition_view *a = &v->workers[w].assigned[p];
@@ -198,6 +239,38 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
             put_label(o, a->topic);
             sl_strbuf_printf(o, "\",partition=\"%d\"} %" PRId64 "\n", a->partition, a->lag);
         }
+
+    topic_family(o, v, "sluice_source_records_in_total",
+                 "Records read from the source topics the statements name, in committed batches.", SL_TOPIC_SOURCE,
+                 false);
+    topic_family(o, v, "sluice_sink_records_out_total",
+                 "Records written to the sink topics of the queries, in committed batches.", SL_TOPIC_SINK, true);
+    topic_family(o, v, "sluice_internal_records_in_total",
+                 "Records read back from internal (repartition) topics, in committed batches.", SL_TOPIC_INTERNAL,
+                 false);
+    topic_family(o, v, "sluice_internal_records_out_total",
+                 "Records written to internal (repartition) topics, in committed batches.", SL_TOPIC_INTERNAL, true);
+
+    family(o, "sluice_store_entries", "gauge", "Entries in a state store, over the worker's tasks, as of the last commit.");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int i = 0; i < v->workers[w].nstores; i++) {
+            sl_strbuf_printf(o, "sluice_store_entries{thread=\"%d\",store=\"", v->workers[w].thread_index);
+            put_label(o, v->workers[w].stores[i].name);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", v->workers[w].stores[i].entries);
+        }
+    family(o, "sluice_store_bytes", "gauge", "Memory a state store holds, over the worker's tasks, as of the last commit.");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int i = 0; i < v->workers[w].nstores; i++) {
+            sl_strbuf_printf(o, "sluice_store_bytes{thread=\"%d\",store=\"", v->workers[w].thread_index);
+            put_label(o, v->workers[w].stores[i].name);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", v->workers[w].stores[i].bytes);
+        }
+    family(o, "sluice_rebalances_total", "counter", "Assignments the consumer group gave the worker.");
+    for (int w = 0; w < v->nworkers; w++)
+        sl_strbuf_printf(o, "sluice_rebalances_total{thread=\"%d\"} %" PRId64 "\n", v->workers[w].thread_index,
+                         v->workers[w].assignments);
+
+    process_metrics(o, &v->process);
 }
 
 /* ---------- /healthz, /readyz ---------- */
@@ -257,7 +330,7 @@ bool sl_http_ready(const sl_http_view *v, sl_strbuf *out)
     for (int w = 0; w < v->nworkers; w++)
         if (!sl_worker_snapshot_ready(&v->workers[w])) {
             sl_strbuf_printf(out, "%sworker thread %d: %s\n", ready ? "not ready: " : "", v->workers[w].thread_index,
-                             state_name(&v->workers[w]));
+                             sl_http_state_name(&v->workers[w]));
             ready = false;
         }
     if (ready)
@@ -298,7 +371,7 @@ static json_t *worker_json(const sl_worker_snapshot *s)
     for (int i = 0; i <= SL_METRICS_LATENCY_BUCKETS; i++)
         commits += s->latency_buckets[i];
     json_t *w = json_pack("{s:i, s:s, s:b, s:b, s:o, s:o, s:o, s:{s:I, s:I}}", "thread", s->thread_index, "state",
-                          state_name(s), "ready", sl_worker_snapshot_ready(s), "fatal", s->fatal,
+                          sl_http_state_name(s), "ready", sl_worker_snapshot_ready(s), "fatal", s->fatal,
                           "assigned_partitions", parts, "tasks", tasks, "counts", counts_json(s), "state_stores",
                           "entries", (json_int_t)s->state_entries, "bytes", (json_int_t)s->state_bytes);
     if (!w)
@@ -306,6 +379,34 @@ static json_t *worker_json(const sl_worker_snapshot *s)
     json_object_set_new(w, "commit_latency_ms_avg",
                         commits ? json_real((double)s->commit_latency_us_sum / 1000.0 / (double)commits) : json_null());
     json_object_set_new(w, "last_commit_ms", s->last_commit_ms ? json_integer(s->last_commit_ms) : json_null());
+    static const char *const kinds[] = {"other", "source", "sink", "internal"};
+    json_t *topics = json_array();
+    for (int i = 0; i < s->ntopics; i++)
+        json_array_append_new(topics, json_pack("{s:s, s:s, s:s, s:I}", "topic", s->topics[i].topic, "kind",
+                                                kinds[s->topics[i].kind], "direction", s->topics[i].out ? "out" : "in",
+                                                "records", (json_int_t)s->topics[i].records));
+    json_object_set_new(w, "topics", topics);
+    json_t *stores = json_array();
+    for (int i = 0; i < s->nstores; i++)
+        json_array_append_new(stores, json_pack("{s:s, s:I, s:I}", "name", s->stores[i].name, "entries",
+                                                (json_int_t)s->stores[i].entries, "bytes", (json_int_t)s->stores[i].bytes));
+    json_object_set_new(w, "stores", stores);
+    json_t *errors = json_array();
+    int64_t first = s->nerrors_seen > SL_METRICS_ERRORS ? s->nerrors_seen - SL_METRICS_ERRORS : 0;
+    for (int64_t i = first; i < s->nerrors_seen; i++) {
+        const sl_error_entry *e = &s->errors[i % SL_METRICS_ERRORS];
+        json_t *j = json_pack("{s:I, s:s, s:i, s:I}", "time_ms", (json_int_t)e->time_ms, "topic", e->topic,
+                              "partition", (int)e->partition, "offset", (json_int_t)e->offset);
+        json_object_set_new(j, "message", json_stringn(e->message, strnlen(e->message, sizeof e->message)));
+        json_array_append_new(errors, j);
+    }
+    json_object_set_new(w, "recent_errors", errors);
+    json_t *member = json_pack("{s:s?, s:s?, s:s?, s:I}", "group_id", s->group_id, "member_id", s->member_id,
+                               "group_instance_id", s->instance_id, "assignments", (json_int_t)s->assignments);
+    json_object_set_new(member, "last_assignment_ms", s->assigned_ms ? json_integer(s->assigned_ms) : json_null());
+    json_object_set_new(w, "membership", member);
+    json_object_set_new(w, "brokers_unreachable_since_ms",
+                        s->brokers_down_since_ms ? json_integer(s->brokers_down_since_ms) : json_null());
     return w;
 }
 
@@ -331,127 +432,63 @@ json_t *sl_http_status_json(const sl_http_view *v)
         total.restores_done += s->restores_done;
         total.restores_in_progress += s->restores_in_progress;
     }
-    return json_pack("{s:s?, s:s?, s:s, s:b, s:b, s:o, s:o, s:o, s:o}", "application.id", v->application_id,
-                     "instance.id", v->instance_id, "version", SLUICE_VERSION, "healthy", healthy, "ready", ready,
-                     "queries", v->queries ? json_deep_copy(v->queries) : json_array(), "topics",
-                     v->topics ? json_deep_copy(v->topics) : json_array(), "workers", workers, "totals",
-                     counts_json(&total));
-}
-
-/* ---------- / ---------- */
-
-static const char *json_str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static void html_row(sl_strbuf *o, const char *name, int64_t value)
-{
-    sl_strbuf_puts(o, "<tr><th>");
-    put_html(o, name);
-    sl_strbuf_printf(o, "</th><td>%" PRId64 "</td></tr>\n", value);
-}
-
-static void html_worker(sl_strbuf *o, const sl_worker_snapshot *s)
-{
-    sl_strbuf_printf(o, "<h2>Worker thread %d: %s</h2>\n<div class=\"row\">\n<table>\n", s->thread_index,
-                     state_name(s));
-    html_row(o, "records in", s->records_in);
-    html_row(o, "records out", s->records_out);
-    html_row(o, "batches committed", s->batches_committed);
-    html_row(o, "batches aborted", s->batches_aborted);
-    html_row(o, "failed records", s->failed_records);
-    html_row(o, "late records dropped", s->late_dropped);
-    html_row(o, "changelog records", s->changelog_records);
-    html_row(o, "restored records", s->restored_records);
-    html_row(o, "restores in progress", s->restores_in_progress);
-    html_row(o, "state entries", s->state_entries);
-    html_row(o, "state bytes", s->state_bytes);
-    sl_strbuf_puts(o, "<tr><th>last commit</th><td>");
-    if (s->last_commit_ms)
-        put_time(o, s->last_commit_ms);
-    else
-        sl_strbuf_puts(o, "none yet");
-    sl_strbuf_puts(o, "</td></tr>\n</table>\n");
-
-    sl_strbuf_printf(o, "<table>\n<tr><th>assigned partition</th><th>lag</th></tr>\n");
-    for (int i = 0; i < s->nassigned; i++) {
-        sl_strbuf_puts(o, "<tr><td>");
-        put_html(o, s->assigned[i].topic);
-        sl_strbuf_printf(o, "/%d</td><td>", s->assigned[i].partition);
-        if (s->assigned[i].lag >= 0)
-            sl_strbuf_printf(o, "%" PRId64, s->assigned[i].lag);
-        else
-            sl_strbuf_puts(o, "?");
-        sl_strbuf_puts(o, "</td></tr>\n");
-    }
-    if (!s->nassigned)
-        sl_strbuf_puts(o, "<tr><td colspan=\"2\">none</td></tr>\n");
-    sl_strbuf_puts(o, "</table>\n<table>\n<tr><th>task</th><th>stream time (UTC)</th></tr>\n");
-    for (int i = 0; i < s->ntasks; i++) {
-        sl_strbuf_printf(o, "<tr><td>%d</td><td>", s->tasks[i].partition);
-        if (s->tasks[i].stream_time != INT64_MIN)
-            put_time(o, s->tasks[i].stream_time);
-        else
-            sl_strbuf_puts(o, "no record committed yet");
-        sl_strbuf_puts(o, "</td></tr>\n");
-    }
-    sl_strbuf_puts(o, "</table>\n</div>\n");
-}
-
-void sl_http_render_html(const sl_http_view *v, sl_strbuf *o)
-{
-    sl_strbuf health, readiness;
-    sl_strbuf_init(&health);
-    sl_strbuf_init(&readiness);
-    bool healthy = sl_http_healthy(v, &health);
-    bool ready = sl_http_ready(v, &readiness);
-    sl_strbuf_puts(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta http-equiv=\"refresh\" content=\"2\">\n<title>Sluice: ");
-    put_html(o, v->application_id);
-    sl_strbuf_puts(o, "</title>\n<style>\n"
-                      "body{font-family:sans-serif;margin:1.5em;color:#222}\n"
-                      "table{border-collapse:collapse;margin:0 1.5em 1em 0;vertical-align:top}\n"
-                      "th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left}\n"
-                      "td{font-family:monospace}\n.row{display:flex;flex-wrap:wrap;align-items:flex-start}\n"
-                      ".ok{color:#070}.bad{color:#b00}\n</style>\n</head>\n<body>\n<h1>Sluice: ");
-    put_html(o, v->application_id);
-    sl_strbuf_puts(o, "</h1>\n<p>instance ");
-    put_html(o, v->instance_id);
-    sl_strbuf_printf(o, ", version %s: <span class=\"%s\">", SLUICE_VERSION, healthy ? "ok" : "bad");
-    put_html(o, healthy ? "healthy" : health.data);
-    sl_strbuf_printf(o, "</span>, <span class=\"%s\">", ready ? "ok" : "bad");
-    put_html(o, readiness.data);
-    sl_strbuf_puts(o, "</span></p>\n<h2>Queries</h2>\n<table>\n"
-                      "<tr><th>query</th><th>source topic</th><th>sink topic</th><th>internal topics</th></tr>\n");
-    sl_strbuf_free(&health);
-    sl_strbuf_free(&readiness);
-    size_t i;
-    json_t *q;
-    json_array_foreach(v->queries, i, q)
-    {
-        sl_strbuf_puts(o, "<tr><td>");
-        put_html(o, json_str(q, "id"));
-        sl_strbuf_puts(o, "</td><td>");
-        put_html(o, json_str(q, "source_topic"));
-        sl_strbuf_puts(o, "</td><td>");
-        put_html(o, json_str(q, "sink_topic"));
-        sl_strbuf_puts(o, "</td><td>");
-        size_t k;
-        json_t *t;
-        json_array_foreach(json_object_get(q, "internal_topics"), k, t)
-        {
-            if (k)
-                sl_strbuf_puts(o, ", ");
-            put_html(o, json_string_value(t));
+    json_t *j = json_pack("{s:s?, s:s?, s:s, s:b, s:b, s:o, s:o, s:o, s:o}", "application.id", v->application_id,
+                          "instance.id", v->instance_id, "version", SLUICE_VERSION, "healthy", healthy, "ready", ready,
+                          "queries", v->queries ? json_deep_copy(v->queries) : json_array(), "topics",
+                          v->topics ? json_deep_copy(v->topics) : json_array(), "workers", workers, "totals",
+                          counts_json(&total));
+    if (!j)
+        return NULL;
+    int64_t lag = sl_http_total_lag(v);
+    json_object_set_new(j, "total_lag", lag >= 0 ? json_integer(lag) : json_null());
+    /* the last ten complete seconds */
+    sl_history_second last;
+    int64_t now_s = v->now_ms / 1000;
+    sl_http_history_sum(v, now_s - 10, now_s - 1, &last);
+    json_object_set_new(j, "last_10s", json_pack("{s:f, s:f, s:I}", "records_in_per_second", last.records_in / 10.0,
+                                                  "records_out_per_second", last.records_out / 10.0, "commits",
+                                                  (json_int_t)last.commits));
+    if (v->process.ok) {
+        json_t *p = json_pack("{s:f, s:I, s:I, s:i}", "cpu_seconds", v->process.cpu_seconds, "resident_bytes",
+                              (json_int_t)v->process.resident_bytes, "open_fds", (json_int_t)v->process.open_fds,
+                              "threads", v->process.threads);
+        if (v->process.start_time_seconds > 0) {
+            json_object_set_new(p, "start_time_ms", json_integer((json_int_t)(v->process.start_time_seconds * 1000)));
+            json_object_set_new(p, "uptime_seconds",
+                                json_real((double)v->now_ms / 1000.0 - v->process.start_time_seconds));
         }
-        sl_strbuf_puts(o, "</td></tr>\n");
+        json_object_set_new(j, "process", p);
     }
-    sl_strbuf_puts(o, "</table>\n");
+    return j;
+}
+
+/* ---------- shared by the pages ---------- */
+
+void sl_http_history_sum(const sl_http_view *v, int64_t from_s, int64_t to_s, sl_history_second *out)
+{
+    memset(out, 0, sizeof *out);
     for (int w = 0; w < v->nworkers; w++)
-        html_worker(o, &v->workers[w]);
-    sl_strbuf_puts(o, "<p>Also: <a href=\"/metrics\">/metrics</a>, <a href=\"/status\">/status</a>, "
-                      "<a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a>. "
-                      "This page refreshes every 2 seconds.</p>\n</body>\n</html>\n");
+        for (int64_t sec = from_s; sec <= to_s; sec++) {
+            if (sec <= 0)
+                continue;
+            const sl_history_second *h = &v->workers[w].history[sec % SL_METRICS_HISTORY_SECONDS];
+            if (h->second != sec)
+                continue;
+            out->records_in += h->records_in;
+            out->records_out += h->records_out;
+            out->commits += h->commits;
+            out->latency_us_sum += h->latency_us_sum;
+            if (h->latency_us_max > out->latency_us_max)
+                out->latency_us_max = h->latency_us_max;
+        }
+}
+
+int64_t sl_http_total_lag(const sl_http_view *v)
+{
+    int64_t total = -1;
+    for (int w = 0; w < v->nworkers; w++)
+        for (int p = 0; p < v->workers[w].nassigned; p++)
+            if (v->workers[w].assigned[p].lag >= 0)
+                total = (total < 0 ? 0 : total) + v->workers[w].assigned[p].lag;
+    return total;
 }

@@ -193,6 +193,7 @@ static void take_view(sl_http_server *srv, sl_http_view *v)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     v->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    sl_process_stats_read(&v->process);
     v->nworkers = srv->info.nworkers;
     v->workers = calloc((size_t)(v->nworkers ? v->nworkers : 1), sizeof *v->workers);
     if (!v->workers) {
@@ -296,11 +297,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 /* ---------- the server ---------- */
 
 /* The queries as `sluice explain --format json` describes them, reduced to
- * what an operator asks about: id, source, sink and internal topics. */
-static json_t *describe_queries(const sl_topology *topo)
+ * what an operator asks about: id, source, sink and internal topics, state
+ * stores and changelogs, and the statement that runs the query. */
+static json_t *describe_queries(const sl_topology *topo, const char *sql, const char *app)
 {
     json_t *out = json_array();
-    char *text = topo ? sl_topology_describe(topo, "json") : NULL;
+    char *text = topo ? sl_topology_describe(topo, "json", app) : NULL;
     json_t *d = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     json_t *qs = json_object_get(d, "queries");
@@ -311,12 +313,15 @@ static json_t *describe_queries(const sl_topology *topo)
         json_t *one = json_object();
         json_object_set(one, "id", json_object_get(q, "id"));
         json_object_set(one, "source_topic", json_object_get(json_object_get(q, "source"), "topic"));
+        json_object_set(one, "sink_name", json_object_get(json_object_get(q, "sink"), "name"));
         json_object_set(one, "sink_topic", json_object_get(json_object_get(q, "sink"), "topic"));
         json_object_set(one, "internal_topics", json_object_get(q, "internal_topics"));
         json_object_set(one, "state_stores", json_object_get(q, "state_stores"));
+        json_object_set(one, "changelog_topics", json_object_get(q, "changelog_topics"));
         json_array_append_new(out, one);
     }
     json_decref(d);
+    sl_http_attach_statements(out, sql);
     return out;
 }
 
@@ -343,9 +348,10 @@ sl_http_server *sl_http_start(const sl_http_listener *l, const sl_http_info *inf
         return NULL;
     }
     srv->info = *info;
-    srv->queries = describe_queries(info->topology);
+    srv->queries = describe_queries(info->topology, info->queries_sql, info->application_id);
     srv->topics = describe_topics(info->topology);
     srv->info.topology = NULL; /* not to be read once workers run */
+    srv->info.queries_sql = NULL;
     int family = AF_INET;
     int fd = bind_listener(l, &family, &srv->port, err);
     if (fd < 0)

@@ -6,9 +6,11 @@
  *                 waited longer than stall_ms to commit (not counting
  *                 restores), or no broker has answered for as long (503)
  *   GET /readyz   200 once every worker is assigned and restored (503)
- *   GET /status   JSON: application, instance, queries, per worker
- *                 assignment, lag, stream time per task and counts
- *   GET /         the same as a small HTML page that refreshes itself
+ *   GET /status   JSON: application, instance, queries with their
+ *                 statements, per worker assignment, lag, stream time per
+ *                 task, counts, topics, stores, recent errors, membership
+ *   GET /         the status page: the same for a person, with charts of
+ *                 the last five minutes (http_status_page.c)
  *
  * The server only reads: everything it shows comes from the workers'
  * sl_worker_metrics (runtime/metrics.h), which it reads without slowing
@@ -43,6 +45,7 @@ typedef struct sl_http_info {
     const char *application_id;
     const char *instance_id;
     const sl_topology *topology; /* read during sl_http_start only */
+    const char *queries_sql;     /* the queries file's text, for each query's statement; read during sl_http_start only; may be NULL */
     sl_worker_metrics *const *workers;
     int nworkers;
     /* /healthz: how long a batch may wait to commit, and the brokers be

@@ -6,6 +6,7 @@
 #ifndef SL_RECORD_H
 #define SL_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ typedef struct sl_record {
     size_t value_len;
     const sl_header *headers;
     size_t nheaders;
+    /* output, with partition -1: when set, only the key's first
+     * partition_prefix_len bytes choose the partition. A windowed key (its
+     * inner key, then the window) is partitioned by its inner key, as Kafka
+     * Streams' WindowedStreamPartitioner does, so that all of a key's
+     * windows land in the key's partition. */
+    bool partition_by_prefix;
+    size_t partition_prefix_len;
 } sl_record;
 
 /* Where a task's results go: the record collector of Kafka Streams. */

@@ -457,24 +457,32 @@ const sl_catalog *sl_topology_catalog(const sl_topology *t)
     return t->catalog;
 }
 
-/* the state stores a query keeps per task, as names for explain */
-static int query_stores(const sl_query *q, const char **names, sl_arena *a)
+/* the state stores a query keeps per task, named as a task names them:
+ * read from a throwaway state of the query, so that explain cannot name a
+ * store that does not exist */
+typedef struct store_names {
+    const char **names;
+    int n, cap;
+    sl_arena *arena;
+} store_names;
+
+static void add_store_name(void *ctx, sl_store *store)
 {
-    int n = 0;
-    if (q->agg)
-        names[n++] = sl_arena_sprintf(a, "%s-aggregate", q->id);
-    if (q->join) {
-        names[n++] = sl_arena_sprintf(a, "%s-join-left", q->id);
-        names[n++] = sl_arena_sprintf(a, "%s-join-right", q->id);
-        if (sl_join_is_foreign_key(q))
-            names[n++] = sl_arena_sprintf(a, "%s-join-fk-index", q->id);
-    }
-    if (q->source->is_table && !q->join)
-        names[n++] = sl_arena_sprintf(a, "%s-source-table", q->id);
-    return n;
+    store_names *c = ctx;
+    if (c->n < c->cap)
+        c->names[c->n++] = sl_arena_strdup(c->arena, sl_store_name(store));
 }
 
-char *sl_topology_describe(const sl_topology *t, const char *format)
+static int query_stores(const sl_query *q, const char **names, int cap, sl_arena *a)
+{
+    store_names c = {names, 0, cap, a};
+    void *state = sl_query_state_new(q);
+    sl_query_state_foreach_store(state, add_store_name, &c);
+    sl_query_state_destroy(q, state);
+    return c.n;
+}
+
+char *sl_topology_describe(const sl_topology *t, const char *format, const char *app)
 {
     sl_strbuf sb;
     sl_strbuf_init(&sb);
@@ -486,8 +494,14 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
         sl_strbuf_puts(&sb, "digraph topology {\n  rankdir=LR;\n");
     for (int i = 0; i < t->nqueries; i++) {
         const sl_query *q = t->queries[i];
-        const char *stores[4];
-        int nstores = query_stores(q, stores, a);
+        const char *stores[8];
+        int nstores = query_stores(q, stores, 8, a);
+        const char *changelogs[8];
+        for (int k = 0; k < nstores; k++) {
+            char topic[640];
+            sl_store_changelog_topic(app ? app : "<application.id>", stores[k], topic, sizeof topic);
+            changelogs[k] = sl_arena_strdup(a, topic);
+        }
         const sl_source *right = q->join ? sl_join_right(q->join) : NULL;
         if (json) {
             sl_strbuf_printf(&sb, "%s{\"id\":\"%s\",\"source\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
@@ -500,6 +514,9 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
                              q->sink->topic, sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
             for (int k = 0; k < nstores; k++)
                 sl_strbuf_printf(&sb, "%s\"%s\"", k ? "," : "", stores[k]);
+            sl_strbuf_puts(&sb, "],\"changelog_topics\":[");
+            for (int k = 0; k < nstores; k++)
+                sl_strbuf_printf(&sb, "%s\"%s\"", k ? "," : "", changelogs[k]);
             sl_strbuf_puts(&sb, "],\"internal_topics\":[");
             if (q->repartition_topic)
                 sl_strbuf_printf(&sb, "\"%s\"", q->repartition_topic);
@@ -533,6 +550,10 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
             sl_strbuf_puts(&sb, "  State stores:");
             for (int k = 0; k < nstores; k++)
                 sl_strbuf_printf(&sb, " %s", stores[k]);
+            sl_strbuf_puts(&sb, nstores ? "\n" : " none\n");
+            sl_strbuf_puts(&sb, "  Changelog topics:");
+            for (int k = 0; k < nstores; k++)
+                sl_strbuf_printf(&sb, " %s", changelogs[k]);
             sl_strbuf_puts(&sb, nstores ? "\n" : " none\n");
             sl_strbuf_printf(&sb, "  Internal topics: %s\n", q->repartition_topic ? q->repartition_topic : "none");
         }

@@ -53,8 +53,11 @@ int sl_topology_query_count(const sl_topology *topo);
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);
 const sl_topic_info *sl_topology_topic(const sl_topology *topo, int i);
-/* Human/machine readable description for `sluice explain`. Caller frees. */
-char *sl_topology_describe(const sl_topology *topo, const char *format);
+/* Human/machine readable description for `sluice explain`: each query's
+ * operators, its state stores as a task creates them and their changelog
+ * topics (app: the application.id, or NULL for "<application.id>").
+ * Caller frees. */
+char *sl_topology_describe(const sl_topology *topo, const char *format, const char *app);
 
 struct sl_catalog;
 /* The catalog the statements built (sources, sinks, their serdes). Borrowed. */

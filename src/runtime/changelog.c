@@ -20,7 +20,7 @@
 
 void sl_changelog_topic(const char *app, const char *store, char *out, size_t n)
 {
-    snprintf(out, n, "%s-%s-changelog", app, store);
+    sl_store_changelog_topic(app, store, out, n);
 }
 
 typedef struct name_ctx {

@@ -15,6 +15,8 @@ typedef struct kept {
     int64_t timestamp;
     char *key, *value; /* value NULL: a tombstone */
     size_t key_len, value_len;
+    bool partition_by_prefix; /* a windowed key: see sl_record */
+    size_t partition_prefix_len;
 } kept;
 
 struct sl_coalescer {
@@ -77,6 +79,8 @@ void sl_coalescer_add(sl_coalescer *c, const sl_record *r)
         k->key_len = r->key_len;
     }
     k->partition = r->partition;
+    k->partition_by_prefix = r->partition_by_prefix;
+    k->partition_prefix_len = r->partition_prefix_len;
     k->timestamp = r->timestamp;
     k->value = r->value ? copy(r->value, r->value_len) : NULL;
     k->value_len = r->value ? r->value_len : 0;
@@ -98,7 +102,9 @@ void sl_coalescer_drain(sl_coalescer *c, void (*send)(void *ctx, const sl_record
     for (size_t i = 0; i < c->n; i++) {
         kept *k = &c->slots[i];
         sl_record r = {.topic = k->topic, .partition = k->partition, .timestamp = k->timestamp, .key = k->key,
-                       .key_len = k->key_len, .value = k->value, .value_len = k->value_len};
+                       .key_len = k->key_len, .value = k->value, .value_len = k->value_len,
+                       .partition_by_prefix = k->partition_by_prefix,
+                       .partition_prefix_len = k->partition_prefix_len};
         send(ctx, &r);
     }
     sl_coalescer_clear(c);

@@ -21,6 +21,7 @@
 #include "common/arena.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/hash.h"
 #include "runtime/changelog.h"
 #include "runtime/coalesce.h"
 #include "runtime/kafka_errors.h"
@@ -108,15 +109,33 @@ static bool reads_topic(const sl_topology *t, const char *topic)
     return false;
 }
 
+/* The producer's partitioner, as Kafka Streams' sink partitions: the
+ * murmur2 of the key, positive, modulo the partition count (the Java
+ * producer's default), but for a windowed key the murmur2 of its inner key
+ * only (WindowedStreamPartitioner). The message's opaque carries how many
+ * leading key bytes choose the partition, plus one (NULL: the whole key).
+ * A null key goes to a random partition. */
+static int32_t partition_for_key(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partitions,
+                                 void *rkt_opaque, void *msg_opaque)
+{
+    if (!key)
+        return rd_kafka_msg_partitioner_random(rkt, key, keylen, partitions, rkt_opaque, msg_opaque);
+    size_t prefix = (size_t)(uintptr_t)msg_opaque;
+    if (prefix && prefix - 1 <= keylen)
+        keylen = prefix - 1;
+    return sl_kafka_partition(key, keylen, partitions);
+}
+
 static void produce_record(void *ctx, const sl_record *r)
 {
     worker *w = ctx;
+    void *prefix = r->partition_by_prefix ? (void *)(uintptr_t)(r->partition_prefix_len + 1) : NULL;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             w->producer, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY((void *)r->key, r->key ? r->key_len : 0),
             RD_KAFKA_V_VALUE((void *)r->value, r->value ? r->value_len : 0), RD_KAFKA_V_TIMESTAMP(r->timestamp),
             RD_KAFKA_V_PARTITION(r->partition >= 0 ? r->partition : RD_KAFKA_PARTITION_UA),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            RD_KAFKA_V_OPAQUE(prefix), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(w->producer, 10);
             continue;
@@ -126,6 +145,7 @@ static void produce_record(void *ctx, const sl_record *r)
                              rd_kafka_err2str(err));
         } else {
             w->stats.records_out++;
+            sl_worker_metrics_output(w->o->metrics, r->topic);
             if (w->o->progress && reads_topic(w->o->topology, r->topic))
                 w->batch_chained++;
         }
@@ -158,6 +178,7 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
 {
     worker *w = ctx;
     w->stats.failed_records++;
+    sl_worker_metrics_processing_error(w->o->metrics, src->topic, src->partition, src->offset, msg);
     sl_log_throttled("processing", SL_LOG_WARN, "processing", "%s/%d/%lld: %s", src->topic, src->partition,
                      (long long)src->offset, msg);
     char topic[600];
@@ -442,6 +463,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
         sl_worker_metrics_assigned(w->o->metrics, parts);
+        sl_worker_metrics_member(w->o->metrics, rk);
         wait_stable_offsets(w, parts);
         rd_kafka_assign(rk, parts);
         for (int i = 0; i < parts->cnt; i++)
@@ -628,6 +650,14 @@ static bool make_clients(worker *w)
     rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
     rd_kafka_conf_set_error_cb(pc, on_client_error);
     rd_kafka_conf_set_opaque(pc, w);
+    /* "partitioner" made the default topic configuration; a partitioner
+     * function there takes precedence over the named one */
+    rd_kafka_topic_conf_t *tc = rd_kafka_conf_get_default_topic_conf(pc);
+    if (!tc) {
+        tc = rd_kafka_topic_conf_new();
+        rd_kafka_conf_set_default_topic_conf(pc, tc);
+    }
+    rd_kafka_topic_conf_set_partitioner_cb(tc, partition_for_key);
     w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, w->errstr, sizeof w->errstr);
     if (!w->producer) {
         sl_log_error("producer", "cannot create: %s", w->errstr);
@@ -693,8 +723,11 @@ static void intake(worker *w, rd_kafka_message_t *m)
         return;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         sl_worker_metrics_brokers(w->o->metrics, true); /* a fetch answered */
-        if (m->rkt)
+        if (m->rkt) {
             sl_pgroup_at_end(w->pending, rd_kafka_topic_name(m->rkt), m->partition);
+            sl_worker_metrics_partition_end(w->o->metrics, w->consumer, rd_kafka_topic_name(m->rkt), m->partition,
+                                            m->offset);
+        }
     } else if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__FATAL)
             w->consumer_fenced = true;
@@ -706,6 +739,8 @@ static void intake(worker *w, rd_kafka_message_t *m)
         int32_t partition = m->partition;
         int64_t next = m->offset + 1, low, high;
         sl_pgroup_push_result r = sl_pgroup_push(w->pending, topic, partition, rd_kafka_message_timestamp(m, NULL), m);
+        if (r != SL_PGROUP_REFUSED)
+            sl_worker_metrics_fetched(w->o->metrics, topic, partition, next - 1);
         if (r == SL_PGROUP_REFUSED)
             rd_kafka_message_destroy(m);
         /* the end, as the last fetch response told it: a join's other side
@@ -809,7 +844,7 @@ int sl_kafka_run(const sl_driver_options *o)
             tp->offset = m->offset + 1;
             w.batch_records++;
             w.stats.records_in++;
-            sl_worker_metrics_record(o->metrics, m->partition, rec.timestamp);
+            sl_worker_metrics_record(o->metrics, topic, m->partition, m->offset, rec.timestamp);
             rd_kafka_message_destroy(m);
             /* a record's temporaries die with it: nothing the operators keep
              * points into the arena (state is copied into stores, outputs

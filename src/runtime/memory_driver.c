@@ -1,9 +1,11 @@
 /* Memory driver. Input values are JSON; each is turned into bytes with the
- * format of the source that reads its topic (JSON payloads are passed
- * through as written, so the JSON deserializer's coercions are exercised;
- * other formats go through a typed value and the format's encoder). Output
- * bytes are decoded with the sink's serde and written back as JSON. */
+ * format of the source that reads its topic, as ksqlDB's test runner does
+ * (JSON payloads are passed through exactly as written, so the JSON
+ * deserializer's coercions are exercised; other formats go through a typed
+ * value, read with the runner's conversions, and the format's encoder).
+ * Output bytes are decoded with the sink's serde and written back as JSON. */
 #include "runtime/memory_driver.h"
+#include "runtime/test_input.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "common/arena.h"
 #include "common/base64.h"
+#include "common/log.h"
 #include "common/strbuf.h"
 #include "ops/topology.h"
 #include "serde/json.h"
@@ -63,9 +66,15 @@ static char *to_text(json_t *j)
     return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
 }
 
-/* bytes of a test-file value for one side (key or value) of a source */
-static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *j, sl_strbuf *out, bool *is_null,
-                            sl_error *err)
+/* bytes of a test-file value for one side (key or value) of a source, as
+ * ksqlDB's test runner writes it with the topic's format: JSON as written
+ * (raw: the value's own text, kept exactly; NULL when not known), DELIMITED
+ * strings as they are, the KAFKA and AVRO formats from a typed value read
+ * with the runner's own conversions (KafkaSerdeSupplier, SpecToConnect-
+ * Converter), the others with ksqlDB's JSON rules. A value the runner could
+ * not write fails the test. */
+static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *j, const char *raw, sl_strbuf *out,
+                            bool *is_null, sl_error *err)
 {
     *is_null = !j || json_is_null(j);
     if (*is_null)
@@ -78,37 +87,33 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
         sl_strbuf_append(out, json_string_value(j), json_string_length(j));
         return SL_OK;
     }
+    char *t = raw ? strdup(raw) : to_text(j);
     if (fmt == SL_FORMAT_JSON_SR) {
         /* the wire header, then the JSON text as written in the test */
         uint32_t id = (uint32_t)serde->opts.schema_id;
         char header[5] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
         sl_strbuf_append(out, header, 5);
-        char *t = to_text(j);
         sl_strbuf_puts(out, t);
         free(t);
         return SL_OK;
     }
     if (fmt == SL_FORMAT_JSON || fmt == SL_FORMAT_NONE || !schema) {
-        char *t = to_text(j);
         sl_strbuf_puts(out, t);
         free(t);
         return SL_OK;
     }
-    if (fmt == SL_FORMAT_KAFKA && json_is_string(j) && schema->nfields == 1 &&
-        schema->fields[0].type->kind == SL_STRING) {
-        sl_strbuf_append(out, json_string_value(j), json_string_length(j));
-        return SL_OK;
-    }
     /* typed: unwrapped single column, or an object of columns */
-    char *t = to_text(j);
+    sl_json_dialect dialect = fmt == SL_FORMAT_KAFKA  ? SL_JSON_SPEC_KAFKA
+                              : fmt == SL_FORMAT_AVRO ? SL_JSON_SPEC_CONNECT
+                                                      : SL_JSON_KSQL;
     sl_value *cols = sl_arena_calloc(r->arena, (size_t)schema->nfields + 1, sizeof *cols);
     sl_err_t rc;
     bool unwrapped = serde->opts.unwrapped || (schema->nfields == 1 && !json_is_object(j));
     if (unwrapped && schema->nfields >= 1) {
-        rc = sl_json_parse_typed(t, strlen(t), schema->fields[0].type, &cols[0], r->arena, err);
+        rc = sl_json_parse_dialect(t, strlen(t), schema->fields[0].type, dialect, &cols[0], r->arena, err);
     } else {
         sl_value row;
-        rc = sl_json_parse_typed(t, strlen(t), schema, &row, r->arena, err);
+        rc = sl_json_parse_dialect(t, strlen(t), schema, dialect, &row, r->arena, err);
         if (!rc)
             for (int i = 0; i < schema->nfields; i++)
                 cols[i] = row.null ? sl_null(schema->fields[i].type->kind) : row.u.c.items[i];
@@ -118,6 +123,39 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
         rc = sl_serde_encode(serde, cols, out, err);
     free(t);
     return rc;
+}
+
+/* KAFKA BYTES as the test runner shows them: new String(bytes, UTF_8),
+ * a malformed sequence read as U+FFFD */
+static json_t *utf8_text(const unsigned char *p, size_t n)
+{
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = len && i + len <= n && (len != 2 || c >= 0xC2);
+        for (size_t k = 1; ok && k < len; k++)
+            ok = (p[i + k] & 0xC0) == 0x80;
+        if (ok && len == 3) {
+            unsigned cp = (unsigned)(c & 0x0F) << 12 | (unsigned)(p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3F);
+            ok = cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
+        } else if (ok && len == 4) {
+            unsigned cp = (unsigned)(c & 0x07) << 18 | (unsigned)(p[i + 1] & 0x3F) << 12 |
+                          (unsigned)(p[i + 2] & 0x3F) << 6 | (p[i + 3] & 0x3F);
+            ok = cp >= 0x10000 && cp <= 0x10FFFF;
+        }
+        if (ok) {
+            sl_strbuf_append(&sb, p + i, len);
+            i += len;
+        } else {
+            sl_strbuf_puts(&sb, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    json_t *j = json_stringn(sb.data ? sb.data : "", sb.len);
+    sl_strbuf_free(&sb);
+    return j ? j : json_null();
 }
 
 /* JSON of produced bytes for one side of a sink */
@@ -140,6 +178,8 @@ static json_t *decode_side(mem_run *r, const sl_source *sink, bool key, const vo
     }
     const sl_type *schema = key ? sink->key_schema : sink->value_schema;
     sl_serde *serde = key ? sink->key_serde : sink->value_serde;
+    if (fmt == SL_FORMAT_KAFKA && schema->nfields == 1 && schema->fields[0].type->kind == SL_BYTES)
+        return utf8_text(data, len);
     sl_value *cols = sl_arena_calloc(r->arena, (size_t)schema->nfields + 1, sizeof *cols);
     sl_error err = {0};
     if (sl_serde_decode(serde, data, len, cols, r->arena, &err))
@@ -174,6 +214,8 @@ static json_t *canonical_side(mem_run *r, const sl_source *sink, bool key, json_
     if (!j || json_is_null(j) || !schema || !serde || schema->nfields < 1 || fmt == SL_FORMAT_DELIMITED ||
         fmt == SL_FORMAT_NONE)
         return NULL;
+    if (fmt == SL_FORMAT_KAFKA && schema->fields[0].type->kind == SL_BYTES)
+        return NULL; /* text, as decode_side shows it */
     bool unwrapped = schema->nfields == 1 &&
                      (key || serde->opts.unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
     /* as in ksqlDB, a field the schema lacks is ignored and a missing one is null */
@@ -182,7 +224,8 @@ static json_t *canonical_side(mem_run *r, const sl_source *sink, bool key, json_
     char *t = to_text(j);
     sl_error err = {0};
     sl_value v;
-    sl_err_t rc = sl_json_parse_typed(t, strlen(t), unwrapped ? schema->fields[0].type : schema, &v, r->arena, &err);
+    sl_err_t rc = sl_json_parse_dialect(t, strlen(t), unwrapped ? schema->fields[0].type : schema, SL_JSON_ANY_CASE,
+                                        &v, r->arena, &err);
     json_t *out = NULL;
     if (!rc) {
         sl_strbuf sb;
@@ -261,9 +304,28 @@ static void on_send(void *ctx, const sl_record *out)
     mem_run *r = ctx;
     json_t *o = sl_test_case_output(r, out);
     json_array_append_new(r->outputs, o);
-    /* chained queries read this topic: feed the record on */
+    /* chained queries read this topic: feed the record on. Its bytes are
+     * the task's encoding buffers, which the chained query reuses to encode
+     * its own results while its decoded row still points into them (strings
+     * are decoded in place): an input record must own its bytes until the
+     * batch ends, so they are copied into the batch arena first. */
     if (r->depth < 32) {
         sl_record next = *out;
+        if (out->key)
+            next.key = memcpy(sl_arena_alloc(r->arena, out->key_len + 1), out->key, out->key_len);
+        if (out->value)
+            next.value = memcpy(sl_arena_alloc(r->arena, out->value_len + 1), out->value, out->value_len);
+        if (out->nheaders) {
+            sl_header *h = sl_arena_alloc(r->arena, out->nheaders * sizeof *h);
+            for (size_t i = 0; i < out->nheaders; i++) {
+                h[i].key = sl_arena_strdup(r->arena, out->headers[i].key);
+                h[i].value = out->headers[i].value ? memcpy(sl_arena_alloc(r->arena, out->headers[i].value_len + 1),
+                                                            out->headers[i].value, out->headers[i].value_len)
+                                                   : NULL;
+                h[i].value_len = out->headers[i].value_len;
+            }
+            next.headers = h;
+        }
         next.partition = 0;
         next.offset = r->offsets[r->depth % 64]++;
         r->depth++;
@@ -272,11 +334,13 @@ static void on_send(void *ctx, const sl_record *out)
     }
 }
 
+/* The processing log: on stderr as a warning, as `sluice run` logs it (the
+ * comparison ignores it, as ksqlDB's test runner does), so that a record a
+ * test silently lacks has its reason in sight. */
 static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
 {
     (void)ctx;
-    (void)src;
-    (void)msg; /* the processing log; ksqlDB's test runner ignores it too */
+    sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
 }
 
 static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
@@ -403,8 +467,10 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
     *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = r->next_offset++};
     json_t *ts = json_object_get(in, "timestamp");
     rec->timestamp = json_is_number(ts) ? (int64_t)json_number_value(ts) : 0;
-    if (encode_side(r, src, true, json_object_get(in, "key"), &r->kb, &knull, err) ||
-        encode_side(r, src, false, json_object_get(in, "value"), &r->vb, &vnull, err))
+    const char *raw_key = json_string_value(json_object_get(in, SL_TEST_RAW_KEY));
+    const char *raw_value = json_string_value(json_object_get(in, SL_TEST_RAW_VALUE));
+    if (encode_side(r, src, true, json_object_get(in, "key"), raw_key, &r->kb, &knull, err) ||
+        encode_side(r, src, false, json_object_get(in, "value"), raw_value, &r->vb, &vnull, err))
         return 3; /* a test value the format cannot carry: ksqlDB fails the test */
     json_t *win = json_object_get(in, "window");
     if (!knull && src->window_kind && json_is_object(win)) {

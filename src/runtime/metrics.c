@@ -1,57 +1,21 @@
-/* Per-worker metrics (see metrics.h). The struct has three parts with three
- * rules: the published counters (atomics, written by the worker with
- * relaxed adds and stores once per batch, read by anyone), the published
- * snapshot (assignment, lag, stream times: behind `lock`, which the worker
- * takes once per batch and per rebalance), and the worker's own scratch
- * (no synchronisation at all: only the worker thread touches it). Relaxed
+/* Per-worker metrics (see metrics.h): the counters, batches, assignment,
+ * restores and readiness; the detail an operator diagnoses from (topics,
+ * lag, history, errors, stores, membership) is in metrics_detail.c. The
+ * struct and its three parts (published atomics, a snapshot under the
+ * lock, the worker's scratch) are described in metrics_int.h. Relaxed
  * ordering is enough: each number stands alone, and a reader that sees one
  * counter a batch ahead of another reports nothing wrong for a scrape. */
 #include "runtime/metrics.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "runtime/metrics_int.h"
 #include "state/store.h"
 
 const double sl_metrics_latency_bounds_ms[SL_METRICS_LATENCY_BUCKETS] = {1,   2.5,  5,    10,   25,   50,    100,
                                                                          250, 500, 1000, 2500, 5000, 10000, 30000};
 const double sl_metrics_size_bounds[SL_METRICS_SIZE_BUCKETS] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-
-struct sl_worker_metrics {
-    int thread_index;
-
-    /* published counters and gauges */
-    _Atomic int state; /* sl_worker_state */
-    _Atomic bool fatal;
-    _Atomic int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
-        changelog_records, restored_records, restores_done, restores_in_progress;
-    _Atomic int64_t state_entries, state_bytes, commit_latency_us_sum, last_commit_ms;
-    /* health: wall ms since when a batch has been waiting to commit (the
-     * later of its first record and the last restore's end; 0 none), and
-     * since when no broker has been reachable (0: reachable) */
-    _Atomic int64_t waiting_since_ms, brokers_down_since_ms;
-    _Atomic int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1];
-    _Atomic int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];
-
-    /* published snapshot, under lock */
-    pthread_mutex_t lock;
-    sl_partition_view *assigned;
-    int nassigned;
-    int64_t *stream_time; /* by task partition number; INT64_MIN unknown */
-    int nstream_time;
-
-    /* the worker's own */
-    int64_t batch_start_ns;   /* 0: no batch open */
-    int64_t *pending_time;    /* the open batch's largest record time per partition */
-    int npending;
-    bool pending_any;
-    uint64_t *late_seen;      /* per task partition: its late count at the last commit */
-    int nlate_seen;
-    sl_driver_stats seen;     /* the driver's totals at the last commit or abort */
-};
 
 static int64_t mono_ns(void)
 {
@@ -60,12 +24,7 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define wall_ms sl_metrics_wall_ms
 
 static void add(_Atomic int64_t *c, int64_t d)
 {
@@ -102,9 +61,16 @@ sl_worker_metrics *sl_worker_metrics_new(int thread_index)
     if (!m)
         return NULL;
     m->thread_index = thread_index;
+    m->last_in = m->last_out = m->last_track = -1;
     atomic_init(&m->state, SL_WORKER_STARTING);
     pthread_mutex_init(&m->lock, NULL);
     return m;
+}
+
+void sl_worker_metrics_set_topology(sl_worker_metrics *m, const sl_topology *topo)
+{
+    if (m)
+        m->topology = topo;
 }
 
 static void free_assignment(sl_worker_metrics *m)
@@ -124,6 +90,7 @@ void sl_worker_metrics_destroy(sl_worker_metrics *m)
     free(m->stream_time);
     free(m->pending_time);
     free(m->late_seen);
+    sl_metrics_detail_destroy(m);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -139,6 +106,7 @@ static void forget_tasks(sl_worker_metrics *m)
     m->pending_any = false;
     if (m->late_seen)
         memset(m->late_seen, 0, (size_t)m->nlate_seen * sizeof *m->late_seen);
+    sl_metrics_detail_forget(m);
 }
 
 void sl_worker_metrics_batch_begin(sl_worker_metrics *m)
@@ -162,10 +130,12 @@ void sl_worker_metrics_brokers(sl_worker_metrics *m, bool reachable)
         atomic_store_explicit(&m->brokers_down_since_ms, wall_ms(), memory_order_relaxed);
 }
 
-void sl_worker_metrics_record(sl_worker_metrics *m, int32_t partition, int64_t timestamp)
+void sl_worker_metrics_record(sl_worker_metrics *m, const char *topic, int32_t partition, int64_t offset,
+                              int64_t timestamp)
 {
     if (!m || partition < 0)
         return;
+    sl_metrics_detail_record(m, topic, partition, offset);
     if (partition >= m->npending && !grow_i64(&m->pending_time, &m->npending, partition + 1, INT64_MIN))
         return;
     if (timestamp > m->pending_time[partition])
@@ -212,28 +182,6 @@ static void count_tasks(sl_worker_metrics *m, sl_task *const *tasks, int ntasks)
     atomic_store_explicit(&m->state_bytes, bytes, memory_order_relaxed);
 }
 
-/* under lock: lag of the batch's partitions from the consumer's cached
- * high watermarks (for a read_committed consumer librdkafka keeps the last
- * stable offset there, so a caught-up transactional input shows the one
- * offset of its last commit marker) */
-static void update_lag(sl_worker_metrics *m, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets)
-{
-    if (!consumer || !offsets)
-        return;
-    for (int i = 0; i < offsets->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
-        int64_t low, high;
-        if (tp->offset < 0 || rd_kafka_get_watermark_offsets(consumer, tp->topic, tp->partition, &low, &high) ||
-            high < 0)
-            continue;
-        for (int k = 0; k < m->nassigned; k++)
-            if (m->assigned[k].partition == tp->partition && !strcmp(m->assigned[k].topic, tp->topic)) {
-                m->assigned[k].lag = high > tp->offset ? high - tp->offset : 0;
-                break;
-            }
-    }
-}
-
 /* the batches counts move on commit and abort alike; the rest only on
  * commit (the caller decides by calling this or not) */
 static void publish_batch_counts(sl_worker_metrics *m, const sl_driver_stats *s)
@@ -255,20 +203,22 @@ void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *st
     publish_batch_counts(m, stats);
     m->seen = *stats;
     add(&m->size_buckets[bucket_of(sl_metrics_size_bounds, SL_METRICS_SIZE_BUCKETS, (double)in)], 1);
+    int64_t us = -1;
     if (m->batch_start_ns) {
-        int64_t us = (mono_ns() - m->batch_start_ns) / 1000;
+        us = (mono_ns() - m->batch_start_ns) / 1000;
         add(&m->commit_latency_us_sum, us);
         add(&m->latency_buckets[bucket_of(sl_metrics_latency_bounds_ms, SL_METRICS_LATENCY_BUCKETS, (double)us / 1000.0)],
             1);
         m->batch_start_ns = 0;
     }
     count_tasks(m, tasks, ntasks);
+    sl_metrics_detail_stores(m, tasks, ntasks);
     atomic_store_explicit(&m->last_commit_ms, wall_ms(), memory_order_relaxed);
     atomic_store_explicit(&m->waiting_since_ms, 0, memory_order_relaxed);
     atomic_store_explicit(&m->brokers_down_since_ms, 0, memory_order_relaxed);
 
     pthread_mutex_lock(&m->lock);
-    update_lag(m, consumer, offsets);
+    sl_metrics_detail_commit(m, consumer, offsets, us);
     if (m->pending_any && grow_i64(&m->stream_time, &m->nstream_time, m->npending, INT64_MIN))
         for (int p = 0; p < m->npending; p++)
             if (m->pending_time[p] > m->stream_time[p])
@@ -308,8 +258,12 @@ void sl_worker_metrics_assigned(sl_worker_metrics *m, const rd_kafka_topic_parti
     free_assignment(m);
     m->assigned = v;
     m->nassigned = n;
+    if (!sl_metrics_detail_assigned(m, n))
+        m->nassigned = 0; /* out of memory: nothing to track lag for */
     for (int i = 0; i < m->nstream_time; i++)
         m->stream_time[i] = INT64_MIN; /* new tasks: known again after their first commit */
+    m->assignments++;
+    m->assigned_ms = wall_ms();
     pthread_mutex_unlock(&m->lock);
     atomic_store_explicit(&m->state, SL_WORKER_RESTORING, memory_order_relaxed);
 }
@@ -327,6 +281,7 @@ void sl_worker_metrics_revoked(sl_worker_metrics *m)
     forget_tasks(m);
     pthread_mutex_lock(&m->lock);
     free_assignment(m);
+    sl_metrics_detail_assigned(m, 0);
     pthread_mutex_unlock(&m->lock);
     atomic_store_explicit(&m->state, SL_WORKER_STARTING, memory_order_relaxed);
 }
@@ -417,6 +372,7 @@ void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
         out->tasks[out->ntasks].stream_time = p < m->nstream_time ? m->stream_time[p] : INT64_MIN;
         out->ntasks++;
     }
+    sl_metrics_detail_read(m, out);
     pthread_mutex_unlock(&m->lock);
     free(parts);
 }
@@ -429,9 +385,21 @@ void sl_worker_snapshot_free(sl_worker_snapshot *s)
         free(s->assigned[i].topic);
     free(s->assigned);
     free(s->tasks);
+    for (int i = 0; i < s->ntopics; i++)
+        free(s->topics[i].topic);
+    free(s->topics);
+    for (int i = 0; i < s->nstores; i++)
+        free(s->stores[i].name);
+    free(s->stores);
+    free(s->group_id);
+    free(s->member_id);
+    free(s->instance_id);
     s->assigned = NULL;
     s->tasks = NULL;
-    s->nassigned = s->ntasks = 0;
+    s->topics = NULL;
+    s->stores = NULL;
+    s->group_id = s->member_id = s->instance_id = NULL;
+    s->nassigned = s->ntasks = s->ntopics = s->nstores = 0;
 }
 
 bool sl_worker_snapshot_ready(const sl_worker_snapshot *s)

@@ -17,6 +17,13 @@
  * then), so that records in matches what the input topics hold once the
  * worker has caught up.
  *
+ * Besides the counters, each worker keeps what an operator diagnoses from:
+ * records per topic (sources and sinks apart from internal topics), the
+ * position of each assigned partition for its lag, a per-second history of
+ * the last minutes (records in and out, commit latency) for the status
+ * page's charts, its state stores' sizes, the last few processing-log
+ * messages, and its consumer group membership.
+ *
  * Every worker-side call accepts NULL (a driver run without metrics: sluice
  * test --bootstrap, the demo). */
 #ifndef SL_METRICS_H
@@ -46,24 +53,63 @@ typedef enum sl_worker_state {
     SL_WORKER_RUNNING,   /* assigned and restored: processing */
 } sl_worker_state;
 
+#define SL_METRICS_HISTORY_SECONDS 300 /* the per-second history: five minutes */
+#define SL_METRICS_ERRORS 8            /* processing-log messages kept */
+
+/* What a topic is to the queries, for the per-topic counts: a source or
+ * sink the statements name, an internal topic (repartitioning), or other
+ * (the processing log). */
+typedef enum sl_topic_kind {
+    SL_TOPIC_OTHER,
+    SL_TOPIC_SOURCE,
+    SL_TOPIC_SINK,
+    SL_TOPIC_INTERNAL,
+} sl_topic_kind;
+
 /* Caller owns; destroy after the worker and every reader are done.
  * thread_index labels the worker's metrics. */
 sl_worker_metrics *sl_worker_metrics_new(int thread_index);
 void sl_worker_metrics_destroy(sl_worker_metrics *m);
+/* The topology the worker runs, to tell its topics' kinds (borrowed while
+ * the worker runs; set before it starts). */
+void sl_worker_metrics_set_topology(sl_worker_metrics *m, const sl_topology *topo);
 
 /* ---- the worker's side (one thread) ---- */
 
 /* A batch's first record: the start of its commit latency. */
 void sl_worker_metrics_batch_begin(sl_worker_metrics *m);
 /* One input record processed in the open batch (worker-private, no
- * atomics): its task partition and record time, for stream time. */
-void sl_worker_metrics_record(sl_worker_metrics *m, int32_t partition, int64_t timestamp);
+ * atomics): its topic and partition (the task's), offset and record time,
+ * for the per-topic counts, lag and stream time. */
+void sl_worker_metrics_record(sl_worker_metrics *m, const char *topic, int32_t partition, int64_t offset,
+                              int64_t timestamp);
+/* One record the open batch produced to topic (worker-private). */
+void sl_worker_metrics_output(sl_worker_metrics *m, const char *topic);
+/* The consumer handed over a record of topic/partition at offset (it may
+ * wait a while before it is processed), or reported the partition's end
+ * at offset (its fetch position past the last record and any transaction
+ * markers after it). For lag: a partition whose end was reported, with
+ * every record fetched before it processed, is at that end, not at the
+ * offset after its last record. partition_end updates the partition's lag
+ * at once (consumer: for its cached end offsets; may be NULL). */
+void sl_worker_metrics_fetched(sl_worker_metrics *m, const char *topic, int32_t partition, int64_t offset);
+void sl_worker_metrics_partition_end(sl_worker_metrics *m, rd_kafka_t *consumer, const char *topic,
+                                     int32_t partition, int64_t offset);
+/* A record went to the processing log with message: the status page shows
+ * the last SL_METRICS_ERRORS of them. */
+void sl_worker_metrics_processing_error(sl_worker_metrics *m, const char *topic, int32_t partition, int64_t offset,
+                                        const char *message);
+/* After an assignment: the consumer's group, member id and static
+ * instance id as the worker knows them (read from consumer). */
+void sl_worker_metrics_member(sl_worker_metrics *m, rd_kafka_t *consumer);
 /* The open batch committed. stats: the driver's running totals (the
  * difference from the last commit or abort is this batch's share). tasks
  * (ntasks slots by partition, NULL ones skipped): for late records and
- * state size. consumer and offsets (the batch's next offsets; both may be
- * NULL): for consumer lag from the consumer's cached high watermarks, no
- * broker request. All borrowed for the call. */
+ * state size. consumer (may be NULL): for the lag of every assigned
+ * partition from the consumer's cached end offsets, no broker request;
+ * offsets (the batch's next offsets; may be NULL) fill in partitions
+ * whose records were not seen through sl_worker_metrics_record. All
+ * borrowed for the call. */
 void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *stats, sl_task *const *tasks,
                                  int ntasks, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets);
 /* The open batch aborted: counted once, its work forgotten. stats as above. */
@@ -90,8 +136,39 @@ void sl_worker_metrics_fatal(sl_worker_metrics *m);
 typedef struct sl_partition_view {
     char *topic; /* owned by the snapshot */
     int32_t partition;
-    int64_t lag; /* records behind the high watermark as of the last commit that included it; -1 unknown */
+    /* records between the worker's position and the partition's end (the
+     * last stable offset: read_committed), as of the last commit or end of
+     * partition; transaction markers at the end do not count; -1 unknown */
+    int64_t lag;
 } sl_partition_view;
+
+/* Records of one topic in committed batches, in (read) or out (written). */
+typedef struct sl_topic_count {
+    char *topic; /* owned by the snapshot */
+    sl_topic_kind kind;
+    bool out;
+    int64_t records;
+} sl_topic_count;
+
+/* One second of the history: committed batches whose commit ended in it. */
+typedef struct sl_history_second {
+    int64_t second; /* epoch seconds; 0: nothing recorded */
+    int64_t records_in, records_out; /* of source and sink topics */
+    int64_t commits, latency_us_sum, latency_us_max;
+} sl_history_second;
+
+typedef struct sl_error_entry {
+    int64_t time_ms; /* wall clock when the worker saw it */
+    char topic[128];
+    int32_t partition;
+    int64_t offset;
+    char message[256];
+} sl_error_entry;
+
+typedef struct sl_store_view {
+    char *name; /* owned by the snapshot; "<query id>-<role>" */
+    int64_t entries, bytes;
+} sl_store_view;
 
 typedef struct sl_task_view {
     int32_t partition;
@@ -117,6 +194,17 @@ typedef struct sl_worker_snapshot {
     int nassigned;
     sl_task_view *tasks; /* one per distinct partition number assigned, ascending */
     int ntasks;
+    sl_topic_count *topics; /* in order of first use */
+    int ntopics;
+    sl_store_view *stores; /* as of the last commit */
+    int nstores;
+    sl_history_second history[SL_METRICS_HISTORY_SECONDS]; /* by second % SL_METRICS_HISTORY_SECONDS */
+    sl_error_entry errors[SL_METRICS_ERRORS]; /* errors[(nerrors_seen - 1) % N] is the latest */
+    int64_t nerrors_seen;
+    /* consumer group membership; strings owned by the snapshot, NULL unknown */
+    char *group_id, *member_id, *instance_id;
+    int64_t assignments;   /* rebalances that assigned this worker partitions */
+    int64_t assigned_ms;   /* wall clock of the last one; 0 none */
 } sl_worker_snapshot;
 
 /* Fills out (caller frees it with sl_worker_snapshot_free). */

@@ -2,7 +2,13 @@
  * descent parser that converts each token to the target type as it goes,
  * keeping number text for exact DECIMALs and pointing strings into the input
  * when they hold no escapes. Depth is limited so that hostile input cannot
- * exhaust the stack; every read is bounds-checked. */
+ * exhaust the stack; every read is bounds-checked.
+ *
+ * Typed reading follows ksqlDB's JSON deserializer value by value (what it
+ * accepts, how it converts, what it rejects: docs/coercion.md); numbers are
+ * read from their text with Java's rules (serde/javatext.h), never through
+ * a double unless the column is a DOUBLE. Two more dialects are ksqlDB's
+ * test runner writing a test file's JSON in the KAFKA and AVRO formats. */
 #include "serde/json.h"
 
 #include <ctype.h>
@@ -15,6 +21,7 @@
 
 #include "common/base64.h"
 #include "common/numfmt.h"
+#include "serde/javatext.h"
 
 #define MAX_DEPTH 100
 
@@ -24,6 +31,7 @@ typedef struct jp {
     sl_error *err;
     int depth;
     bool exact_numbers; /* untyped numbers with a fraction kept as DECIMAL text */
+    sl_json_dialect dialect;
 } jp;
 
 static sl_err_t jfail(jp *j, const char *what)
@@ -163,6 +171,8 @@ static sl_err_t scan_number(jp *j, const char **s, uint32_t *len, bool *integral
         q++;
     if (q >= j->end || !isdigit((unsigned char)*q))
         return jfail(j, "bad number");
+    if (*q == '0' && q + 1 < j->end && isdigit((unsigned char)q[1]))
+        return jfail(j, "Invalid numeric value: Leading zeroes not allowed");
     while (q < j->end && isdigit((unsigned char)*q))
         q++;
     if (q < j->end && *q == '.') {
@@ -262,80 +272,527 @@ static bool parse_double_text(const char *s, uint32_t n, double *out)
     return true;
 }
 
-/* a scalar given as text (number token or string) into a numeric type */
-static sl_err_t text_to_number(jp *j, const char *s, uint32_t n, bool integral, const sl_type *t, sl_value *out,
-                               const char *src)
+/* ---------- typed scalars ----------
+ * A scalar token (a number, a string, true or false) read as a SQL type.
+ * SL_JSON_KSQL is ksqlDB's JSON deserializer (KsqlJsonDeserializer and
+ * JsonSerdeUtils): numbers narrow as Jackson's intValue()/longValue() do,
+ * strings parse with Integer.parseInt, Double.parseDouble, new
+ * BigDecimal(...), base64; a BOOLEAN takes only true and false; a DECIMAL
+ * must fit without rounding. The SPEC dialects are ksqlDB's test runner
+ * turning a test file's JSON into the value it writes in another format. */
+
+enum { TOK_INT, TOK_DEC, TOK_STR, TOK_TRUE, TOK_FALSE };
+
+static const char *node_name(int tok)
 {
-    int64_t l;
-    double d;
+    static const char *names[] = {"IntNode", "DecimalNode", "TextNode", "BooleanNode", "BooleanNode"};
+    return names[tok];
+}
+
+static sl_value arena_text(jp *j, const sl_strbuf *sb)
+{
+    char *p = sl_arena_alloc(j->arena, sb->len + 1);
+    if (sb->len)
+        memcpy(p, sb->data, sb->len);
+    p[sb->len] = 0;
+    return sl_string(p, (uint32_t)sb->len);
+}
+
+/* the Java toString() of a scalar: a string as is, a number as its
+ * BigInteger/BigDecimal prints, a boolean */
+static void scalar_text(int tok, const char *s, uint32_t n, sl_strbuf *sb)
+{
+    if (tok == TOK_STR) {
+        sl_strbuf_append(sb, s, n);
+    } else if (tok == TOK_INT || tok == TOK_DEC) {
+        sl_bigdec d;
+        sl_bigdec_parse(s, n, &d);
+        sl_bigdec_to_string(&d, sb);
+    } else {
+        sl_strbuf_puts(sb, tok == TOK_TRUE ? "true" : "false");
+    }
+}
+
+static sl_err_t coerce_failed(jp *j, const sl_type *t)
+{
+    return sl_error_set(j->err, SL_ERR_RUNTIME, "Can't coerce string to type. targetType: %s",
+                        sl_type_to_sql(j->arena, t));
+}
+
+static sl_err_t decimal_of(jp *j, const sl_bigdec *d, const sl_type *t, bool half_up, sl_value *out)
+{
+    sl_i128 u;
+    sl_fit f = half_up ? sl_bigdec_fit_half_up(d, t->precision, t->scale, &u)
+                       : sl_bigdec_fit(d, t->precision, t->scale, &u);
+    if (f == SL_FIT_OVERFLOW)
+        return sl_error_set(j->err, SL_ERR_RUNTIME,
+                            "Numeric field overflow: A field with precision %d and scale %d must round to an "
+                            "absolute value less than 10^%d",
+                            t->precision, t->scale, t->precision - t->scale);
+    if (f == SL_FIT_ROUNDING)
+        return sl_error_set(j->err, SL_ERR_RUNTIME, "Cannot fit decimal into DECIMAL(%d, %d) without rounding.",
+                            t->precision, t->scale);
+    *out = sl_decimal(u, t->precision, t->scale);
+    return SL_OK;
+}
+
+/* an integer-like column from a long: DATE keeps to Sluice's int days, TIME
+ * to one day (ksqlDB: "Time values must use number of milliseconds greater
+ * than 0 and less than 86400000", the bound itself allowed) */
+static sl_err_t integral_of(jp *j, int64_t l, const sl_type *t, sl_value *out)
+{
     switch (t->kind) {
+    case SL_INT: *out = sl_int((int32_t)(uint32_t)(uint64_t)l); return SL_OK;
+    case SL_BIGINT: *out = sl_bigint(l); return SL_OK;
+    case SL_TIMESTAMP: *out = sl_timestamp(l); return SL_OK;
+    case SL_DATE:
+        if (l < INT32_MIN || l > INT32_MAX)
+            return sl_error_set(j->err, SL_ERR_RUNTIME, "DATE out of range: %lld days", (long long)l);
+        *out = sl_date((int32_t)l);
+        return SL_OK;
+    default:
+        if (l < 0 || l > 86400000)
+            return sl_error_set(j->err, SL_ERR_RUNTIME,
+                                "Time values must use number of milliseconds greater than 0 and less than 86400000.");
+        *out = sl_time(l);
+        return SL_OK;
+    }
+}
+
+static sl_err_t ksql_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_type *t, sl_value *out)
+{
+    bool num = tok == TOK_INT || tok == TOK_DEC;
+    /* a number's exact digits, read only where a fast path does not apply
+     * (a JSON number token always reads) */
+    sl_bigdec d;
+#define DIGITS() (sl_bigdec_parse(s, n, &d), &d)
+    switch (t->kind) {
+    case SL_BOOLEAN:
+        if (tok == TOK_TRUE || tok == TOK_FALSE) {
+            *out = sl_bool(tok == TOK_TRUE);
+            return SL_OK;
+        }
+        break;
+    case SL_STRING:
+        if (tok == TOK_STR) {
+            *out = sl_string(s, n);
+        } else if (tok == TOK_INT && n < 19 && (s[0] != '-' || s[1] != '0')) {
+            *out = sl_string(s, n); /* a plain int token is its own text */
+        } else {
+            sl_strbuf sb;
+            sl_strbuf_init(&sb);
+            scalar_text(tok, s, n, &sb);
+            *out = arena_text(j, &sb);
+            sl_strbuf_free(&sb);
+        }
+        return SL_OK;
     case SL_INT:
     case SL_BIGINT:
     case SL_TIMESTAMP:
     case SL_DATE:
-    case SL_TIME:
-        if (!integral || !parse_long_text(s, n, &l)) {
-            /* a JSON number with a fraction truncates, as Jackson's
-             * intValue() does; text must be a whole number */
-            bool number = !strcmp(src, "DoubleNode");
-            if (integral || !parse_double_text(s, n, &d) || (!number && d != floor(d)) || !isfinite(d) ||
-                fabs(d) > 9.2e18)
-                return mismatch(j, t, src);
-            l = (int64_t)d;
+    case SL_TIME: {
+        int64_t l;
+        if (tok == TOK_INT && n <= 18 && parse_long_text(s, n, &l))
+            ; /* the common case: exact, no narrowing */
+        else if (num)
+            l = (int64_t)sl_bigdec_low_bits(DIGITS());
+        else if (tok != TOK_STR)
+            break;
+        else if (!sl_java_parse_int(s, n, t->kind == SL_INT ? 32 : 64, &l))
+            return coerce_failed(j, t);
+        return integral_of(j, l, t, out);
+    }
+    case SL_DOUBLE: {
+        double x;
+        if (num) {
+            /* a JSON number is text strtod reads exactly as BigDecimal does */
+            *out = sl_double(parse_double_text(s, n, &x) ? x : sl_bigdec_to_double(DIGITS()));
+            return SL_OK;
         }
-        if (t->kind == SL_INT || t->kind == SL_DATE) {
-            if (l < INT32_MIN || l > INT32_MAX)
-                return mismatch(j, t, src);
-            *out = t->kind == SL_INT ? sl_int((int32_t)l) : sl_date((int32_t)l);
-        } else {
-            *out = t->kind == SL_BIGINT ? sl_bigint(l) : t->kind == SL_TIMESTAMP ? sl_timestamp(l) : sl_time(l);
-        }
-        return SL_OK;
-    case SL_DOUBLE:
-        if (!parse_double_text(s, n, &d))
-            return mismatch(j, t, src);
-        *out = sl_double(d);
-        return SL_OK;
-    case SL_DECIMAL: {
-        sl_i128 u;
-        if (!sl_decimal_parse(s, n, t->scale, &u))
-            return mismatch(j, t, src);
-        if (!sl_decimal_fits(u, t->precision))
-            return sl_error_set(j->err, SL_ERR_RUNTIME, "Cannot fit decimal '%.*s' into DECIMAL(%d, %d) without rounding.",
-                                (int)n, s, t->precision, t->scale);
-        *out = sl_decimal(u, t->precision, t->scale);
+        if (tok != TOK_STR)
+            break;
+        if (!sl_java_parse_double(s, n, &x))
+            return coerce_failed(j, t);
+        *out = sl_double(x);
         return SL_OK;
     }
-    default: return mismatch(j, t, src);
+    case SL_DECIMAL:
+        if (tok == TOK_STR && !sl_bigdec_parse(s, n, &d))
+            return sl_error_set(j->err, SL_ERR_RUNTIME, "Character array is missing \"exponent\" mark 'e' or 'E'.");
+        if (num)
+            sl_bigdec_parse(s, n, &d);
+        if (num || tok == TOK_STR)
+            return decimal_of(j, &d, t, false, out);
+        break;
+    case SL_BYTES:
+        if (tok == TOK_STR) {
+            unsigned char *buf = sl_arena_alloc(j->arena, n / 4 * 3 + 4);
+            size_t bl;
+            if (!sl_base64_decode_jackson(s, n, buf, &bl))
+                return sl_error_set(j->err, SL_ERR_RUNTIME, "Value is not a valid Base64 encoded string: %.*s",
+                                    (int)(n > 64 ? 64 : n), s);
+            *out = sl_bytes((const char *)buf, (uint32_t)bl);
+            return SL_OK;
+        }
+        break;
+    default: break;
+    }
+    return mismatch(j, t, node_name(tok));
+#undef DIGITS
+}
+
+static sl_err_t spec_failed(jp *j, const sl_type *t, int tok, const char *s, uint32_t n)
+{
+    return sl_error_set(j->err, SL_ERR_RUNTIME, "the test runner cannot write %s %.*s as %s", node_name(tok),
+                        (int)(n > 64 ? 64 : n), tok == TOK_TRUE ? "true" : tok == TOK_FALSE ? "false" : s,
+                        sl_type_to_sql(j->arena, t));
+}
+
+/* SpecToConnectConverter: numbers, strings and booleans are parsed from
+ * their Java toString() (Integer.valueOf, Long.valueOf, Double.valueOf,
+ * Boolean.valueOf); a DECIMAL takes a number that fits or a string, rounded
+ * half up; BYTES a base64 string. */
+static sl_err_t connect_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_type *t, sl_value *out)
+{
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    scalar_text(tok, s, n, &sb);
+    const char *text = sb.data ? sb.data : "";
+    size_t tn = sb.len;
+    sl_err_t rc = SL_OK;
+    int64_t l;
+    double x;
+    sl_bigdec d;
+    switch (t->kind) {
+    case SL_INT:
+    case SL_DATE:
+    case SL_TIME:
+        if (!sl_java_parse_int(text, tn, 32, &l) || (t->kind == SL_TIME && l == 86400000))
+            rc = spec_failed(j, t, tok, s, n);
+        else
+            rc = integral_of(j, l, t, out);
+        break;
+    case SL_BIGINT:
+    case SL_TIMESTAMP:
+        rc = sl_java_parse_int(text, tn, 64, &l) ? integral_of(j, l, t, out) : spec_failed(j, t, tok, s, n);
+        break;
+    case SL_DOUBLE:
+        if (sl_java_parse_double(text, tn, &x))
+            *out = sl_double(x);
+        else
+            rc = spec_failed(j, t, tok, s, n);
+        break;
+    case SL_BOOLEAN: *out = sl_bool(sl_java_parse_boolean(text, tn)); break;
+    case SL_STRING: *out = tok == TOK_STR ? sl_string(s, n) : arena_text(j, &sb); break;
+    case SL_DECIMAL:
+        if (tok == TOK_DEC) {
+            sl_bigdec_parse(s, n, &d);
+            rc = decimal_of(j, &d, t, false, out);
+        } else if (tok == TOK_STR) {
+            /* DecimalUtil.cast(String): trimmed, rounded half up */
+            while (tn && (unsigned char)*text <= ' ')
+                text++, tn--;
+            while (tn && (unsigned char)text[tn - 1] <= ' ')
+                tn--;
+            rc = sl_bigdec_parse(text, tn, &d) ? decimal_of(j, &d, t, true, out) : spec_failed(j, t, tok, s, n);
+        } else {
+            rc = spec_failed(j, t, tok, s, n);
+        }
+        break;
+    case SL_BYTES: {
+        unsigned char *buf = sl_arena_alloc(j->arena, n / 4 * 3 + 4);
+        size_t bl;
+        if (tok == TOK_STR && sl_base64_decode_java(s, n, buf, &bl))
+            *out = sl_bytes((const char *)buf, (uint32_t)bl);
+        else
+            rc = spec_failed(j, t, tok, s, n);
+        break;
+    }
+    default: rc = spec_failed(j, t, tok, s, n);
+    }
+    sl_strbuf_free(&sb);
+    return rc;
+}
+
+/* KafkaSerdeSupplier: Kafka's IntegerSerializer wants an Integer, BIGINT
+ * and DOUBLE take any number (longValue, doubleValue), STRING a string,
+ * BYTES a string's UTF-8 bytes. */
+static sl_err_t kafka_scalar(jp *j, int tok, const char *s, uint32_t n, const sl_type *t, sl_value *out)
+{
+    bool num = tok == TOK_INT || tok == TOK_DEC;
+    sl_bigdec d;
+    if (num)
+        sl_bigdec_parse(s, n, &d);
+    int64_t l;
+    switch (t->kind) {
+    case SL_INT:
+        if (tok == TOK_INT && sl_java_parse_int(s, n, 32, &l)) {
+            *out = sl_int((int32_t)l);
+            return SL_OK;
+        }
+        break;
+    case SL_BIGINT:
+        if (num) {
+            *out = sl_bigint((int64_t)sl_bigdec_low_bits(&d));
+            return SL_OK;
+        }
+        break;
+    case SL_DOUBLE:
+        if (num) {
+            *out = sl_double(sl_bigdec_to_double(&d));
+            return SL_OK;
+        }
+        break;
+    case SL_STRING:
+    case SL_BYTES:
+        if (tok == TOK_STR) {
+            *out = t->kind == SL_STRING ? sl_string(s, n) : sl_bytes(s, n);
+            return SL_OK;
+        }
+        break;
+    default: break;
+    }
+    return spec_failed(j, t, tok, s, n);
+}
+
+static sl_err_t scalar(jp *j, int tok, const char *s, uint32_t n, const sl_type *t, sl_value *out)
+{
+    switch (j->dialect) {
+    case SL_JSON_SPEC_CONNECT: return connect_scalar(j, tok, s, n, t, out);
+    case SL_JSON_SPEC_KAFKA: return kafka_scalar(j, tok, s, n, t, out);
+    default: return ksql_scalar(j, tok, s, n, t, out);
     }
 }
+
+/* ---------- nested documents read as STRING ---------- */
+
+enum { TEXT_JSON, TEXT_KSQL_ARRAY, TEXT_JAVA };
+
+/* a string as Jackson writes it: \" \\ \b \t \f \n \r, other control
+ * characters as \u00XX, everything else as is */
+static void jackson_string(sl_strbuf *sb, const char *s, size_t n)
+{
+    sl_strbuf_putc(sb, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\t': esc = "\\t"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: break;
+        }
+        if (esc)
+            sl_strbuf_puts(sb, esc);
+        else if (c < 0x20)
+            sl_strbuf_printf(sb, "\\u%04X", c);
+        else
+            sl_strbuf_putc(sb, (char)c);
+    }
+    sl_strbuf_putc(sb, '"');
+}
+
+/* Writes the value at j->p as text:
+ *  TEXT_JSON        Jackson's compact JSON (an object read as STRING);
+ *  TEXT_KSQL_ARRAY  ksqlDB's array read as STRING: its elements read as
+ *                   STRING, "[a, 1, null]";
+ *  TEXT_JAVA        Java's toString() of the maps and lists the test
+ *                   runner reads ("{a=1, b=[x, y]}"). */
+static sl_err_t nested_text(jp *j, sl_strbuf *sb, int style, bool top)
+{
+    if (++j->depth > MAX_DEPTH)
+        return jfail(j, "nesting too deep");
+    ws(j);
+    sl_err_t rc = SL_OK;
+    if (j->p >= j->end) {
+        rc = jfail(j, "unexpected end of input");
+        goto out;
+    }
+    char c = *j->p;
+    if (c == '{' || c == '[') {
+        bool obj = c == '{';
+        char close = obj ? '}' : ']';
+        int inner = style == TEXT_KSQL_ARRAY && obj ? TEXT_JSON : style;
+        const char *sep = style == TEXT_JSON ? "," : ", ";
+        j->p++;
+        sl_strbuf_putc(sb, obj && style == TEXT_KSQL_ARRAY ? '{' : c);
+        ws(j);
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+        } else {
+            for (bool first = true;; first = false) {
+                if (!first)
+                    sl_strbuf_puts(sb, sep);
+                if (obj) {
+                    ws(j);
+                    if (j->p >= j->end || *j->p != '"') {
+                        rc = jfail(j, "expected a field name");
+                        goto out;
+                    }
+                    const char *k = NULL;
+                    uint32_t kl = 0;
+                    if ((rc = parse_string(j, &k, &kl)))
+                        goto out;
+                    ws(j);
+                    if (j->p >= j->end || *j->p != ':') {
+                        rc = jfail(j, "expected ':'");
+                        goto out;
+                    }
+                    j->p++;
+                    if (inner == TEXT_JAVA) {
+                        sl_strbuf_append(sb, k, kl);
+                        sl_strbuf_putc(sb, '=');
+                    } else {
+                        jackson_string(sb, k, kl);
+                        sl_strbuf_putc(sb, ':');
+                    }
+                }
+                if ((rc = nested_text(j, sb, inner, false)))
+                    goto out;
+                ws(j);
+                if (j->p < j->end && *j->p == ',') {
+                    j->p++;
+                    continue;
+                }
+                if (j->p < j->end && *j->p == close) {
+                    j->p++;
+                    break;
+                }
+                rc = jfail(j, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+                goto out;
+            }
+        }
+        sl_strbuf_putc(sb, obj && style == TEXT_KSQL_ARRAY ? '}' : close);
+    } else if (c == '"') {
+        const char *s = NULL;
+        uint32_t l = 0;
+        if ((rc = parse_string(j, &s, &l)))
+            goto out;
+        if (style == TEXT_JSON)
+            jackson_string(sb, s, l);
+        else
+            sl_strbuf_append(sb, s, l);
+    } else if (c == '-' || isdigit((unsigned char)c)) {
+        const char *s = NULL;
+        uint32_t l = 0;
+        bool integral;
+        if ((rc = scan_number(j, &s, &l, &integral)))
+            goto out;
+        scalar_text(integral ? TOK_INT : TOK_DEC, s, l, sb);
+    } else if (lit(j, "true")) {
+        sl_strbuf_puts(sb, "true");
+    } else if (lit(j, "false")) {
+        sl_strbuf_puts(sb, "false");
+    } else if (lit(j, "null")) {
+        sl_strbuf_puts(sb, "null");
+    } else {
+        rc = jfail(j, "unexpected character");
+    }
+    (void)top;
+out:
+    j->depth--;
+    return rc;
+}
+
+/* ---------- structure ---------- */
 
 static char ascii_upper(char c)
 {
     return c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
 }
 
-/* a schema field's name (NUL-terminated) equals the key k[0..klen), with
- * ASCII case folded when fold is set, as strncasecmp does */
-static inline bool field_is(const char *name, const char *k, uint32_t klen, bool fold)
+/* name (NUL-terminated) equals the key k[0..klen) */
+static inline bool field_is(const char *name, const char *k, uint32_t klen)
+{
+    for (uint32_t i = 0; i < klen; i++)
+        if (!name[i] || name[i] != k[i])
+            return false;
+    return !name[klen];
+}
+
+/* name equals the key upper-cased (ksqlDB) or both upper-cased (the test
+ * runner's Connect formats) */
+static inline bool field_is_upper(const char *name, const char *k, uint32_t klen, bool fold_name)
 {
     for (uint32_t i = 0; i < klen; i++) {
-        char a = name[i], b = k[i];
-        if (a != b && (!fold || !a || ascii_upper(a) != ascii_upper(b)))
+        char a = fold_name ? ascii_upper(name[i]) : name[i];
+        if (!name[i] || a != ascii_upper(k[i]))
             return false;
     }
     return !name[klen];
 }
 
+
+/* A STRUCT's field for an object key. ksqlDB looks a field up by its exact
+ * name first, then among the keys upper-cased (so an unquoted, upper-case
+ * field matches "a" and "A", a quoted lower-case one only itself); one key
+ * may so feed two fields ("a" for `a` and for A). The test runner's Connect
+ * formats match case-insensitively, the last key winning. */
+static sl_err_t struct_field(jp *j, const sl_type *t, const char *k, uint32_t klen, sl_value *items, bool *exact,
+                             int *next_field)
+{
+    int fe = -1, fu = -1;
+    bool connect = j->dialect == SL_JSON_SPEC_CONNECT, any_case = j->dialect == SL_JSON_ANY_CASE;
+    /* documents mostly list fields in the schema's order: the field after
+     * the last one found is tried first */
+    int guess = *next_field < t->nfields ? *next_field : -1;
+    if (!connect) {
+        /* Without fields that differ only in case, one field at most can
+         * match a key, exactly or upper-cased: the guess settles it. */
+        if (guess >= 0 && field_is(t->fields[guess].name, k, klen))
+            fe = guess;
+        else if (guess >= 0 && !t->case_twins && field_is_upper(t->fields[guess].name, k, klen, any_case))
+            fu = guess;
+        else
+            for (int i = 0; i < t->nfields && fe < 0; i++)
+                if (field_is(t->fields[i].name, k, klen))
+                    fe = i;
+        if (fu < 0 && (fe < 0 || (t->case_twins && !any_case)))
+            for (int i = 0; i < t->nfields && fu < 0; i++)
+                if (i != fe && field_is_upper(t->fields[i].name, k, klen, any_case))
+                    fu = i;
+    } else {
+        for (int i = 0; i < t->nfields && fu < 0; i++)
+            if (field_is_upper(t->fields[i].name, k, klen, true))
+                fu = i;
+    }
+    if (fu >= 0 && exact[fu])
+        fu = -1; /* an exact key for that field wins */
+    *next_field = (fe >= 0 ? fe : fu) + 1;
+    if (fe < 0 && fu < 0) {
+        const char *s = NULL;
+        uint32_t l = 0;
+        return skip_value(j, &s, &l);
+    }
+    const char *start = j->p;
+    sl_err_t rc = SL_OK;
+    if (fe >= 0) {
+        exact[fe] = true;
+        rc = parse_value(j, t->fields[fe].type, &items[fe]);
+    }
+    if (!rc && fu >= 0) {
+        if (fe >= 0)
+            j->p = start; /* the same value again, as the other field's type */
+        rc = parse_value(j, t->fields[fu].type, &items[fu]);
+    }
+    return rc;
+}
+
 static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
 {
-    j->p++; /* { */
     bool is_struct = t && t->kind == SL_STRUCT, is_map = !t || t->kind == SL_MAP;
-    if (t && !is_struct && !is_map && t->kind != SL_STRING)
+    if (t && !is_struct && !is_map)
         return mismatch(j, t, "ObjectNode");
+    j->p++; /* { */
     sl_value st;
+    bool *exact = NULL;
     if (is_struct) {
         st = sl_struct_new(j->arena, (uint32_t)t->nfields);
+        exact = sl_arena_calloc(j->arena, (size_t)t->nfields + 1, sizeof *exact);
         for (int i = 0; i < t->nfields; i++)
             st.u.c.items[i] = sl_null(t->fields[i].type->kind);
     }
@@ -363,29 +820,7 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
         j->p++;
         ws(j);
         if (is_struct) {
-            /* documents mostly list fields in the schema's order and case:
-             * the field after the last one found is tried first */
-            int f = -1;
-            const char *guess = next_field < t->nfields ? t->fields[next_field].name : NULL;
-            if (guess && field_is(guess, k, klen, true))
-                f = next_field;
-            else
-                for (int i = 0; i < t->nfields && f < 0; i++)
-                    if (field_is(t->fields[i].name, k, klen, true))
-                        f = i;
-            /* an exact-case match wins over a case-insensitive one */
-            if (f >= 0 && t->case_twins && !field_is(t->fields[f].name, k, klen, false))
-                for (int i = 0; i < t->nfields; i++)
-                    if (field_is(t->fields[i].name, k, klen, false))
-                        f = i;
-            next_field = f + 1;
-            if (f >= 0)
-                rc = parse_value(j, t->fields[f].type, &st.u.c.items[f]);
-            else {
-                const char *s = NULL;
-                uint32_t l = 0;
-                rc = skip_value(j, &s, &l);
-            }
+            rc = struct_field(j, t, k, klen, st.u.c.items, exact, &next_field);
         } else {
             if (n + 1 > cap) {
                 cap = cap ? cap * 2 : 8;
@@ -396,7 +831,7 @@ static sl_err_t parse_object(jp *j, const sl_type *t, sl_value *out)
             }
             sl_value key = sl_string(k, klen);
             if (t && t->key && t->key->kind != SL_STRING) {
-                rc = text_to_number(j, k, klen, true, t->key, &key, "TextNode");
+                rc = scalar(j, TOK_STR, k, klen, t->key, &key);
                 if (rc)
                     return rc;
             }
@@ -431,7 +866,7 @@ done:
 
 static sl_err_t parse_array(jp *j, const sl_type *t, sl_value *out)
 {
-    if (t && t->kind != SL_ARRAY && t->kind != SL_STRING)
+    if (t && t->kind != SL_ARRAY)
         return mismatch(j, t, "ArrayNode");
     j->p++;
     uint32_t n = 0, cap = 0;
@@ -470,6 +905,33 @@ static sl_err_t parse_array(jp *j, const sl_type *t, sl_value *out)
     return SL_OK;
 }
 
+/* an object or array where a scalar type is wanted */
+static sl_err_t nested_as_scalar(jp *j, const sl_type *t, sl_value *out)
+{
+    bool obj = *j->p == '{';
+    if (t->kind == SL_STRING && j->dialect != SL_JSON_SPEC_KAFKA) {
+        sl_strbuf sb;
+        sl_strbuf_init(&sb);
+        int style = j->dialect == SL_JSON_SPEC_CONNECT ? TEXT_JAVA : obj ? TEXT_JSON : TEXT_KSQL_ARRAY;
+        sl_err_t rc = nested_text(j, &sb, style, true);
+        if (!rc)
+            *out = arena_text(j, &sb);
+        sl_strbuf_free(&sb);
+        return rc;
+    }
+    if (t->kind == SL_BOOLEAN && j->dialect == SL_JSON_SPEC_CONNECT) {
+        /* Boolean.valueOf of a map's or list's text */
+        const char *s = NULL;
+        uint32_t l = 0;
+        *out = sl_bool(false);
+        return skip_value(j, &s, &l);
+    }
+    if (j->dialect != SL_JSON_KSQL)
+        return sl_error_set(j->err, SL_ERR_RUNTIME, "the test runner cannot write %s as %s",
+                            obj ? "an object" : "an array", sl_type_to_sql(j->arena, t));
+    return mismatch(j, t, obj ? "ObjectNode" : "ArrayNode");
+}
+
 static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
 {
     if (++j->depth > MAX_DEPTH)
@@ -481,49 +943,25 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
         goto out;
     }
     char c = *j->p;
-    if (t && t->kind == SL_STRING && (c == '{' || c == '[')) {
-        /* a nested document read as STRING keeps its JSON text */
-        const char *s = NULL;
-        uint32_t l = 0;
-        t = NULL;
-        rc = skip_value(j, &s, &l);
-        if (!rc)
-            *out = sl_string(s, l);
-        goto out;
-    }
-    if (c == '{') {
-        rc = parse_object(j, t, out);
-    } else if (c == '[') {
-        rc = parse_array(j, t, out);
+    if (c == '{' || c == '[') {
+        if (t && t->kind != SL_STRUCT && t->kind != SL_MAP && t->kind != SL_ARRAY)
+            rc = nested_as_scalar(j, t, out);
+        else if (c == '{')
+            rc = parse_object(j, t, out);
+        else
+            rc = parse_array(j, t, out);
     } else if (c == '"') {
         const char *s = NULL;
         uint32_t l = 0;
         rc = parse_string(j, &s, &l);
         if (rc)
             goto out;
-        if (!t || t->kind == SL_STRING) {
+        if (!t)
             *out = sl_string(s, l);
-        } else if (t->kind == SL_BOOLEAN) {
-            if (l == 4 && !strncasecmp(s, "true", 4))
-                *out = sl_bool(true);
-            else if (l == 5 && !strncasecmp(s, "false", 5))
-                *out = sl_bool(false);
-            else
-                rc = mismatch(j, t, "TextNode");
-        } else if (t->kind == SL_BYTES) {
-            unsigned char *buf = sl_arena_alloc(j->arena, l / 4 * 3 + 4);
-            size_t n;
-            if (!sl_base64_decode_into(s, l, buf, &n))
-                rc = mismatch(j, t, "TextNode");
-            else
-                *out = sl_bytes((const char *)buf, (uint32_t)n);
-        } else {
-            bool integral = true;
-            for (uint32_t i = 0; i < l; i++)
-                if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-                    integral = false;
-            rc = text_to_number(j, s, l, integral, t, out, "TextNode");
-        }
+        else if (t->kind == SL_STRUCT || t->kind == SL_MAP || t->kind == SL_ARRAY)
+            rc = j->dialect == SL_JSON_KSQL ? mismatch(j, t, "TextNode") : spec_failed(j, t, TOK_STR, s, l);
+        else
+            rc = scalar(j, TOK_STR, s, l, t, out);
     } else if (c == '-' || isdigit((unsigned char)c)) {
         const char *s = NULL;
         uint32_t l = 0;
@@ -545,21 +983,21 @@ static sl_err_t parse_value(jp *j, const sl_type *t, sl_value *out)
                 *out = sl_double(d);
             else
                 rc = jfail(j, "bad number");
-        } else if (t->kind == SL_STRING) {
-            *out = sl_string(s, l);
-        } else if (t->kind == SL_BOOLEAN) {
-            rc = mismatch(j, t, integral ? "IntNode" : "DoubleNode");
+        } else if (t->kind == SL_STRUCT || t->kind == SL_MAP || t->kind == SL_ARRAY) {
+            int tok = integral ? TOK_INT : TOK_DEC;
+            rc = j->dialect == SL_JSON_KSQL ? mismatch(j, t, node_name(tok)) : spec_failed(j, t, tok, s, l);
         } else {
-            rc = text_to_number(j, s, l, integral, t, out, integral ? "IntNode" : "DoubleNode");
+            rc = scalar(j, integral ? TOK_INT : TOK_DEC, s, l, t, out);
         }
     } else if (lit(j, "true") || lit(j, "false")) {
         bool b = j->p[-1] == 'e' && j->p[-2] == 'u';
-        if (!t || t->kind == SL_BOOLEAN)
+        int tok = b ? TOK_TRUE : TOK_FALSE;
+        if (!t)
             *out = sl_bool(b);
-        else if (t->kind == SL_STRING)
-            *out = sl_cstring(b ? "true" : "false");
+        else if (t->kind == SL_STRUCT || t->kind == SL_MAP || t->kind == SL_ARRAY)
+            rc = j->dialect == SL_JSON_KSQL ? mismatch(j, t, "BooleanNode") : spec_failed(j, t, tok, "", 0);
         else
-            rc = mismatch(j, t, "BooleanNode");
+            rc = scalar(j, tok, b ? "true" : "false", b ? 4 : 5, t, out);
     } else if (lit(j, "null")) {
         *out = sl_null(t ? t->kind : SL_NULLTYPE);
     } else {
@@ -573,7 +1011,13 @@ out:
 sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, sl_value *out, sl_arena *arena,
                              sl_error *err)
 {
-    jp j = {text, text + len, text, arena, err, 0, false};
+    return sl_json_parse_dialect(text, len, type, SL_JSON_KSQL, out, arena, err);
+}
+
+sl_err_t sl_json_parse_dialect(const char *text, size_t len, const sl_type *type, sl_json_dialect dialect,
+                               sl_value *out, sl_arena *arena, sl_error *err)
+{
+    jp j = {text, text + len, text, arena, err, 0, false, dialect};
     sl_err_t rc = parse_value(&j, type, out);
     if (rc)
         return rc;
@@ -590,7 +1034,7 @@ sl_err_t sl_json_parse_any(const char *text, size_t len, sl_value *out, sl_arena
 
 sl_err_t sl_json_parse_leading(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err)
 {
-    jp j = {text, text + len, text, arena, err, 0, true};
+    jp j = {text, text + len, text, arena, err, 0, true, SL_JSON_KSQL};
     return parse_value(&j, NULL, out);
 }
 

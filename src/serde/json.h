@@ -13,11 +13,23 @@
 #include "common/types.h"
 #include "common/value.h"
 
+/* Whose rules turn JSON scalars into SQL values (see json.c). */
+typedef enum sl_json_dialect {
+    SL_JSON_KSQL,         /* ksqlDB's JSON deserializer */
+    SL_JSON_SPEC_CONNECT, /* ksqlDB's test runner writing AVRO from a test file */
+    SL_JSON_SPEC_KAFKA,   /* ksqlDB's test runner writing KAFKA from a test file */
+    SL_JSON_ANY_CASE,     /* ksqlDB's rules, but STRUCT fields matched in any case
+                           * (expected outputs of a test, compared as the runner does) */
+} sl_json_dialect;
+
 /* Parses one JSON document into a value of type (STRUCT fields matched
  * case-insensitively; missing -> NULL; extra ignored; JSON null -> NULL).
  * SL_ERR_RUNTIME on malformed JSON or a value that does not fit the type. */
 sl_err_t sl_json_parse_typed(const char *text, size_t len, const sl_type *type, sl_value *out, sl_arena *arena,
                              sl_error *err);
+/* The same with another dialect's coercions (test files of other formats). */
+sl_err_t sl_json_parse_dialect(const char *text, size_t len, const sl_type *type, sl_json_dialect dialect,
+                               sl_value *out, sl_arena *arena, sl_error *err);
 /* Untyped: objects -> MAP<STRING, ...> (values of mixed kinds), arrays ->
  * ARRAY, numbers -> BIGINT or DOUBLE, strings, booleans, null. */
 sl_err_t sl_json_parse_any(const char *text, size_t len, sl_value *out, sl_arena *arena, sl_error *err);

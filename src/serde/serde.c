@@ -98,6 +98,21 @@ sl_err_t sl_serde_decode(sl_serde *s, const void *data, size_t len, sl_value *co
     return s->vt->decode(s, data, len, cols, arena, err);
 }
 
+bool sl_serde_writes_null(const sl_serde *s, const sl_value *cols)
+{
+    if (s->schema->nfields != 1 || !cols[0].null)
+        return false;
+    switch (s->format) {
+    case SL_FORMAT_KAFKA: return true;
+    case SL_FORMAT_JSON:
+    case SL_FORMAT_JSON_SR:
+    case SL_FORMAT_AVRO:
+    case SL_FORMAT_PROTOBUF:
+    case SL_FORMAT_PROTOBUF_NOSR: return s->opts.unwrapped;
+    default: return false;
+    }
+}
+
 sl_err_t sl_serde_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_error *err)
 {
     sl_strbuf_reset(out);

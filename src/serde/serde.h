@@ -64,6 +64,11 @@ void sl_serde_destroy(sl_serde *serde);
  * caller adds topic/partition/offset). */
 sl_err_t sl_serde_decode(sl_serde *serde, const void *data, size_t len, sl_value *cols,
                          sl_arena *arena, sl_error *err);
+/* Whether these columns are written as no payload at all (a null key or
+ * value), as Kafka's serializers and Connect's converters write a null: a
+ * lone unwrapped column (KAFKA's always) holding NULL. DELIMITED writes an
+ * empty text instead. */
+bool sl_serde_writes_null(const sl_serde *serde, const sl_value *cols);
 /* one value per column -> bytes appended to out (out is reset first). */
 sl_err_t sl_serde_encode(sl_serde *serde, const sl_value *cols, sl_strbuf *out, sl_error *err);
 

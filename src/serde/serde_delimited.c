@@ -1,6 +1,7 @@
 /* DELIMITED format (CSV, RFC 4180 quoting): one field per column in order.
- * An empty field is NULL; composite types are not allowed. Numbers and
- * booleans are parsed from text; BYTES are base64; DOUBLE is written as Java
+ * An empty field is NULL; composite types are not allowed. Reading follows
+ * ksqlDB's deserializer on Apache Commons CSV (fields parsed with Java's
+ * rules, see field_value); BYTES are base64; DOUBLE is written as Java
  * prints it and DECIMAL in plain notation. */
 #include <ctype.h>
 #include <math.h>
@@ -10,59 +11,65 @@
 
 #include "common/base64.h"
 #include "common/numfmt.h"
+#include "serde/javatext.h"
 #include "serde/serde_int.h"
 
+/* One field as KsqlDelimitedDeserializer parses it: empty is NULL; then
+ * Boolean.parseBoolean (never fails: anything but "true" is false),
+ * Integer.parseInt, Long.parseLong, Double.parseDouble, new BigDecimal that
+ * must fit the column without rounding, java.util.Base64, DATE as
+ * Integer.parseInt days, TIME as Long.parseLong milliseconds within a day. */
 static sl_err_t field_value(const char *s, size_t n, const sl_type *t, sl_arena *a, sl_value *out, sl_error *err)
 {
     if (n == 0) {
         *out = sl_null(t->kind);
         return SL_OK;
     }
-    char *z = sl_arena_strndup(a, s, n), *e;
+    int64_t l;
+    double d;
     switch (t->kind) {
-    case SL_STRING: *out = sl_string(z, (uint32_t)n); return SL_OK;
-    case SL_BOOLEAN:
-        if (!strcasecmp(z, "true") || !strcasecmp(z, "false")) {
-            *out = sl_bool(!strcasecmp(z, "true"));
-            return SL_OK;
-        }
-        break;
+    case SL_STRING: *out = sl_string(s, (uint32_t)n); return SL_OK;
+    case SL_BOOLEAN: *out = sl_bool(sl_java_parse_boolean(s, n)); return SL_OK;
     case SL_INT:
+    case SL_DATE:
+        if (!sl_java_parse_int(s, n, 32, &l))
+            break;
+        *out = t->kind == SL_INT ? sl_int((int32_t)l) : sl_date((int32_t)l);
+        return SL_OK;
     case SL_BIGINT:
     case SL_TIMESTAMP:
-    case SL_DATE:
-    case SL_TIME: {
-        long long v = strtoll(z, &e, 10);
-        if (*e)
+    case SL_TIME:
+        if (!sl_java_parse_int(s, n, 64, &l))
             break;
-        if (t->kind == SL_INT || t->kind == SL_DATE) {
-            if (v < INT32_MIN || v > INT32_MAX)
-                break;
-            *out = t->kind == SL_INT ? sl_int((int32_t)v) : sl_date((int32_t)v);
-        } else {
-            *out = t->kind == SL_BIGINT ? sl_bigint(v) : t->kind == SL_TIMESTAMP ? sl_timestamp(v) : sl_time(v);
-        }
+        if (t->kind == SL_TIME && (l < 0 || l > 86400000))
+            return sl_error_set(err, SL_ERR_RUNTIME,
+                                "Time values must use number of milliseconds greater than 0 and less than 86400000.");
+        *out = t->kind == SL_BIGINT ? sl_bigint(l) : t->kind == SL_TIMESTAMP ? sl_timestamp(l) : sl_time(l);
         return SL_OK;
-    }
-    case SL_DOUBLE: {
-        double d = strtod(z, &e);
-        if (*e)
+    case SL_DOUBLE:
+        if (!sl_java_parse_double(s, n, &d))
             break;
         *out = sl_double(d);
         return SL_OK;
-    }
     case SL_DECIMAL: {
+        sl_bigdec bd;
         sl_i128 u;
-        if (!sl_decimal_parse(z, (uint32_t)n, t->scale, &u) || !sl_decimal_fits(u, t->precision))
+        if (!sl_bigdec_parse(s, n, &bd))
             break;
+        sl_fit f = sl_bigdec_fit(&bd, t->precision, t->scale, &u);
+        if (f != SL_FIT_OK)
+            return sl_error_set(err, SL_ERR_RUNTIME, "Cannot fit decimal '%.*s' into DECIMAL(%d, %d)%s",
+                                (int)(n > 100 ? 100 : n), s, t->precision, t->scale,
+                                f == SL_FIT_ROUNDING ? " without rounding" : ": numeric field overflow");
         *out = sl_decimal(u, t->precision, t->scale);
         return SL_OK;
     }
     case SL_BYTES: {
         unsigned char *buf = sl_arena_alloc(a, n / 4 * 3 + 4);
         size_t bl;
-        if (!sl_base64_decode_into(z, n, buf, &bl))
-            break;
+        if (!sl_base64_decode_java(s, n, buf, &bl))
+            return sl_error_set(err, SL_ERR_RUNTIME, "Value is not a valid Base64 encoded string: %.*s",
+                                (int)(n > 100 ? 100 : n), s);
         *out = sl_bytes((const char *)buf, (uint32_t)bl);
         return SL_OK;
     }
@@ -72,12 +79,29 @@ static sl_err_t field_value(const char *s, size_t n, const sl_type *t, sl_arena 
                         sl_kind_name(t->kind));
 }
 
+/* Character.isWhitespace for the ASCII a CSV line holds */
+static bool java_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/* The first record of the text as Apache Commons CSV's DEFAULT format
+ * reads it (what ksqlDB's DELIMITED deserializer uses): empty lines before
+ * it are skipped and a line break ends it; a field that starts with '"' is
+ * quoted ("" is a quote inside it) and may be followed by white space up to
+ * the delimiter, anything else there is an error; other fields run to the
+ * delimiter or the line's end, spaces kept. No record at all is an error,
+ * and so is a field count other than the schema's. */
 static sl_err_t delimited_decode(sl_serde *s, const void *data, size_t len, sl_value *cols, sl_arena *a,
                                  sl_error *err)
 {
     const sl_type *schema = s->schema;
     const char *p = data, *end = p + len;
     char delim = s->opts.delimiter;
+    while (p < end && (*p == '\n' || *p == '\r'))
+        p++;
+    if (p >= end)
+        return sl_error_set(err, SL_ERR_RUNTIME, "No fields in record");
     int nf = 0;
     char *tmp = NULL;
     for (;;) {
@@ -91,7 +115,7 @@ static sl_err_t delimited_decode(sl_serde *s, const void *data, size_t len, sl_v
             p++;
             for (;;) {
                 if (p >= end)
-                    return sl_error_set(err, SL_ERR_RUNTIME, "unterminated quoted field");
+                    return sl_error_set(err, SL_ERR_RUNTIME, "EOF reached before encapsulated token finished");
                 if (*p == '"') {
                     if (p + 1 < end && p[1] == '"') {
                         tmp[n++] = '"';
@@ -105,11 +129,14 @@ static sl_err_t delimited_decode(sl_serde *s, const void *data, size_t len, sl_v
             }
             fs = sl_arena_strndup(a, tmp, n);
             fl = n;
-            if (fl == 0)
-                fs = "", fl = 0;
+            while (p < end && *p != delim && *p != '\n' && *p != '\r') {
+                if (!java_space(*p))
+                    return sl_error_set(err, SL_ERR_RUNTIME, "invalid char between encapsulated token and delimiter");
+                p++;
+            }
         } else {
             fs = p;
-            while (p < end && *p != delim)
+            while (p < end && *p != delim && *p != '\n' && *p != '\r')
                 p++;
             fl = (size_t)(p - fs);
         }
@@ -123,13 +150,11 @@ static sl_err_t delimited_decode(sl_serde *s, const void *data, size_t len, sl_v
             p++;
             continue;
         }
-        if (p < end)
-            return sl_error_set(err, SL_ERR_RUNTIME, "unexpected character after quoted field");
-        break;
+        break; /* the end, or a line break: the rest is other records */
     }
     if (nf != schema->nfields)
-        return sl_error_set(err, SL_ERR_RUNTIME, "Unexpected field count, csvFields:%d schemaFields:%d", nf,
-                            schema->nfields);
+        return sl_error_set(err, SL_ERR_RUNTIME, "Column count mismatch on deserialization. expected: %d, got: %d",
+                            schema->nfields, nf);
     return SL_OK;
 }
 

@@ -96,6 +96,11 @@ const char *sl_store_name(const sl_store *s)
     return s->name;
 }
 
+void sl_store_changelog_topic(const char *app, const char *store_name, char *out, size_t n)
+{
+    snprintf(out, n, "%s-%s-changelog", app, store_name);
+}
+
 static size_t find(const sl_store *s, uint64_t h, const void *key, size_t klen, bool *found)
 {
     size_t mask = s->cap - 1, i = h & mask, first_tomb = (size_t)-1;

@@ -19,6 +19,9 @@ sl_store *sl_store_new(const char *name); /* caller owns */
 sl_store *sl_store_new_for(const char *owner, const char *role);
 void sl_store_destroy(sl_store *store);
 const char *sl_store_name(const sl_store *store);
+/* The compacted topic a store's changes are logged to:
+ * "<application.id>-<store name>-changelog". The one place it is named. */
+void sl_store_changelog_topic(const char *app, const char *store_name, char *out, size_t n);
 
 /* Borrowed view of the value, valid until the next put/delete of any key;
  * NULL when absent. */
@@ -36,7 +39,7 @@ typedef struct sl_store_stats {
     size_t entries;
     size_t payload_bytes; /* key and value bytes */
     size_t memory_bytes;  /* everything the stores allocated */
-    uint64_t late_dropped; /* windowed aggregations: records too late for a closed window */
+    uint64_t late_dropped; /* records too late for a closed window: windowed aggregations, stream-stream joins */
 } sl_store_stats;
 void sl_store_add_stats(const sl_store *store, sl_store_stats *into);
 

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_error err = {0};
     sl_topology *t = sl_topology_compile(text, "fuzz.sql", NULL, &err);
     if (t) {
-        char *d = sl_topology_describe(t, "json");
+        char *d = sl_topology_describe(t, "json", NULL);
         free(d);
         sl_topology_destroy(t);
     }

@@ -2,11 +2,20 @@
 order; numbers by value (1 == 1.0); a window compared by its bounds. Unlike
 the runner, every topic either side wrote is compared, so a record Sluice
 writes where the model expects none is a difference too."""
+import decimal
 import json
 import math
 
 
 def same(a, b):
+    if isinstance(a, str) and hasattr(b, "text") and isinstance(b, float):
+        # the runner compares an expected string with a BigDecimal it read
+        # back by BigDecimal.equals (value and scale)
+        try:
+            e, t = decimal.Decimal(a), decimal.Decimal(b.text)
+        except decimal.InvalidOperation:
+            return False
+        return e == t and e.as_tuple().exponent == t.as_tuple().exponent
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b if isinstance(a, bool) and isinstance(b, bool) else False
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):

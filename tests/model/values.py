@@ -129,6 +129,19 @@ def _compare(op, a, b):
     return {"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
+_TEMPORAL = ("TIMESTAMP", "DATE", "TIME")
+
+
+def _same_temporal(left, right, scope):
+    """DATE, TIME and TIMESTAMP values are all ints here (days or ms): a
+    comparison across them (or with a string literal, which ksqlDB parses
+    as a time) is not modelled."""
+    lt, rt = infer(left, scope), infer(right, scope)
+    ln, rn = (lt.name if lt else None), (rt.name if rt else None)
+    if (ln in _TEMPORAL or rn in _TEMPORAL) and ln != rn and None not in (ln, rn):
+        raise OutOfScope("comparison of %s with %s" % (lt, rt))
+
+
 def _arith(op, a, b, t):
     if a is None or b is None:
         return None
@@ -151,10 +164,15 @@ def _arith(op, a, b, t):
     return wrap({"+": a + b, "-": a - b, "*": a * b}[op], t)
 
 
+_CASTABLE = ("BOOLEAN", "INT", "BIGINT", "DOUBLE", "STRING")
+
+
 def cast(v, src, dst):
     if v is None:
         return None
     d = dst.name
+    if src is not None and src.name not in _CASTABLE:
+        raise OutOfScope("CAST from %s" % src)
     if d == "STRING":
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -202,6 +220,7 @@ def evaluate(e, row, scope):
             return _unbox(evaluate(e.right, row, scope))
         a, b = evaluate(e.left, row, scope), evaluate(e.right, row, scope)
         if e.op in ("=", "<>", "<", "<=", ">", ">="):
+            _same_temporal(e.left, e.right, scope)
             return _compare(e.op, a, b)
         return _arith(e.op, a, b, infer(e, scope))
     if isinstance(e, ksql.Unary):
@@ -221,7 +240,7 @@ def evaluate(e, row, scope):
             return not r if e.negated else r
         if not (_comparable(v, lo) and _comparable(v, hi)):
             raise OutOfScope("BETWEEN over different types")
-        r = lo <= v <= hi
+        r = _compare(">=", v, lo) and _compare("<=", v, hi)
         return not r if e.negated else r
     if isinstance(e, ksql.In):
         v = evaluate(e.arg, row, scope)
@@ -230,7 +249,7 @@ def evaluate(e, row, scope):
             return e.negated      # NULL matches nothing
         if any(x is not None and not _comparable(v, x) for x in items):
             raise OutOfScope("IN over different types")
-        hit = any(x is not None and v == x for x in items)
+        hit = any(x is not None and _compare("=", v, x) for x in items)
         return not hit if e.negated else hit
     if isinstance(e, ksql.Case):
         if e.operand is not None:

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "common/arena.h"
+#include "http/http_pages_int.h"
 #include "http/http_server.h"
 #include "ops/topology.h"
 #include "runtime/metrics.h"
@@ -36,6 +37,18 @@ static rd_kafka_topic_partition_list_t *parts_of(const char *topic, int n)
     for (int i = 0; i < n; i++)
         rd_kafka_topic_partition_list_add(l, topic, i);
     return l;
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
 }
 
 static void sleep_ms(int ms)
@@ -50,7 +63,13 @@ static void test_null_metrics_are_no_ops(void **state)
 {
     sl_driver_stats st = {0};
     sl_worker_metrics_batch_begin(NULL);
-    sl_worker_metrics_record(NULL, 0, 1);
+    sl_worker_metrics_record(NULL, "a", 0, 0, 1);
+    sl_worker_metrics_output(NULL, "a");
+    sl_worker_metrics_fetched(NULL, "a", 0, 0);
+    sl_worker_metrics_partition_end(NULL, NULL, "a", 0, 0);
+    sl_worker_metrics_processing_error(NULL, "a", 0, 0, "x");
+    sl_worker_metrics_member(NULL, NULL);
+    sl_worker_metrics_set_topology(NULL, NULL);
     sl_worker_metrics_committed(NULL, &st, NULL, 0, NULL, NULL);
     sl_worker_metrics_aborted(NULL, &st);
     sl_worker_metrics_assigned(NULL, NULL);
@@ -127,14 +146,14 @@ static void test_stream_time_per_task_partition(void **state)
     sl_worker_metrics_restored(m);
     sl_driver_stats st = {0};
     sl_worker_metrics_batch_begin(m);
-    sl_worker_metrics_record(m, 0, 100);
-    sl_worker_metrics_record(m, 0, 50);
-    sl_worker_metrics_record(m, 2, 300);
+    sl_worker_metrics_record(m, "a", 0, 0, 100);
+    sl_worker_metrics_record(m, "a", 0, 1, 50);
+    sl_worker_metrics_record(m, "a", 2, 0, 300);
     st.records_in = 3, st.batches = 1;
     sl_worker_metrics_committed(m, &st, NULL, 0, NULL, NULL);
     /* an aborted batch's records do not move stream time */
     sl_worker_metrics_batch_begin(m);
-    sl_worker_metrics_record(m, 0, 999);
+    sl_worker_metrics_record(m, "a", 0, 2, 999);
     st.records_in++, st.aborted_batches++;
     sl_worker_metrics_aborted(m, &st);
 
@@ -310,7 +329,7 @@ static void test_reader_while_worker_commits(void **state)
             sl_worker_metrics_assigned(r.m, l); /* the snapshot under the mutex changes too */
         sl_worker_metrics_batch_begin(r.m);
         for (int i = 0; i < 3; i++)
-            sl_worker_metrics_record(r.m, i, b);
+            sl_worker_metrics_record(r.m, "a", i, b, b);
         st.records_in += 3, st.batches++;
         sl_worker_metrics_committed(r.m, &st, NULL, 0, NULL, NULL);
     }
@@ -326,6 +345,186 @@ static void test_reader_while_worker_commits(void **state)
     sl_worker_snapshot_free(&s);
     rd_kafka_topic_partition_list_destroy(l);
     sl_worker_metrics_destroy(r.m);
+}
+
+
+/* records per topic: sources, sinks and internal topics apart, counted at
+ * commit, forgotten on abort; the per-second history gets the batch's
+ * source and sink records and its commit */
+static void test_topic_counts_and_history(void **state)
+{
+    sl_error err = {0};
+    sl_topology *t = sl_topology_compile(
+        "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
+        "CREATE STREAM OUT_T AS SELECT K, V FROM S;\n"
+        "CREATE TABLE T AS SELECT V, COUNT(*) AS N FROM S GROUP BY V;\n",
+        "t.sql", NULL, &err);
+    assert_non_null(t);
+    const char *repartition = NULL;
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_is_repartition_topic(t, sl_topology_topic(t, i)->name))
+            repartition = sl_topology_topic(t, i)->name;
+    assert_non_null(repartition);
+    sl_worker_metrics *m = sl_worker_metrics_new(0);
+    sl_worker_metrics_set_topology(m, t);
+    sl_driver_stats st = {0};
+    /* a batch: 3 source records, their outputs and repartitioned copies,
+     * 2 read back, one processing-log entry */
+    sl_worker_metrics_batch_begin(m);
+    for (int i = 0; i < 3; i++) {
+        sl_worker_metrics_record(m, "s", 0, i, 1000 + i);
+        sl_worker_metrics_output(m, "OUT_T");
+        sl_worker_metrics_output(m, repartition);
+    }
+    sl_worker_metrics_record(m, repartition, 0, 0, 1000);
+    sl_worker_metrics_record(m, repartition, 0, 1, 1001);
+    sl_worker_metrics_output(m, "T");
+    sl_worker_metrics_output(m, "app_processing_log");
+    st.records_in = 5, st.batches = 1;
+    sl_worker_metrics_committed(m, &st, NULL, 0, NULL, NULL);
+    /* an aborted batch's records are not counted */
+    sl_worker_metrics_batch_begin(m);
+    sl_worker_metrics_record(m, "s", 0, 3, 2000);
+    sl_worker_metrics_output(m, "OUT_T");
+    st.records_in = 6, st.aborted_batches = 1;
+    sl_worker_metrics_aborted(m, &st);
+
+    sl_worker_snapshot s;
+    sl_worker_metrics_read(m, &s);
+    int64_t got[4][2] = {{0}};
+    for (int i = 0; i < s.ntopics; i++)
+        got[s.topics[i].kind][s.topics[i].out] += s.topics[i].records;
+    assert_int_equal(got[SL_TOPIC_SOURCE][0], 3);
+    assert_int_equal(got[SL_TOPIC_SINK][1], 4); /* OUT_T and T */
+    assert_int_equal(got[SL_TOPIC_INTERNAL][1], 3);
+    assert_int_equal(got[SL_TOPIC_INTERNAL][0], 2);
+    assert_int_equal(got[SL_TOPIC_OTHER][1], 1); /* the processing log */
+    assert_int_equal(got[SL_TOPIC_SOURCE][1] + got[SL_TOPIC_SINK][0], 0);
+    /* the history: this second (or the one before, if it just turned) */
+    int64_t in = 0, out = 0, commits = 0;
+    for (int i = 0; i < SL_METRICS_HISTORY_SECONDS; i++) {
+        in += s.history[i].records_in;
+        out += s.history[i].records_out;
+        commits += s.history[i].commits;
+    }
+    assert_int_equal(in, 3);
+    assert_int_equal(out, 4);
+    assert_int_equal(commits, 1);
+    sl_worker_snapshot_free(&s);
+    sl_worker_metrics_destroy(m);
+    sl_topology_destroy(t);
+}
+
+/* the last SL_METRICS_ERRORS processing-log messages are kept, the newest
+ * at (nerrors_seen - 1) % SL_METRICS_ERRORS, long ones cut */
+static void test_recent_errors_ring(void **state)
+{
+    sl_worker_metrics *m = sl_worker_metrics_new(0);
+    char msg[64], longmsg[1000];
+    for (int i = 0; i < SL_METRICS_ERRORS + 3; i++) {
+        snprintf(msg, sizeof msg, "error %d", i);
+        sl_worker_metrics_processing_error(m, "t", 1, 100 + i, msg);
+    }
+    memset(longmsg, 'x', sizeof longmsg - 1);
+    longmsg[sizeof longmsg - 1] = 0;
+    sl_worker_snapshot s;
+    sl_worker_metrics_read(m, &s);
+    assert_int_equal(s.nerrors_seen, SL_METRICS_ERRORS + 3);
+    const sl_error_entry *last = &s.errors[(s.nerrors_seen - 1) % SL_METRICS_ERRORS];
+    char want[64];
+    snprintf(want, sizeof want, "error %d", SL_METRICS_ERRORS + 2);
+    assert_string_equal(last->message, want);
+    assert_int_equal(last->offset, 100 + SL_METRICS_ERRORS + 2);
+    const sl_error_entry *oldest = &s.errors[(s.nerrors_seen - SL_METRICS_ERRORS) % SL_METRICS_ERRORS];
+    assert_string_equal(oldest->message, "error 3");
+    assert_true(last->time_ms > 0);
+    sl_worker_snapshot_free(&s);
+    sl_worker_metrics_processing_error(m, "t", 1, 0, longmsg);
+    sl_worker_metrics_read(m, &s);
+    assert_int_equal(strlen(s.errors[(s.nerrors_seen - 1) % SL_METRICS_ERRORS].message), sizeof last->message - 1);
+    sl_worker_snapshot_free(&s);
+    sl_worker_metrics_destroy(m);
+}
+
+/* each state store's size, over the tasks, as of the last commit */
+static void test_store_sizes(void **state)
+{
+    sl_error err = {0};
+    sl_topology *t = sl_topology_compile(
+        "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
+        "CREATE TABLE T AS SELECT K, COUNT(*) AS C FROM S GROUP BY K;\n",
+        "t.sql", NULL, &err);
+    assert_non_null(t);
+    sl_task *tasks[2] = {sl_task_new(t, 0), sl_task_new(t, 1)};
+    process(tasks[0], 1000);
+    process(tasks[1], 1000);
+    sl_worker_metrics *m = sl_worker_metrics_new(0);
+    sl_driver_stats st = {.records_in = 2, .batches = 1};
+    sl_worker_metrics_committed(m, &st, tasks, 2, NULL, NULL);
+    sl_worker_snapshot s;
+    sl_worker_metrics_read(m, &s);
+    assert_int_equal(s.nstores, 1);
+    assert_non_null(strstr(s.stores[0].name, "CTAS_T_"));
+    assert_int_equal(s.stores[0].entries, 2); /* key "k" in each task */
+    assert_true(s.stores[0].bytes > 0);
+    assert_int_equal(s.stores[0].entries, s.state_entries);
+    sl_worker_snapshot_free(&s);
+    sl_task_destroy(tasks[0]);
+    sl_task_destroy(tasks[1]);
+    sl_worker_metrics_destroy(m);
+    sl_topology_destroy(t);
+}
+
+/* each query's statement, found in the queries file by the name it writes:
+ * semicolons in strings, quoted names and comments do not split; source
+ * declarations are skipped; a join's steps share its statement */
+static void test_statements_for_queries(void **state)
+{
+    const char *sql = "-- sources\n"
+                      "CREATE STREAM s (k STRING KEY, v STRING) WITH (KAFKA_TOPIC='s;1', VALUE_FORMAT='JSON');\n"
+                      "/* the filter; with a semicolon */ CREATE STREAM out1 AS SELECT k, v FROM s\n"
+                      "  WHERE v <> 'a;b' AND v <> 'it''s;' EMIT CHANGES;\n"
+                      "CREATE OR REPLACE STREAM \"Quoted;Name\" AS SELECT * FROM s; -- trailing\n"
+                      "INSERT INTO out1 SELECT k, v FROM s;\n"
+                      "CREATE STREAM j AS SELECT * FROM s JOIN t ON s.k = t.k JOIN u ON s.k = u.k;\n";
+    json_t *q = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "sink_name", "OUT1", "sink_name",
+                          "Quoted;Name", "sink_name", "OUT1", "sink_name", "J_JOIN_STEP_1", "sink_name", "J",
+                          "sink_name", "NOPE");
+    sl_http_attach_statements(q, sql);
+#define SQL_OF(i) json_string_value(json_object_get(json_array_get(q, i), "sql"))
+    assert_string_equal(SQL_OF(0), "CREATE STREAM out1 AS SELECT k, v FROM s\n  WHERE v <> 'a;b' AND v <> 'it''s;' "
+                                   "EMIT CHANGES;");
+    assert_string_equal(SQL_OF(1), "CREATE OR REPLACE STREAM \"Quoted;Name\" AS SELECT * FROM s;");
+    assert_string_equal(SQL_OF(2), "INSERT INTO out1 SELECT k, v FROM s;");
+    assert_string_equal(SQL_OF(3), "CREATE STREAM j AS SELECT * FROM s JOIN t ON s.k = t.k JOIN u ON s.k = u.k;");
+    assert_string_equal(SQL_OF(4), SQL_OF(3));
+    assert_null(SQL_OF(5));
+#undef SQL_OF
+    json_decref(q);
+    /* no file text, or none that parses: nothing attached, nothing broken */
+    q = json_pack("[{s:s}]", "sink_name", "X");
+    sl_http_attach_statements(q, NULL);
+    sl_http_attach_statements(q, "'unterminated; CREATE STREAM x AS SELECT");
+    assert_null(json_object_get(json_array_get(q, 0), "sql"));
+    json_decref(q);
+}
+
+/* this process's numbers, as Prometheus' client libraries name them */
+static void test_process_stats(void **state)
+{
+    sl_process_stats p;
+    sl_process_stats_read(&p);
+    assert_true(p.ok);
+    assert_true(p.resident_bytes > 1 << 20);
+    assert_true(p.virtual_bytes >= p.resident_bytes);
+    assert_true(p.open_fds >= 3);
+    assert_true(p.max_fds == -1 || p.max_fds > p.open_fds);
+    assert_true(p.threads >= 1);
+    time_t now = time(NULL);
+    assert_true(p.start_time_seconds > (double)now - 600 && p.start_time_seconds <= (double)now + 1);
+    int before = count_fds();
+    sl_process_stats_read(&p);
+    assert_int_equal(count_fds(), before); /* nothing left open */
 }
 
 /* ---------- listeners ---------- */
@@ -428,14 +627,14 @@ static void test_server_pages(void **state)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int fds_before = open_fds();
     sl_error err = {0};
-    sl_topology *topo = sl_topology_compile(
-        "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='in_t', VALUE_FORMAT='JSON');\n"
-        "CREATE STREAM OUT_T AS SELECT K, V FROM S;\n",
-        "t.sql", NULL, &err);
+    const char *sql = "CREATE STREAM S (K STRING KEY, V INT) WITH (KAFKA_TOPIC='in_t', VALUE_FORMAT='JSON');\n"
+                      "CREATE STREAM OUT_T AS SELECT K, V FROM S WHERE V < 3;\n";
+    sl_topology *topo = sl_topology_compile(sql, "t.sql", NULL, &err);
     assert_non_null(topo);
     sl_worker_metrics *m[2] = {sl_worker_metrics_new(0), sl_worker_metrics_new(1)};
-    sl_http_info info = {.application_id = "app<1>", .instance_id = "inst9", .topology = topo, .workers = m,
-                         .nworkers = 2};
+    sl_worker_metrics_set_topology(m[1], topo);
+    sl_http_info info = {.application_id = "app<1>", .instance_id = "inst9", .topology = topo, .queries_sql = sql,
+                         .workers = m, .nworkers = 2};
     sl_http_listener l;
     assert_int_equal(sl_http_parse_listener("http://127.0.0.1:0", &l, &err), SL_OK);
     sl_http_server *srv = sl_http_start(&l, &info, &err);
@@ -465,7 +664,9 @@ static void test_server_pages(void **state)
     sl_worker_metrics_restored(m[1]);
     sl_driver_stats st = {.records_in = 42, .records_out = 40, .failed_records = 2, .batches = 1};
     sl_worker_metrics_batch_begin(m[1]);
-    sl_worker_metrics_record(m[1], 1, 1700000000123);
+    sl_worker_metrics_record(m[1], "in_t", 1, 0, 1700000000123);
+    sl_worker_metrics_output(m[1], "OUT_T");
+    sl_worker_metrics_processing_error(m[1], "in_t", 1, 7, "bad <json>");
     sl_worker_metrics_committed(m[1], &st, NULL, 0, NULL, NULL);
     r = get(port, "/readyz");
     assert_int_equal(r.status, 200);
@@ -487,6 +688,12 @@ static void test_server_pages(void **state)
     assert_true(sample(r.body, "sluice_batch_size_records_bucket{thread=\"1\",le=\"10\"}") == 0);
     assert_true(sample(r.body, "sluice_stream_time_seconds{thread=\"1\",partition=\"1\"}") == 1700000000.123);
     assert_non_null(strstr(r.body, "sluice_info{application_id=\"app<1>\",instance_id=\"inst9\""));
+    assert_true(sample(r.body, "sluice_source_records_in_total{thread=\"1\",topic=\"in_t\"}") == 1);
+    assert_true(sample(r.body, "sluice_sink_records_out_total{thread=\"1\",topic=\"OUT_T\"}") == 1);
+    assert_true(sample(r.body, "process_resident_memory_bytes") > 0);
+    assert_true(sample(r.body, "process_start_time_seconds") > 1.6e9);
+    assert_non_null(strstr(r.body, "# TYPE process_cpu_seconds_total counter"));
+    assert_non_null(strstr(r.body, "# TYPE process_open_fds gauge"));
     free(r.body);
 
     r = get(port, "/status");
@@ -520,6 +727,14 @@ static void test_server_pages(void **state)
     assert_non_null(strstr(r.body, "OUT_T"));
     assert_non_null(strstr(r.body, "in_t/1"));
     assert_non_null(strstr(r.body, "2023-11-14T22:13:20.123Z"));
+    /* the query's statement, the charts, the error (escaped), uptime */
+    assert_non_null(strstr(r.body, "CREATE STREAM OUT_T AS SELECT K, V FROM S WHERE V &lt; 3;"));
+    assert_non_null(strstr(r.body, "id=\"chart-records\""));
+    assert_non_null(strstr(r.body, "id=\"chart-latency\""));
+    assert_non_null(strstr(r.body, "<polyline class=\"series\" data-series=\"in\""));
+    assert_non_null(strstr(r.body, "bad &lt;json&gt;"));
+    assert_non_null(strstr(r.body, "in_t/1@7"));
+    assert_non_null(strstr(r.body, "id=\"uptime\">up "));
     free(r.body);
 
     r = get(port, "/nope");
@@ -664,6 +879,11 @@ int main(void)
         cmocka_unit_test(test_late_records_from_tasks),
         cmocka_unit_test(test_readiness_follows_assignment_and_restore),
         cmocka_unit_test(test_reader_while_worker_commits),
+        cmocka_unit_test(test_topic_counts_and_history),
+        cmocka_unit_test(test_recent_errors_ring),
+        cmocka_unit_test(test_store_sizes),
+        cmocka_unit_test(test_statements_for_queries),
+        cmocka_unit_test(test_process_stats),
         cmocka_unit_test(test_listener_parsing),
         cmocka_unit_test(test_server_pages),
         cmocka_unit_test(test_health_rules),

@@ -246,8 +246,156 @@ static void test_integer_text(void **state)
         assert_int_equal(sl_json_parse_typed(texts[i], strlen(texts[i]), &sl_type_bigint, &v, a, &err), SL_OK);
         assert_true(v.u.l == want[i]);
     }
+    /* beyond 64 bits, the low 64 bits, as Jackson's longValue() of a BigInteger */
     sl_value v;
-    assert_int_not_equal(sl_json_parse_typed("9223372036854775808", 19, &sl_type_bigint, &v, a, &err), SL_OK);
+    assert_int_equal(sl_json_parse_typed("9223372036854775808", 19, &sl_type_bigint, &v, a, &err), SL_OK);
+    assert_true(v.u.l == INT64_MIN);
+    sl_arena_destroy(a);
+}
+
+/* One JSON document read as a type by ksqlDB's rules; the value written
+ * back as JSON (for comparison), or NULL when the record is rejected. */
+static const char *json_as(sl_arena *a, const sl_type *t, const char *doc)
+{
+    sl_error err = {0};
+    sl_value v;
+    if (sl_json_parse_typed(doc, strlen(doc), t, &v, a, &err))
+        return NULL;
+    sl_strbuf sb;
+    sl_strbuf_init(&sb);
+    if (v.kind == SL_STRING && !v.null) /* the text itself, not quoted */
+        sl_strbuf_append(&sb, v.u.s.ptr, v.u.s.len);
+    else
+        sl_json_write(&sb, &v, t);
+    char *out = sl_arena_strndup(a, sb.data ? sb.data : "", sb.len);
+    sl_strbuf_free(&sb);
+    return out;
+}
+
+/* KsqlJsonDeserializer's coercions, type by type (docs/coercion.md) */
+static void test_json_coercions(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    const sl_type *dec42 = sl_type_decimal(a, 4, 2);
+    sl_field lower[] = {{"f0", &sl_type_int}}, upper[] = {{"F0", &sl_type_int}};
+    const sl_type *st_lower = sl_type_struct(a, 1, lower), *st_upper = sl_type_struct(a, 1, upper);
+    struct {
+        const sl_type *t;
+        const char *doc, *want; /* want NULL: rejected */
+    } cases[] = {
+        {&sl_type_boolean, "true", "true"},
+        {&sl_type_boolean, "\"true\"", NULL}, /* the reported bug: only JSON booleans */
+        {&sl_type_boolean, "1", NULL},
+        {&sl_type_int, "\"12\"", "12"},
+        {&sl_type_int, "\"+7\"", "7"},
+        {&sl_type_int, "\"1.0\"", NULL},
+        {&sl_type_int, "\" 5\"", NULL},
+        {&sl_type_int, "1.75", "1"},
+        {&sl_type_int, "-2.5", "-2"},
+        {&sl_type_int, "2147483648", "-2147483648"},
+        {&sl_type_int, "1e10", "1410065408"},
+        {&sl_type_int, "true", NULL},
+        {&sl_type_int, "[1]", NULL},
+        {&sl_type_bigint, "18446744073709551621", "5"},
+        {&sl_type_bigint, "\"9223372036854775808\"", NULL},
+        {&sl_type_double, "\" 2.5 \"", "2.5"},
+        {&sl_type_double, "\"nan\"", NULL},
+        {&sl_type_double, "\"1.5f\"", "1.5"},
+        {&sl_type_double, "\"NaN\"", "\"NaN\""},
+        {&sl_type_double, "true", NULL},
+        {&sl_type_string, "1e+16", "1E+16"},
+        {&sl_type_string, "1.50", "1.50"},
+        {&sl_type_string, "-0.0", "0.0"},
+        {&sl_type_string, "-0", "0"},
+        {&sl_type_string, "true", "true"},
+        {&sl_type_string, "{\"a\": 1, \"b\" : [1, \"x\", 2.50]}", "{\"a\":1,\"b\":[1,\"x\",2.50]}"},
+        {&sl_type_string, "[1, \"a\", null, {\"k\": 2}, [3, 4]]", "[1, a, null, {\"k\":2}, [3, 4]]"},
+        {&sl_type_string, "{\"s\": \"q\\\"\\u0001\"}", "{\"s\":\"q\\\"\\u0001\"}"},
+        {dec42, "10.5", "10.50"},
+        {dec42, "1.234", NULL},
+        {dec42, "100", NULL},
+        {dec42, "\"1.5\"", "1.50"},
+        {dec42, "\" 1.5\"", NULL},
+        {dec42, "1.2300", "1.23"},
+        {&sl_type_bytes, "\"YQ\"", NULL},
+        {&sl_type_bytes, "\" YQ== \"", "\"YQ==\""},
+        {&sl_type_bytes, "5", NULL},
+        {&sl_type_time, "86400000", "86400000"},
+        {&sl_type_time, "86400001", NULL},
+        {&sl_type_time, "-1", NULL},
+        {&sl_type_date, "\"10\"", "10"},
+        {&sl_type_timestamp, "1.9", "1"},
+        {st_lower, "{\"F0\": 1}", "{\"f0\":null}"}, /* a quoted lower-case field matches itself only */
+        {st_lower, "{\"f0\": 1}", "{\"f0\":1}"},
+        {st_upper, "{\"f0\": 1}", "{\"F0\":1}"},
+        {st_upper, "{\"f0\": 1, \"F0\": 2}", "{\"F0\":2}"},
+        {st_upper, "{\"F0\": 2, \"f0\": 1}", "{\"F0\":2}"}, /* the exact name wins */
+        {st_upper, "\"x\"", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *got = json_as(a, cases[i].t, cases[i].doc);
+        if (!cases[i].want) {
+            if (got)
+                fail_msg("%s as %s: accepted as %s", cases[i].doc, sl_type_to_sql(a, cases[i].t), got);
+        } else if (!got || strcmp(got, cases[i].want)) {
+            fail_msg("%s as %s: got %s, want %s", cases[i].doc, sl_type_to_sql(a, cases[i].t), got ? got : "(rejected)",
+                     cases[i].want);
+        }
+    }
+    sl_arena_destroy(a);
+}
+
+/* KsqlDelimitedDeserializer on Commons CSV */
+static void test_delimited_coercions(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    struct {
+        const sl_type *t;
+        const char *text, *want; /* want NULL: rejected */
+    } cases[] = {
+        {&sl_type_boolean, "yes", "false"}, /* Boolean.parseBoolean never fails */
+        {&sl_type_boolean, "TRUE", "true"},
+        {&sl_type_int, " 5", NULL},
+        {&sl_type_int, "+5", "5"},
+        {&sl_type_int, "2147483648", NULL},
+        {&sl_type_bigint, "99999999999999999999", NULL},
+        {&sl_type_double, " 2.5 ", "2.5"},
+        {&sl_type_double, "nan", NULL},
+        {&sl_type_time, "86400001", NULL},
+        {&sl_type_date, "2147483648", NULL},
+        {&sl_type_bytes, "YQ", "\"YQ==\""},
+        {&sl_type_bytes, "Y Q==", NULL},
+        {&sl_type_string, "\"a,b\"  ", "\"a,b\""}, /* white space may follow a quoted field */
+        {&sl_type_string, "\"a\"x", NULL},
+        {&sl_type_string, "\"a", NULL},
+        {&sl_type_string, "", NULL},           /* no record at all */
+        {&sl_type_string, "x\ny", "\"x\""},    /* the first record only */
+        {&sl_type_string, "\"\"", "null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sl_field f = {"C", cases[i].t};
+        sl_serde *s = sl_serde_new(SL_FORMAT_DELIMITED, sl_type_struct(a, 1, &f), NULL, &err);
+        assert_non_null(s);
+        sl_value v;
+        sl_err_t rc = sl_serde_decode(s, cases[i].text, strlen(cases[i].text), &v, a, &err);
+        if (!cases[i].want) {
+            if (!rc)
+                fail_msg("DELIMITED %s as %s: accepted", cases[i].text, sl_type_to_sql(a, cases[i].t));
+        } else {
+            if (rc)
+                fail_msg("DELIMITED %s as %s: rejected: %s", cases[i].text, sl_type_to_sql(a, cases[i].t), err.msg);
+            sl_strbuf sb;
+            sl_strbuf_init(&sb);
+            sl_json_write(&sb, &v, cases[i].t);
+            sl_strbuf_putc(&sb, 0);
+            if (strcmp(sb.data, cases[i].want))
+                fail_msg("DELIMITED %s as %s: got %s, want %s", cases[i].text, sl_type_to_sql(a, cases[i].t), sb.data,
+                         cases[i].want);
+            sl_strbuf_free(&sb);
+        }
+        sl_serde_destroy(s);
+    }
     sl_arena_destroy(a);
 }
 
@@ -345,6 +493,8 @@ int main(void)
         cmocka_unit_test(test_json_string_escapes_at_every_position),
         cmocka_unit_test(test_integer_text),
         cmocka_unit_test(test_delimited_quotes),
+        cmocka_unit_test(test_json_coercions),
+        cmocka_unit_test(test_delimited_coercions),
         cmocka_unit_test(test_date_patterns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
