@@ -165,8 +165,10 @@ static sl_cexpr *post_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error 
                         : !strcasecmp(x->u.call.name, "COLLECT_SET")
                             ? sl_catalog_property(h->qb->catalog, "ksql.functions.collect_set.limit")
                             : NULL;
-    if (limit && atoll(limit) > 0)
-        fn.limit = atoll(limit);
+    /* ksqlDB's collections have no bound unless one is set; a negative one
+     * is none, and 0 keeps every collection empty */
+    if (!strcasecmp(x->u.call.name, "COLLECT_LIST") || !strcasecmp(x->u.call.name, "COLLECT_SET"))
+        fn.limit = limit && atoll(limit) >= 0 ? atoll(limit) : INT64_MAX;
     /* SUM/AVG/etc. take their argument as is; MIN/MAX of INT stay INT */
     int i = p->naggs++;
     p->fns[i] = fn;

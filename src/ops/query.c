@@ -196,6 +196,7 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 }
 
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
+static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x);
 
 sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
 {
@@ -266,6 +267,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     if (q->source->is_table && s->partition_by.count)
         QFAIL(SL_ERR_INVALID, s->partition_by.items[0]->pos, "PARTITION BY is not supported for tables");
     /* expand the select list */
+    bool star = false;
     int cap = s->nitems + q->source->ncols + 8;
     cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
     const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
@@ -275,7 +277,11 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
             if (it->star_qualifier && strcmp(it->star_qualifier, q->source->name) &&
                 !(s->from.alias && !strcmp(it->star_qualifier, s->from.alias)))
                 QFAIL(SL_ERR_INVALID, it->pos, "Source '%s' not found", it->star_qualifier);
-            for (int c = 0; c < q->source->ncols; c++) {
+            star = true;
+            for (int j = 0; j < q->source->ncols; j++) {
+                /* after PARTITION BY, * gives the value columns, then the
+                 * old key columns (those that became keys leave below) */
+                int c = s->partition_by.count ? (j + q->source->nkey) % q->source->ncols : j;
                 if (n == cap)
                     QFAIL(SL_ERR_INVALID, it->pos, "too many columns");
                 cols[n].name = q->source->cols[c].name;
@@ -334,6 +340,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     return err->code;
                 keys[k].type = keys[k].expr->type;
                 keys[k].is_key = true;
+                keys[k].from_value = !compile_on_key_columns(q, &scope, pb);
                 if (sl_type_has_map(keys[k].type))
                     QFAIL(SL_ERR_INVALID, pb->pos,
                           "Map keys, including types that contain maps, are not supported as they may lead to "
@@ -342,11 +349,30 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                 for (int i = 0; i < n; i++)
                     if (match < 0 && sl_expr_same(origin[i], pb))
                         match = i;
+                for (int i = match + 1; match >= 0 && i < n; i++)
+                    if (sl_expr_same(origin[i], pb))
+                        QFAIL(SL_ERR_INVALID, s->pos,
+                              "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
+                              cols[match].name, cols[match].name, cols[i].name);
                 if (match >= 0) {
                     keys[k].name = cols[match].name;
                     memmove(&cols[match], &cols[match + 1], (size_t)(n - match - 1) * sizeof *cols);
                     memmove(&origin[match], &origin[match + 1], (size_t)(n - match - 1) * sizeof *origin);
                     n--;
+                } else if (star) {
+                    /* * selects the new key: a column keeps its name, an
+                     * expression gets KSQL_COL_n */
+                    const char *dn = sl_expr_default_name(pb);
+                    char buf[32];
+                    for (int g = 0; !dn; g++) {
+                        snprintf(buf, sizeof buf, "KSQL_COL_%d", g);
+                        bool used = name_taken(q->source, cols, n, buf);
+                        for (int j = 0; j < k && !used; j++)
+                            used = !strcmp(keys[j].name, buf);
+                        if (!used)
+                            dn = sl_arena_strdup(a, buf);
+                    }
+                    keys[k].name = dn;
                 } else {
                     const char *dn = sl_expr_default_name(pb);
                     /* with several PARTITION BY expressions ksqlDB needs each in the projection */
@@ -550,22 +576,49 @@ typedef struct query_state {
     bool table_stage1;
 } query_state;
 
-static void send_table_change(const sl_query *q, const sl_value *row, bool retract, int64_t ts, sl_arena *a,
-                              sl_query_emitter *em)
+/* A table change on the repartition topic, keyed by its group: 'T', then
+ * 1 and the old row (it leaves the group), 2 and the new row (it joins
+ * the group), or 3 and both rows (it stays in the group: one update, as
+ * Kafka Streams' KTableRepartitionMap forwards one change when the old
+ * and new keys are equal) */
+static void send_table_change(const sl_query *q, const sl_value *old_row, const sl_value *new_row,
+                              const sl_strbuf *pk, int64_t ts, sl_query_emitter *em)
 {
-    sl_strbuf pk, body;
-    sl_strbuf_init(&pk);
+    sl_strbuf body;
     sl_strbuf_init(&body);
-    sl_agg_partition_key(q, row, a, &pk);
     sl_strbuf_putc(&body, 'T');
-    sl_strbuf_putc(&body, retract ? 1 : 2);
-    for (int i = 0; i < q->row_width; i++)
-        sl_valcodec_put(&body, &row[i]);
+    sl_strbuf_putc(&body, old_row && new_row ? 3 : old_row ? 1 : 2);
+    for (int r = 0; r < 2; r++) {
+        const sl_value *row = r ? new_row : old_row;
+        for (int i = 0; row && i < q->row_width; i++)
+            sl_valcodec_put(&body, &row[i]);
+    }
     sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = ts,
-                     .key = pk.data ? pk.data : "", .key_len = pk.len, .value = body.data, .value_len = body.len};
+                     .key = pk->data ? pk->data : "", .key_len = pk->len, .value = body.data, .value_len = body.len};
     em->out->send(em->out->ctx, &rec);
-    sl_strbuf_free(&pk);
     sl_strbuf_free(&body);
+}
+
+static void send_table_changes(const sl_query *q, const sl_value *old_row, const sl_value *new_row, int64_t ts,
+                               sl_arena *a, sl_query_emitter *em)
+{
+    sl_strbuf opk, npk;
+    sl_strbuf_init(&opk);
+    sl_strbuf_init(&npk);
+    if (old_row)
+        sl_agg_partition_key(q, old_row, a, &opk);
+    if (new_row)
+        sl_agg_partition_key(q, new_row, a, &npk);
+    if (old_row && new_row && opk.len == npk.len && !memcmp(opk.data, npk.data, opk.len)) {
+        send_table_change(q, old_row, new_row, &npk, ts, em);
+    } else {
+        if (old_row)
+            send_table_change(q, old_row, NULL, &opk, ts, em);
+        if (new_row)
+            send_table_change(q, NULL, new_row, &npk, ts, em);
+    }
+    sl_strbuf_free(&opk);
+    sl_strbuf_free(&npk);
 }
 
 void sl_query_state_table_stage1(void *state)
@@ -584,13 +637,19 @@ sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_
     size_t n = in->value ? in->value_len : 0, pos = 2;
     if (n < 2 || p[0] != 'T' || !qs || !qs->agg)
         return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
-    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
-    for (int i = 0; i < q->row_width; i++)
-        if (!sl_valcodec_get(p, n, &pos, a, &row[i]))
-            return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
+    if (p[1] < 1 || p[1] > 3)
+        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
+    sl_value *rows[2] = {NULL, NULL};
+    for (int r = 0; r < 2; r++) {
+        if (!(p[1] & (r ? 2 : 1)))
+            continue;
+        rows[r] = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *rows[r]);
+        for (int i = 0; i < q->row_width; i++)
+            if (!sl_valcodec_get(p, n, &pos, a, &rows[r][i]))
+                return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
+    }
     sl_query_emitter em = {out, in, keybuf, valbuf};
-    bool retract = p[1] == 1;
-    sl_agg_process(q, qs->agg, retract ? row : NULL, retract ? NULL : row, in->timestamp, a, &em);
+    sl_agg_process(q, qs->agg, rows[0], rows[1], in->timestamp, a, &em);
     return SL_OK;
 }
 
@@ -732,6 +791,21 @@ static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const 
     return sl_expr_compile(&key_scope, pred, &ignored);
 }
 
+/* whether x reads the source's key columns only (or no column at all):
+ * ksqlDB computes such a PARTITION BY expression from the key */
+static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x)
+{
+    sl_scope key_scope = *scope;
+    key_scope.cols = sl_arena_calloc(scope->arena, (size_t)scope->ncols + 1, sizeof *key_scope.cols);
+    key_scope.ncols = 0;
+    for (int i = 0; i < scope->ncols; i++)
+        if (scope->cols[i].index < q->source->nkey)
+            key_scope.cols[key_scope.ncols++] = scope->cols[i];
+    sl_error ignored;
+    sl_error_init(&ignored);
+    return sl_expr_compile(&key_scope, x, &ignored) != NULL;
+}
+
 static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl_record *in, const sl_collector *out)
 {
     if (!q->where)
@@ -755,6 +829,10 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
     int n = tombstone ? q->nkey_out : q->ncols;
     for (int i = 0; i < n; i++) {
+        if (tombstone && q->cols[i].from_value) {
+            vals[i] = sl_null(q->cols[i].type->kind);
+            continue;
+        }
         sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
         if (vals[i].null)
             vals[i].kind = (uint8_t)q->cols[i].type->kind;
@@ -892,6 +970,15 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     bool deleted;
     if (!sl_source_decode(src, in, row, &deleted, a, out))
         return;
+    if (src->is_table && src->nkey) {
+        /* a table row needs its key: Kafka Streams' table source skips a
+         * record whose key is NULL (a warning, not a processing error) */
+        bool keyless = true;
+        for (int i = 0; i < src->nkey; i++)
+            keyless = keyless && row[i].null;
+        if (keyless)
+            return;
+    }
     if (deleted && !src->is_table) {
         /* a null value passes a stateless stream query as a null row */
         if (!q->agg && !q->where && !q->ntf && !q->source_time.expr) {
@@ -942,10 +1029,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     }
     bool pass = !deleted && passes(q, row, a, in, out);
     if (q->agg && qs->table_stage1) {
-        if (old_row)
-            send_table_change(q, old_row, true, ts, a, &em);
-        if (pass)
-            send_table_change(q, row, false, ts, a, &em);
+        send_table_changes(q, old_row, pass ? row : NULL, ts, a, &em);
         return;
     }
     if (q->agg) {

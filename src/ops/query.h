@@ -23,6 +23,9 @@ typedef struct sl_out_col {
     const sl_type *type;
     sl_cexpr *expr;
     bool is_key;
+    /* a PARTITION BY key that reads value or pseudo-columns: ksqlDB
+     * computes it from the value, so a tombstone's is NULL */
+    bool from_value;
     const char *origin_source, *origin_alias, *origin_name; /* see sl_column */
 } sl_out_col;
 

@@ -1,9 +1,9 @@
 /* UDAF implementations. States:
- *   COUNT: BIGINT; SUM: the sum type; AVG: STRUCT(sum DOUBLE|DECIMAL, count);
+ *   COUNT: BIGINT; SUM: the sum type; AVG: STRUCT(sum of the argument's type, count);
  *   MIN/MAX: the value; COLLECT_LIST/SET, TOPK(DISTINCT): ARRAY;
- *   COUNT_DISTINCT: ARRAY of distinct values; HISTOGRAM: MAP;
+ *   COUNT_DISTINCT: ARRAY of HyperLogLog registers; HISTOGRAM: MAP;
  *   EARLIEST/LATEST_BY_OFFSET: the value (or ARRAY with n);
- *   STDDEV: STRUCT(count, mean, m2) (Welford); CORRELATION: STRUCT of sums.
+ *   STDDEV: STRUCT(sum, count, m2) (ksqlDB's updates); CORRELATION: STRUCT of sums.
  * New state values are built in the given arena; the caller copies them out
  * (the store keeps encoded bytes). */
 #include "ops/udaf.h"
@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ops/hll.h"
 #include "sql/cast.h"
 
 static bool is_num(const sl_type *t)
@@ -60,14 +61,20 @@ static void sum_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
     default: *s = sl_decimal(0, f->ret->precision, f->ret->scale);
     }
 }
+/* s + x or s - x as Java computes it: INT and BIGINT wrap (in unsigned
+ * arithmetic, so that negating the smallest value is defined) */
 static void sum_step(const sl_agg_fn *f, sl_value *s, const sl_value *x, int sign)
 {
     if (x->null)
         return;
     switch (s->kind) {
-    case SL_INT: s->u.i = (int32_t)((uint32_t)s->u.i + (uint32_t)(sign * x->u.i)); break;
-    case SL_BIGINT: s->u.l = (int64_t)((uint64_t)s->u.l + (uint64_t)(sign * x->u.l)); break;
-    case SL_DOUBLE: s->u.d += sign * x->u.d; break;
+    case SL_INT:
+        s->u.i = (int32_t)(sign > 0 ? (uint32_t)s->u.i + (uint32_t)x->u.i : (uint32_t)s->u.i - (uint32_t)x->u.i);
+        break;
+    case SL_BIGINT:
+        s->u.l = (int64_t)(sign > 0 ? (uint64_t)s->u.l + (uint64_t)x->u.l : (uint64_t)s->u.l - (uint64_t)x->u.l);
+        break;
+    case SL_DOUBLE: s->u.d = sign > 0 ? s->u.d + x->u.d : s->u.d - x->u.d; break;
     case SL_DECIMAL:
         s->u.dec.unscaled += sign * sl_decimal_rescale(x->u.dec.unscaled, x->u.dec.scale, s->u.dec.scale);
         break;
@@ -87,13 +94,18 @@ static void sum_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_are
 }
 
 /* SUM_LIST(array): the sum of the arrays' non-NULL elements (INT, BIGINT or
- * DOUBLE, wrapping as Java does); a NULL array adds nothing. */
+ * DOUBLE, wrapping as Java does); a NULL array adds nothing. As ksqlDB does,
+ * each array is summed first (from 0) and that sum is added or subtracted:
+ * for DOUBLE the order of the additions shows in the result. */
 static void sum_list_step(const sl_agg_fn *f, sl_value *s, const sl_value *list, int sign)
 {
     if (list->null)
         return;
+    sl_value total;
+    sum_init(f, &total, NULL);
     for (uint32_t i = 0; i < list->u.c.n; i++)
-        sum_step(f, s, &list->u.c.items[i], sign);
+        sum_step(f, &total, &list->u.c.items[i], 1);
+    sum_step(f, s, &total, sign);
 }
 static void sum_list_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
@@ -104,11 +116,18 @@ static void sum_list_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args,
     sum_list_step(f, s, &args[0], -1);
 }
 
-/* ---- AVG: state STRUCT(sum, count) ---- */
+/* ---- AVG: state STRUCT(sum, count); the sum has the argument's type (an
+ * INT or BIGINT sum wraps, as ksqlDB's does) and the result is
+ * sum / (double)count ---- */
 static void avg_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
 {
     *s = sl_struct_new(a, 2);
-    s->u.c.items[0] = f->arg_type->kind == SL_DECIMAL ? sl_decimal(0, 38, f->arg_type->scale) : sl_double(0);
+    switch (f->arg_type->kind) {
+    case SL_DECIMAL: s->u.c.items[0] = sl_decimal(0, 38, f->arg_type->scale); break;
+    case SL_INT: s->u.c.items[0] = sl_int(0); break;
+    case SL_BIGINT: s->u.c.items[0] = sl_bigint(0); break;
+    default: s->u.c.items[0] = sl_double(0);
+    }
     s->u.c.items[1] = sl_bigint(0);
 }
 static void avg_step(sl_value *s, const sl_value *x, int sign)
@@ -116,10 +135,14 @@ static void avg_step(sl_value *s, const sl_value *x, int sign)
     if (x->null)
         return;
     sl_value *sum = &s->u.c.items[0];
-    if (sum->kind == SL_DECIMAL)
+    if (sum->kind == SL_DECIMAL) {
         sum->u.dec.unscaled += sign * sl_decimal_rescale(x->u.dec.unscaled, x->u.dec.scale, sum->u.dec.scale);
-    else
-        sum->u.d += sign * sl_value_as_double(x);
+    } else if (sum->kind == SL_DOUBLE) {
+        double d = sl_value_as_double(x);
+        sum->u.d = sign > 0 ? sum->u.d + d : sum->u.d - d;
+    } else {
+        sum_step(NULL, sum, x, sign);
+    }
     s->u.c.items[1].u.l += sign;
 }
 static void avg_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
@@ -136,7 +159,7 @@ static void avg_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_are
     if (sum->kind == SL_DECIMAL)
         sum->u.dec.unscaled += o->u.c.items[0].u.dec.unscaled;
     else
-        sum->u.d += o->u.c.items[0].u.d;
+        sum_step(NULL, sum, &o->u.c.items[0], 1);
     s->u.c.items[1].u.l += o->u.c.items[1].u.l;
 }
 static sl_value avg_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
@@ -149,7 +172,7 @@ static sl_value avg_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
         sl_i128 u = sl_decimal_rescale(sum->u.dec.unscaled, sum->u.dec.scale, f->ret->scale + 1) / n;
         return sl_decimal(sl_decimal_rescale(u, f->ret->scale + 1, f->ret->scale), f->ret->precision, f->ret->scale);
     }
-    return sl_double(n ? sum->u.d / (double)n : 0.0);
+    return sl_double(n ? sl_value_as_double(sum) / (double)n : 0.0);
 }
 
 /* ---- MIN / MAX ---- */
@@ -217,9 +240,16 @@ static void list_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_a
     if ((int64_t)s->u.c.n < f->limit)
         array_append(s, &args[0], a);
 }
+/* undo takes out the last occurrence of the value (List.lastIndexOf in
+ * ksqlDB), nothing if the limit kept it out */
 static void list_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
-    int i = array_find(s, &args[0]);
+    int i = -1;
+    for (uint32_t k = s->u.c.n; k-- > 0;)
+        if (sl_value_equal(&s->u.c.items[k], &args[0])) {
+            i = (int)k;
+            break;
+        }
     if (i >= 0)
         array_remove_at(s, i);
 }
@@ -231,9 +261,7 @@ static void list_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_ar
 static void set_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
     if (args[0].null) {
-        /* COLLECT_SET keeps one NULL, as ksqlDB's set does; COUNT_DISTINCT none */
-        if (f->star || strcasecmp(f->udaf->name, "COLLECT_SET"))
-            return;
+        /* COLLECT_SET keeps one NULL, as ksqlDB's set does */
         for (uint32_t i = 0; i < s->u.c.n; i++)
             if (s->u.c.items[i].null)
                 return;
@@ -249,9 +277,72 @@ static void set_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_are
     for (uint32_t i = 0; i < o->u.c.n; i++)
         set_add(f, s, &o->u.c.items[i], a);
 }
-static sl_value count_distinct_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+/* ---- COUNT_DISTINCT: ksqlDB's HyperLogLog (ops/hll.h); state: ARRAY of INT,
+ * the non-zero registers as index << 5 | rank, in index order ---- */
+static int32_t countd_hash(const sl_value *v, sl_arena *a)
 {
-    return sl_bigint(s->u.c.n);
+    int64_t bits;
+    switch (v->kind) {
+    case SL_INT: return sl_hll_hash_long(v->u.i);
+    case SL_BIGINT: return sl_hll_hash_long(v->u.l);
+    case SL_DOUBLE:
+        /* Double.doubleToRawLongBits */
+        memcpy(&bits, &v->u.d, sizeof bits);
+        return sl_hll_hash_long(bits);
+    case SL_BOOLEAN: return v->u.b ? sl_hll_hash_bytes((const unsigned char *)"true", 4)
+                                   : sl_hll_hash_bytes((const unsigned char *)"false", 5);
+    case SL_STRING: return sl_hll_hash_bytes((const unsigned char *)v->u.s.ptr, v->u.s.len);
+    default: {
+        /* other types hash their text (Java hashes their toString(); the
+         * two texts agree for the common types only) */
+        sl_value t = sl_value_to_string(v, a);
+        return sl_hll_hash_bytes((const unsigned char *)t.u.s.ptr, t.u.s.len);
+    }
+    }
+}
+/* register index <- max(rank, its current rank) */
+static void countd_offer(sl_value *s, int32_t entry, sl_arena *a)
+{
+    uint32_t index = (uint32_t)entry >> 5, lo = 0, hi = s->u.c.n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uint32_t)s->u.c.items[mid].u.i >> 5 < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->u.c.n && (uint32_t)s->u.c.items[lo].u.i >> 5 == index) {
+        if ((s->u.c.items[lo].u.i & 31) < (entry & 31))
+            s->u.c.items[lo].u.i = entry;
+        return;
+    }
+    sl_value n = sl_array_new(a, s->u.c.n + 1);
+    if (lo)
+        memcpy(n.u.c.items, s->u.c.items, lo * sizeof(sl_value));
+    n.u.c.items[lo] = sl_int(entry);
+    if (s->u.c.n > lo)
+        memcpy(n.u.c.items + lo + 1, s->u.c.items + lo, (s->u.c.n - lo) * sizeof(sl_value));
+    *s = n;
+}
+static void countd_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    if (args[0].null)
+        return;
+    uint32_t index, rank;
+    sl_hll_position(countd_hash(&args[0], a), &index, &rank);
+    countd_offer(s, (int32_t)(index << 5 | rank), a);
+}
+static void countd_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++)
+        countd_offer(s, o->u.c.items[i].u.i, a);
+}
+static sl_value countd_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    int32_t *entries = sl_arena_alloc(a, (s->u.c.n ? s->u.c.n : 1) * sizeof *entries);
+    for (uint32_t i = 0; i < s->u.c.n; i++)
+        entries[i] = s->u.c.items[i].u.i;
+    return sl_bigint(sl_hll_cardinality(entries, s->u.c.n));
 }
 
 static int cmp_desc(const void *x, const void *y)
@@ -637,8 +728,12 @@ static sl_value corr_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
 {
     double n = (double)s->u.c.items[0].u.l, sx = s->u.c.items[1].u.d, sy = s->u.c.items[2].u.d,
            sxx = s->u.c.items[3].u.d, syy = s->u.c.items[4].u.d, sxy = s->u.c.items[5].u.d;
-    double num = n * sxy - sx * sy, den = sqrt(n * sxx - sx * sx) * sqrt(n * syy - sy * sy);
-    return sl_double(den == 0 ? NAN : num / den);
+    /* ksqlDB's single-pass formula, operation for operation: one square
+     * root of the product, and IEEE division (x / 0 is an infinity, 0 / 0
+     * and the root of a negative NaN) */
+    double num = n * sxy - sx * sy;
+    double den = sqrt((n * sxx - sx * sx) * (n * syy - sy * sy));
+    return sl_double(num / den);
 }
 
 /* ---- ATTR: the one value a group holds, or NULL when it holds several.
@@ -699,8 +794,8 @@ static const sl_udaf udafs[] = {
     {"MAX", false, null_init, max_add, NULL, max_merge, identity_result},
     {"MIN", false, null_init, min_add, NULL, min_merge, identity_result},
     {"COLLECT_LIST", true, array_init, list_add, list_undo, list_merge, identity_result},
-    {"COLLECT_SET", true, array_init, set_add, list_undo, set_merge, identity_result},
-    {"COUNT_DISTINCT", false, array_init, set_add, NULL, set_merge, count_distinct_result},
+    {"COLLECT_SET", false, array_init, set_add, NULL, set_merge, identity_result},
+    {"COUNT_DISTINCT", false, array_init, countd_add, NULL, countd_merge, countd_result},
     {"TOPK", false, array_init, topk_add, NULL, topk_merge, identity_result},
     {"TOPKDISTINCT", false, array_init, topkd_add, NULL, topk_merge, identity_result},
     {"HISTOGRAM", true, map_init, histogram_add, histogram_undo, histogram_merge, identity_result},

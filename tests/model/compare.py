@@ -36,7 +36,8 @@ def same(a, b):
 def record_same(e, a):
     if not same(e.get("key"), a.get("key")) or not same(e.get("value"), a.get("value")):
         return False
-    # a corpus record without a timestamp does not check it (ksqlDB's runner)
+    # a corpus record without a timestamp does not check it (as ksqlDB's
+    # runner and sluice test do); the models always give one
     if "timestamp" in e and e["timestamp"] != a.get("timestamp", 0):
         return False
     ew, aw = e.get("window"), a.get("window")

@@ -156,9 +156,10 @@ static void test_udaf_add_undo(void **state)
     assert_int_equal(st.u.c.n, 5);
     list.udaf->undo(&list, &st, &x[1], a);
     assert_int_equal(st.u.c.n, 4);
-    /* the first 7 went: [3, NULL, 5, 7] */
-    assert_true(st.u.c.items[1].null);
-    assert_int_equal(st.u.c.items[3].u.i, 7);
+    /* the last 7 went (List.lastIndexOf in ksqlDB): [3, 7, NULL, 5] */
+    assert_int_equal(st.u.c.items[1].u.i, 7);
+    assert_true(st.u.c.items[2].null);
+    assert_int_equal(st.u.c.items[3].u.i, 5);
 
     sl_agg_fn set = resolve("COLLECT_SET", &sl_type_int, NULL, a);
     set.udaf->init(&set, &st, a);
