@@ -30,6 +30,13 @@ int sl_cmd_check(int argc, char **argv)
         free(text);
         return err.code == SL_ERR_UNSUPPORTED ? 4 : 2;
     }
+    if (!sl_topology_query_count(t)) {
+        fprintf(stderr, "%s: error: no queries to run: the file has no CREATE STREAM|TABLE ... AS SELECT "
+                        "or INSERT INTO ... SELECT\n", path);
+        sl_topology_destroy(t);
+        free(text);
+        return 2;
+    }
     printf("%s: OK\n", path);
     sl_topology_destroy(t);
     free(text);

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "ops/topology.h"
 #include "runtime/kafka_driver.h"
+#include "runtime/kafka_errors.h"
 
 #define DEMO_PARTITIONS 3
 
@@ -55,7 +56,7 @@ static void *print_results(void *arg)
 {
     demo *d = arg;
     char errstr[256];
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_t *c = sl_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", d->bootstrap, errstr, sizeof errstr);
     rd_kafka_conf_set(c, "group.id", "sluice-demo-printer", errstr, sizeof errstr);
     rd_kafka_conf_set(c, "auto.offset.reset", "earliest", errstr, sizeof errstr);
@@ -162,7 +163,7 @@ int sl_cmd_demo(int argc, char **argv)
     fflush(stdout);
 
     char errstr[256];
-    rd_kafka_conf_t *mc = rd_kafka_conf_new();
+    rd_kafka_conf_t *mc = sl_kafka_conf_new();
     rd_kafka_conf_set(mc, "test.mock.num.brokers", "1", errstr, sizeof errstr);
     rd_kafka_conf_set(mc, "linger.ms", "5", errstr, sizeof errstr);
     d.mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, mc, errstr, sizeof errstr);

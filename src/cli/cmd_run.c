@@ -52,32 +52,60 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
+#define USAGE "usage: sluice run [-c sluice.properties] [-q queries.sql] [--set KEY=VALUE]... | --help-config\n"
+
+/* -c FILE, then every --set in order: a later setting wins */
+static sl_config *load_config(int argc, char **argv, const char **cpath, const char **qpath)
+{
+    sl_error err = {0};
+    sl_config *cfg = sl_config_new();
+    int nset = 0;
+    for (int i = 1; i < argc; i++) {
+        bool ok = true;
+        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+            ok = sl_config_load_into(cfg, *cpath = argv[++i], &err);
+        else if ((!strcmp(argv[i], "-q") || !strcmp(argv[i], "--queries")) && i + 1 < argc)
+            *qpath = argv[++i];
+        else if (!strcmp(argv[i], "--set") && i + 1 < argc)
+            ok = sl_config_apply_line(cfg, argv[++i], "--set", ++nset, &err);
+        else {
+            fprintf(stderr, USAGE);
+            sl_config_destroy(cfg);
+            return NULL;
+        }
+        if (!ok) {
+            sl_diag_print(stderr, &err, NULL);
+            sl_config_destroy(cfg);
+            return NULL;
+        }
+    }
+    if (!*cpath && !nset) {
+        fprintf(stderr, USAGE);
+        sl_config_destroy(cfg);
+        return NULL;
+    }
+    if (!sl_config_check(cfg, *cpath ? *cpath : "--set", &err)) {
+        sl_diag_print(stderr, &err, NULL);
+        sl_config_destroy(cfg);
+        return NULL;
+    }
+    if (!*cpath)
+        *cpath = "--set";
+    return cfg;
+}
+
 int sl_cmd_run(int argc, char **argv)
 {
     const char *cpath = NULL, *qpath = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
-            cpath = argv[++i];
-        else if ((!strcmp(argv[i], "-q") || !strcmp(argv[i], "--queries")) && i + 1 < argc)
-            qpath = argv[++i];
-        else if (!strcmp(argv[i], "--help-config")) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help-config")) {
             sl_config_print_docs(stdout);
             return 0;
-        } else {
-            fprintf(stderr, "usage: sluice run -c sluice.properties [-q queries.sql] | --help-config\n");
-            return 2;
         }
-    }
-    if (!cpath) {
-        fprintf(stderr, "usage: sluice run -c sluice.properties [-q queries.sql]\n");
+    sl_config *cfg = load_config(argc, argv, &cpath, &qpath);
+    if (!cfg)
         return 2;
-    }
     sl_error err = {0};
-    sl_config *cfg = sl_config_load(cpath, &err);
-    if (!cfg) {
-        sl_diag_print(stderr, &err, NULL);
-        return 2;
-    }
     sl_log_set_level(level_of(sl_config_string(cfg, "log.level")));
     /* checked before anything connects: a typo here is a config error */
     sl_http_listener listener;
@@ -108,6 +136,14 @@ int sl_cmd_run(int argc, char **argv)
     sl_topology *topo = sl_topology_compile(sql, queries, &copts, &err);
     if (!topo) {
         sl_diag_print(stderr, &err, sql);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
+    if (!sl_topology_query_count(topo)) {
+        fprintf(stderr, "%s: error: no queries to run: the file has no CREATE STREAM|TABLE ... AS SELECT "
+                        "or INSERT INTO ... SELECT\n", queries);
+        sl_topology_destroy(topo);
         free(sql);
         sl_config_destroy(cfg);
         return 2;
@@ -151,6 +187,7 @@ int sl_cmd_run(int argc, char **argv)
             .snapshot_dir = inst.dir,
             .exactly_once = !strcmp(sl_config_string(cfg, "processing.guarantee"), "exactly_once_v2"),
             .stop = &sl_stop_requested,
+            .hangup = &sl_hangup_requested,
             .metrics = metrics[i] = sl_worker_metrics_new(i),
         };
     }
@@ -158,7 +195,9 @@ int sl_cmd_run(int argc, char **argv)
     sl_http_server *http = NULL;
     if (!rc && listener.enabled) {
         sl_http_info info = {.application_id = app, .instance_id = inst.id, .topology = topo,
-                             .workers = metrics, .nworkers = nthreads};
+                             .workers = metrics, .nworkers = nthreads,
+                             .stall_ms = sl_config_int(cfg, "health.stall.commit.intervals") *
+                                         sl_config_int(cfg, "commit.interval.ms")};
         http = sl_http_start(&listener, &info, &err);
         if (!http) {
             sl_log_error("http", "%s", err.msg);

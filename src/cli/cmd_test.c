@@ -150,6 +150,7 @@ static int compare(json_t *expected, json_t *actual)
 int sl_cmd_test(int argc, char **argv)
 {
     const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL;
+    bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc)
             spath = argv[++i];
@@ -160,14 +161,14 @@ int sl_cmd_test(int argc, char **argv)
         else if (!strcmp(argv[i], "--bootstrap") && i + 1 < argc)
             bootstrap = argv[++i];
         else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-            sl_log_set_level(SL_LOG_DEBUG);
+            verbose = true;
         else
             return usage();
     }
     if (!spath || !ipath)
         return usage();
-    /* through a cluster, the driver's warnings matter */
-    sl_log_set_level(bootstrap ? SL_LOG_WARN : SL_LOG_OFF);
+    /* warnings only: the processing log, and through a cluster the driver's */
+    sl_log_set_level(verbose ? SL_LOG_DEBUG : SL_LOG_WARN);
     /* ksqlDB's own test runner has its harness UDFs on the classpath */
     sl_function_enable_harness(true);
     char *sql = sl_read_file(spath, NULL);

@@ -1,14 +1,17 @@
-/* Signal handlers only set the flag; the worker finishes its batch. */
+/* Signal handlers only set a flag; the worker finishes its batch. */
 #include "cli/signals.h"
 
 #include <string.h>
 
 volatile sig_atomic_t sl_stop_requested = 0;
+volatile sig_atomic_t sl_hangup_requested = 0;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    sl_stop_requested = 1;
+    if (sig == SIGHUP)
+        sl_hangup_requested = 1;
+    else
+        sl_stop_requested = 1;
 }
 
 void sl_install_stop_handlers(void)
@@ -19,5 +22,8 @@ void sl_install_stop_handlers(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* a terminal closing or an operator's reload signal must not kill the
+     * service without a commit: the driver answers it between batches */
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }

@@ -1,11 +1,18 @@
 /* Configuration table and properties parsing. The table is the single
  * source of truth for keys, types, defaults and docs (printed by
- * `sluice run --help-config`). */
+ * `sluice run --help-config`). Every value, from a file or from `--set`,
+ * goes through one path (apply): ksqlDB's names are mapped to Sluice's,
+ * unknown keys are refused with a suggestion, and kafka.* names are checked
+ * against librdkafka's own table, so a misspelt security setting is an
+ * error at start rather than a silent default. Messages never echo a value
+ * (it may be a password). */
 #include "config/config.h"
 
 #include <ctype.h>
+#include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fileio.h"
 
@@ -27,9 +34,10 @@ static const key_def keys[] = {
     {"commit.interval.ms", T_INT, "100", NULL, "Longest a micro-batch stays open."},
     {"batch.max.records", T_INT, "10000", NULL, "Most records in one micro-batch."},
     {"num.stream.threads", T_INT, "1", NULL, "Worker threads in this process, each a member of the consumer group with its own transactional producer."},
-    {"state.dir", T_STRING, "/var/lib/sluice", NULL, "Local state snapshots (a cache: Kafka holds the truth), and this instance's id; one directory per running instance."},
+    {"state.dir", T_STRING, NULL, NULL, "Local state snapshots (a cache: Kafka holds the truth), and this instance's id; one directory per running instance. Default: `/var/lib/sluice` for root (containers), else `$XDG_STATE_HOME/sluice` (`~/.local/state/sluice`)."},
     {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (AVRO schemas are registered and read; JSON_SR and PROTOBUF schemas are read)."},
-    {"listeners", T_STRING, "http://0.0.0.0:8088", NULL, "Metrics, health and status endpoint (`http://HOST:PORT`; port 0 picks a free one; empty turns it off). See \"Operations\"."},
+    {"listeners", T_STRING, "http://127.0.0.1:8088", NULL, "Metrics, health and status endpoint (`http://HOST:PORT`; port 0 picks a free one; empty turns it off; `http://0.0.0.0:8088` to serve other hosts, as the Docker image does). See \"Operations\"."},
+    {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
     {NULL, T_STRING, NULL, NULL, NULL},
@@ -165,79 +173,190 @@ static bool check_value(const key_def *d, const char *v, const char *name, int l
     return true;
 }
 
-sl_config *sl_config_parse(const char *text, const char *name, sl_error *err)
+/* the Sluice key a ksqlDB property stands for, in buf; NULL (with err) when
+ * it has no counterpart. ksqlDB users bring their server properties:
+ * ksql.service.id is the application, ksql.streams.* are Kafka Streams'
+ * settings, whose consumer./producer./admin. prefixes become Sluice's. */
+static const char *ksql_name(const char *k, char *buf, size_t cap, const char *name, int line, sl_error *err)
 {
-    sl_config *c = calloc(1, sizeof *c);
-    char *copy = strdup(text);
-    int line = 0;
-    char *save = NULL;
-    for (char *l = copy; l; l = save) {
-        save = strchr(l, '\n');
-        if (save)
-            *save++ = 0;
-        line++;
-        char *t = trim(l);
-        if (!*t || *t == '#' || *t == '!')
-            continue;
-        char *eq = strchr(t, '=');
-        if (!eq) {
-            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "expected key=value, got '%s'", t);
-            goto fail;
-        }
-        *eq = 0;
-        char *k = trim(t), *v = trim(eq + 1);
-        const key_def *d = find_key(k);
-        if (!d && strncmp(k, "kafka.", 6)) {
-            /* suggest the key that differs least by prefix */
-            const char *best = NULL;
-            size_t bl = 0;
-            for (const key_def *x = keys; x->name; x++) {
-                size_t m = 0;
-                while (x->name[m] && x->name[m] == k[m])
-                    m++;
-                if (m > bl) {
-                    bl = m;
-                    best = x->name;
-                }
+    static const struct { const char *ksql, *sluice; } same[] = {
+        {"ksql.service.id", "application.id"},
+        {"ksql.queries.file", "queries.file"},
+        {"ksql.schema.registry.url", "schema.registry.url"},
+        {"ksql.streams.bootstrap.servers", "bootstrap.servers"},
+        {"ksql.streams.num.stream.threads", "num.stream.threads"},
+        {"ksql.streams.commit.interval.ms", "commit.interval.ms"},
+        {"ksql.streams.state.dir", "state.dir"},
+        {"ksql.streams.processing.guarantee", "processing.guarantee"},
+        {"ksql.streams.auto.offset.reset", "kafka.consumer.auto.offset.reset"},
+        {"bootstrap.servers", "bootstrap.servers"},
+        {NULL, NULL},
+    };
+    for (int i = 0; same[i].ksql; i++)
+        if (!strcmp(k, same[i].ksql))
+            return same[i].sluice;
+    static const char *clients[] = {"consumer.", "producer.", "admin."};
+    if (!strncmp(k, "ksql.streams.", 13))
+        for (int i = 0; i < 3; i++)
+            if (!strncmp(k + 13, clients[i], strlen(clients[i]))) {
+                snprintf(buf, cap, "kafka.%s", k + 13);
+                return buf;
             }
-            if (best && bl >= 3)
-                sl_error_at(err, SL_ERR_INVALID, name, line, 0, "unknown configuration key '%s' (did you mean '%s'?)", k, best);
-            else
-                sl_error_at(err, SL_ERR_INVALID, name, line, 0, "unknown configuration key '%s'", k);
-            goto fail;
-        }
-        char *val = substitute(v, name, line, err);
-        if (!val)
-            goto fail;
-        if (d && !check_value(d, val, name, line, err)) {
-            free(val);
-            goto fail;
-        }
-        sl_config_set(c, k, val);
-        free(val);
-    }
-    free(copy);
-    if (!find_entry(c, "application.id")) {
-        sl_error_at(err, SL_ERR_INVALID, name, 0, 0, "missing required key 'application.id'");
-        sl_config_destroy(c);
-        return NULL;
-    }
-    return c;
-fail:
-    free(copy);
-    sl_config_destroy(c);
+    sl_error_at(err, SL_ERR_INVALID, name, line, 0,
+                "'%s' is a ksqlDB server property with no counterpart in Sluice (see `sluice run --help-config`; "
+                "librdkafka properties go in as kafka.<name>)",
+                k);
     return NULL;
 }
 
-sl_config *sl_config_load(const char *path, sl_error *err)
+/* a kafka.[consumer.|producer.|admin.]<name> key: librdkafka must know <name> */
+static bool check_kafka_name(const char *k, const char *v, const char *name, int line, sl_error *err)
+{
+    const char *prop = k + 6;
+    static const char *clients[] = {"consumer.", "producer.", "admin."};
+    for (int i = 0; i < 3; i++)
+        if (!strncmp(prop, clients[i], strlen(clients[i]))) {
+            prop += strlen(clients[i]);
+            break;
+        }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, prop, v, errstr, sizeof errstr);
+    rd_kafka_conf_destroy(conf);
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s'", k, prop);
+        return false;
+    }
+    if (res == RD_KAFKA_CONF_INVALID) {
+        /* librdkafka's message names the property and the accepted values;
+         * it repeats the value only for enumerations, never for secrets */
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': %s", k, errstr);
+        return false;
+    }
+    return true;
+}
+
+static void unknown_key(const char *k, const char *name, int line, sl_error *err)
+{
+    /* suggest the key that differs least by prefix */
+    const char *best = NULL;
+    size_t bl = 0;
+    for (const key_def *x = keys; x->name; x++) {
+        size_t m = 0;
+        while (x->name[m] && x->name[m] == k[m])
+            m++;
+        if (m > bl) {
+            bl = m;
+            best = x->name;
+        }
+    }
+    if (best && bl >= 3)
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "unknown configuration key '%s' (did you mean '%s'?)", k, best);
+    else
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "unknown configuration key '%s'", k);
+}
+
+/* one key=value, from a file line or --set: mapped, checked, substituted */
+static bool apply(sl_config *c, const char *k, const char *v, const char *name, int line, sl_error *err)
+{
+    char mapped[256];
+    if (!strncmp(k, "ksql.", 5) && !(k = ksql_name(k, mapped, sizeof mapped, name, line, err)))
+        return false;
+    const key_def *d = find_key(k);
+    bool kafka = !strncmp(k, "kafka.", 6) && k[6];
+    if (!d && !kafka) {
+        unknown_key(k, name, line, err);
+        return false;
+    }
+    char *val = substitute(v, name, line, err);
+    if (!val)
+        return false;
+    bool ok = d ? check_value(d, val, name, line, err) : check_kafka_name(k, val, name, line, err);
+    if (ok)
+        sl_config_set(c, k, val);
+    free(val);
+    return ok;
+}
+
+sl_config *sl_config_new(void)
+{
+    return calloc(1, sizeof(sl_config));
+}
+
+bool sl_config_apply_line(sl_config *c, const char *text, const char *name, int line, sl_error *err)
+{
+    char *copy = strdup(text);
+    char *t = trim(copy);
+    bool ok = true;
+    if (*t && *t != '#' && *t != '!') {
+        char *eq = strchr(t, '=');
+        if (!eq) {
+            /* the line is not shown: it may be a secret missing its key */
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "expected key=value: the line has no '='");
+            ok = false;
+        } else {
+            *eq = 0;
+            ok = apply(c, trim(t), trim(eq + 1), name, line, err);
+        }
+    }
+    free(copy);
+    return ok;
+}
+
+bool sl_config_check(const sl_config *c, const char *name, sl_error *err)
+{
+    if (!find_entry(c, "application.id")) {
+        sl_error_at(err, SL_ERR_INVALID, name, 0, 0, "missing required key 'application.id'");
+        return false;
+    }
+    return true;
+}
+
+bool sl_config_parse_into(sl_config *c, const char *text, const char *name, sl_error *err)
+{
+    char *copy = strdup(text);
+    int line = 0;
+    char *save = NULL;
+    bool ok = true;
+    for (char *l = copy; l && ok; l = save) {
+        save = strchr(l, '\n');
+        if (save)
+            *save++ = 0;
+        ok = sl_config_apply_line(c, l, name, ++line, err);
+    }
+    free(copy);
+    return ok;
+}
+
+bool sl_config_load_into(sl_config *c, const char *path, sl_error *err)
 {
     char *text = sl_read_file(path, NULL);
     if (!text) {
         sl_error_at(err, SL_ERR_IO, path, 0, 0, "cannot read the configuration file");
+        return false;
+    }
+    bool ok = sl_config_parse_into(c, text, path, err);
+    free(text);
+    return ok;
+}
+
+sl_config *sl_config_parse(const char *text, const char *name, sl_error *err)
+{
+    sl_config *c = sl_config_new();
+    if (!sl_config_parse_into(c, text, name, err) || !sl_config_check(c, name, err)) {
+        sl_config_destroy(c);
         return NULL;
     }
-    sl_config *c = sl_config_parse(text, path, err);
-    free(text);
+    return c;
+}
+
+sl_config *sl_config_load(const char *path, sl_error *err)
+{
+    sl_config *c = sl_config_new();
+    if (!sl_config_load_into(c, path, err) || !sl_config_check(c, path, err)) {
+        sl_config_destroy(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -253,11 +372,30 @@ void sl_config_destroy(sl_config *c)
     free(c);
 }
 
+/* state.dir without a setting: /var/lib/sluice where the process may
+ * write there (root, as in the image), else the user's state directory */
+static const char *default_state_dir(void)
+{
+    static char dir[1024];
+    if (geteuid() == 0)
+        return "/var/lib/sluice";
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(dir, sizeof dir, "%s/sluice", xdg);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.local/state/sluice", home);
+    else
+        snprintf(dir, sizeof dir, "/tmp/sluice-%d", (int)geteuid());
+    return dir;
+}
+
 const char *sl_config_string(const sl_config *c, const char *k)
 {
     entry *e = find_entry(c, k);
     if (e)
         return e->value;
+    if (!strcmp(k, "state.dir"))
+        return default_state_dir();
     const key_def *d = find_key(k);
     return d ? d->def : NULL;
 }
@@ -268,12 +406,39 @@ int64_t sl_config_int(const sl_config *c, const char *k)
     return v ? strtoll(v, NULL, 10) : 0;
 }
 
+static const char *client_prefix[] = {"kafka.consumer.", "kafka.producer.", "kafka.admin."};
+
+static bool is_client_key(const char *k)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strncmp(k, client_prefix[i], strlen(client_prefix[i])))
+            return true;
+    return false;
+}
+
 bool sl_config_kafka_at(const sl_config *c, int i, const char **name, const char **value)
 {
+    return sl_config_kafka_for(c, SL_KAFKA_ALL, i, name, value);
+}
+
+bool sl_config_kafka_for(const sl_config *c, sl_kafka_client client, int i, const char **name, const char **value)
+{
+    /* kafka.<name> first, then the client's own kafka.<client>.<name>, so
+     * that the more specific setting wins when both are given */
     int seen = 0;
     for (int j = 0; j < c->n; j++)
-        if (!strncmp(c->items[j].key, "kafka.", 6) && seen++ == i) {
+        if (!strncmp(c->items[j].key, "kafka.", 6) && !is_client_key(c->items[j].key) && seen++ == i) {
             *name = c->items[j].key + 6;
+            *value = c->items[j].value;
+            return true;
+        }
+    if (client == SL_KAFKA_ALL)
+        return false;
+    const char *prefix = client_prefix[client];
+    size_t pl = strlen(prefix);
+    for (int j = 0; j < c->n; j++)
+        if (!strncmp(c->items[j].key, prefix, pl) && seen++ == i) {
+            *name = c->items[j].key + pl;
             *value = c->items[j].value;
             return true;
         }
@@ -284,6 +449,9 @@ void sl_config_print_docs(FILE *out)
 {
     fprintf(out, "| key | default | meaning |\n|---|---|---|\n");
     for (const key_def *d = keys; d->name; d++)
-        fprintf(out, "| `%s` | %s | %s |\n", d->name, d->def ? (*d->def ? d->def : "(empty)") : "(none)", d->doc);
-    fprintf(out, "| `kafka.<name>` | | passed to librdkafka as `<name>` |\n");
+        fprintf(out, "| `%s` | %s | %s |\n", d->name,
+                d->def ? (*d->def ? d->def : "(empty)") : !strcmp(d->name, "state.dir") ? "(see meaning)" : "(none)",
+                d->doc);
+    fprintf(out, "| `kafka.<name>` | | passed to librdkafka as `<name>`, for every client |\n");
+    fprintf(out, "| `kafka.consumer.<name>`, `kafka.producer.<name>`, `kafka.admin.<name>` | | passed to that kind of client only (overrides `kafka.<name>`) |\n");
 }

@@ -94,7 +94,8 @@ static const struct {
      offsetof(sl_worker_snapshot, batches_aborted)},
     {"sluice_failed_records_total", "counter", "Records that failed to decode or evaluate, written to the processing log.",
      offsetof(sl_worker_snapshot, failed_records)},
-    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed.",
+    {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed (windowed aggregations), "
+     "and stream-stream join records past their window's grace.",
      offsetof(sl_worker_snapshot, late_dropped)},
     {"sluice_changelog_records_total", "counter", "State changelog records written in committed batches.",
      offsetof(sl_worker_snapshot, changelog_records)},
@@ -204,13 +205,51 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
 
 bool sl_http_healthy(const sl_http_view *v, sl_strbuf *out)
 {
-    for (int w = 0; w < v->nworkers; w++)
-        if (v->workers[w].fatal) {
-            sl_strbuf_printf(out, "unhealthy: worker thread %d stopped on a fatal error\n", v->workers[w].thread_index);
-            return false;
+    bool healthy = true;
+    for (int w = 0; w < v->nworkers; w++) {
+        const sl_worker_snapshot *s = &v->workers[w];
+        if (s->fatal) {
+            sl_strbuf_printf(out, "unhealthy: worker thread %d stopped on a fatal error\n", s->thread_index);
+            healthy = false;
+            continue;
         }
-    sl_strbuf_puts(out, "ok\n");
-    return true;
+        if (!v->stall_ms)
+            continue;
+        int64_t down = s->brokers_down_since_ms ? v->now_ms - s->brokers_down_since_ms : 0;
+        if (down > v->stall_ms) {
+            sl_strbuf_printf(out, "unhealthy: worker thread %d has reached no broker for %lld s\n", s->thread_index,
+                             (long long)(down / 1000));
+            healthy = false;
+        }
+        int64_t waiting = s->waiting_since_ms ? v->now_ms - s->waiting_since_ms : 0;
+        if (!s->restores_in_progress && waiting > v->stall_ms) {
+            sl_strbuf_printf(out, "unhealthy: worker thread %d has had records waiting for %lld s without a commit "
+                                  "(%lld batch(es) aborted so far)\n",
+                             s->thread_index, (long long)(waiting / 1000), (long long)s->batches_aborted);
+            healthy = false;
+        }
+    }
+    if (healthy)
+        sl_strbuf_puts(out, "ok\n");
+    return healthy;
+}
+
+/* ksqlDB answers {"isHealthy": ..., "details": {...}} with one entry per
+ * dependency; Sluice's dependency is Kafka, and its workers */
+json_t *sl_http_ksql_healthcheck(const sl_http_view *v, bool healthy)
+{
+    bool kafka = true;
+    for (int w = 0; w < v->nworkers; w++)
+        kafka &= !(v->workers[w].brokers_down_since_ms && v->stall_ms &&
+                   v->now_ms - v->workers[w].brokers_down_since_ms > v->stall_ms);
+    return json_pack("{s:b, s:{s:{s:b}, s:{s:b}}}", "isHealthy", healthy, "details", "kafka", "isHealthy", kafka,
+                     "workers", "isHealthy", healthy);
+}
+
+json_t *sl_http_ksql_info(const sl_http_view *v)
+{
+    return json_pack("{s:{s:s, s:s, s:s}}", "KsqlServerInfo", "version", SLUICE_VERSION, "ksqlServiceId",
+                     v->application_id ? v->application_id : "", "serverStatus", "RUNNING");
 }
 
 bool sl_http_ready(const sl_http_view *v, sl_strbuf *out)

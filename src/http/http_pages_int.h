@@ -18,6 +18,8 @@ typedef struct sl_http_view {
     json_t *topics;  /* borrowed: [{name, source, sink}] */
     sl_worker_snapshot *workers;
     int nworkers;
+    int64_t stall_ms; /* health: see sl_http_info */
+    int64_t now_ms;   /* wall clock when the snapshots were taken */
 } sl_http_view;
 
 /* Prometheus text exposition format 0.0.4, appended to out. */
@@ -25,6 +27,9 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *out);
 /* Health and readiness: the verdict, and a line saying why into out. */
 bool sl_http_healthy(const sl_http_view *v, sl_strbuf *out);
 bool sl_http_ready(const sl_http_view *v, sl_strbuf *out);
+/* ksqlDB's GET /healthcheck and GET /info bodies (caller owns). */
+json_t *sl_http_ksql_healthcheck(const sl_http_view *v, bool healthy);
+json_t *sl_http_ksql_info(const sl_http_view *v);
 /* /status. Caller owns the result (NULL when out of memory). */
 json_t *sl_http_status_json(const sl_http_view *v);
 /* The HTML status page, appended to out. */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -188,6 +189,10 @@ static void take_view(sl_http_server *srv, sl_http_view *v)
     v->instance_id = srv->info.instance_id;
     v->queries = srv->queries;
     v->topics = srv->topics;
+    v->stall_ms = srv->info.stall_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     v->nworkers = srv->info.nworkers;
     v->workers = calloc((size_t)(v->nworkers ? v->nworkers : 1), sizeof *v->workers);
     if (!v->workers) {
@@ -216,7 +221,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0; /* a GET with a body: ignored */
         return MHD_YES;
     }
-    enum { P_METRICS, P_HEALTH, P_READY, P_STATUS, P_INDEX } page;
+    enum { P_METRICS, P_HEALTH, P_READY, P_STATUS, P_INDEX, P_KSQL_HEALTH, P_KSQL_INFO } page;
     if (!strcmp(url, "/metrics"))
         page = P_METRICS;
     else if (!strcmp(url, "/healthz"))
@@ -227,8 +232,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         page = P_STATUS;
     else if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
         page = P_INDEX;
+    else if (!strcmp(url, "/healthcheck"))
+        page = P_KSQL_HEALTH; /* ksqlDB's names, for tools that probe a ksqlDB server */
+    else if (!strcmp(url, "/info"))
+        page = P_KSQL_INFO;
     else
-        return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /, /metrics, /healthz, /readyz or /status\n");
+        return respond_text(conn, MHD_HTTP_NOT_FOUND,
+                            "not found: try /, /metrics, /healthz, /readyz, /status, /healthcheck or /info\n");
 
     sl_http_view v;
     take_view(srv, &v);
@@ -265,6 +275,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         sl_http_render_html(&v, &sb);
         ret = respond_strbuf(conn, MHD_HTTP_OK, "text/html; charset=utf-8", &sb);
         break;
+    case P_KSQL_HEALTH:
+    case P_KSQL_INFO: {
+        bool ok = sl_http_healthy(&v, &sb);
+        sl_strbuf_reset(&sb);
+        json_t *j = page == P_KSQL_HEALTH ? sl_http_ksql_healthcheck(&v, ok) : sl_http_ksql_info(&v);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        sl_strbuf_puts(&sb, text ? text : "{}");
+        free(text);
+        ret = respond_strbuf(conn, page == P_KSQL_INFO || ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "application/json", &sb);
+        break;
+    }
     }
     drop_view(&v);
     return ret;

@@ -2,7 +2,9 @@
  * health, readiness and status over HTTP, on libmicrohttpd's own thread.
  *
  *   GET /metrics  Prometheus text format, names prefixed sluice_
- *   GET /healthz  200 "ok" unless a worker hit a fatal error (503)
+ *   GET /healthz  200 "ok" unless a worker hit a fatal error, a batch has
+ *                 waited longer than stall_ms to commit (not counting
+ *                 restores), or no broker has answered for as long (503)
  *   GET /readyz   200 once every worker is assigned and restored (503)
  *   GET /status   JSON: application, instance, queries, per worker
  *                 assignment, lag, stream time per task and counts
@@ -43,6 +45,9 @@ typedef struct sl_http_info {
     const sl_topology *topology; /* read during sl_http_start only */
     sl_worker_metrics *const *workers;
     int nworkers;
+    /* /healthz: how long a batch may wait to commit, and the brokers be
+     * unreachable, before the process is unhealthy (ms; 0: never) */
+    int64_t stall_ms;
 } sl_http_info;
 
 /* Binds the listener and starts serving. Logs "listening on

@@ -30,12 +30,15 @@ struct sl_join_plan {
     /* a foreign-key table-table join: the left table's lkey column points at
      * the right table's primary key; results are keyed by the left key */
     bool fk;
+    /* each side's record time (its TIMESTAMP column), over the joined row */
+    sl_time_extractor time[2];
 };
 
 struct sl_join_state {
     sl_store *lstore, *rstore;
     sl_store *fkindex; /* FK joins: right key -> the left keys pointing at it */
     sl_strbuf buf;
+    uint64_t late_dropped; /* stream-stream: records past their window's grace */
 };
 
 const sl_source *sl_join_right(const sl_join_plan *p)
@@ -135,6 +138,11 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     p->grace = j->has_within_grace ? j->within_grace_ms : DEFAULT_GRACE_MS;
     p->lwidth = p->left->ncols + 3;
     p->rwidth = p->right->ncols + 3;
+    sl_err_t rc;
+    if ((rc = sl_time_extractor_for_source(&p->time[0], p->left, 0, qb->catalog, a, qb->file, s->from.pos, err)) ||
+        (rc = sl_time_extractor_for_source(&p->time[1], p->right, p->lwidth, qb->catalog, a, qb->file, j->right.pos,
+                                           err)))
+        return rc;
 
     sl_scope full = {0}, lonly = {0}, ronly = {0};
     full.cols = sl_arena_calloc(a, (size_t)(p->lwidth + p->rwidth + 1), sizeof *full.cols);
@@ -436,8 +444,12 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
     if (q->where) {
         sl_value keep;
         sl_cexpr_eval(q->where, &ctx, &keep);
-        if (keep.null || !keep.u.b)
+        if (keep.null || !keep.u.b) {
+            /* filtered out; a WHERE that failed to evaluate says why */
+            if (ctx.errors)
+                em->out->processing_error(em->out->ctx, em->source, err.msg);
             return;
+        }
     }
     sl_value *vals = sl_arena_alloc(a, (size_t)q->ncols * sizeof *vals);
     vals[0] = *key;
@@ -448,31 +460,10 @@ static void emit_joined(const sl_query *q, const sl_value *row, const sl_value *
     }
     if (ctx.errors)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
-    if (q->sink_timestamp_col >= 0) {
-        /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
-        const sl_value *t = &vals[q->sink_timestamp_col];
-        if (t->null || t->u.l < 0) {
-            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null or negative");
-            return;
-        }
-        ts = t->u.l;
-    }
+    /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
+    if (!sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
+        return;
     sl_query_emit(q, vals, vals, ts, NULL, a, em);
-}
-
-/* the record time of a side: its TIMESTAMP column when it names one */
-static bool side_time(const sl_source *src, const sl_value *half, int64_t *ts)
-{
-    if (!src->timestamp_column)
-        return true;
-    for (int i = 0; i < src->ncols; i++)
-        if (!strcmp(src->cols[i].name, src->timestamp_column)) {
-            if (half[i].null || (half[i].kind != SL_BIGINT && half[i].kind != SL_TIMESTAMP))
-                return false;
-            *ts = half[i].u.l;
-            return true;
-        }
-    return true;
 }
 
 /* ---------- foreign-key table-table joins ---------- */
@@ -539,10 +530,8 @@ static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in,
     if (!sl_source_decode(src, in, row + base, &deleted, a, out))
         return;
     int64_t ts = in->timestamp;
-    if (!side_time(src, row + base, &ts)) {
-        out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+    if (!sl_time_extract(&p->time[!is_left], row, in, a, out, &ts))
         return;
-    }
     row[base + src->ncols] = sl_bigint(ts);
     const sl_value *pk = &row[base]; /* the side's primary key */
     if (pk->null)
@@ -574,6 +563,8 @@ static void fk_process(const sl_query *q, sl_join_state *s, const sl_record *in,
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value fk;
         sl_cexpr_eval(p->lkey, &ctx, &fk);
+        if (ctx.errors) /* the row stays, pointing nowhere */
+            out->processing_error(out->ctx, in, err.msg);
         const sl_value *rrow = NULL;
         int64_t rts = ts;
         if (!fk.null) {
@@ -652,18 +643,21 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
         }
         null_side(row, is_left ? p->right : p->left, is_left ? p->lwidth : 0);
         int64_t ts = in->timestamp;
-        if (!side_time(src, row + base, &ts)) {
-            out->processing_error(out->ctx, in, "Timestamp extraction failed: the TIMESTAMP column is null");
+        if (!sl_time_extract(&p->time[!is_left], row, in, a, out, &ts))
             continue;
-        }
         row[base + src->ncols] = sl_bigint(ts); /* ROWTIME is the extracted time */
         sl_error err;
         sl_error_init(&err);
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
         sl_value key;
         sl_cexpr_eval(is_left ? p->lkey : p->rkey, &ctx, &key);
-        if (key.null)
-            continue; /* records with a NULL join key never match */
+        if (key.null) {
+            /* records with a NULL join key never match (ksqlDB drops them);
+             * one whose key expression failed is reported */
+            if (ctx.errors)
+                out->processing_error(out->ctx, in, err.msg);
+            continue;
+        }
         sl_strbuf_reset(&s->buf);
         sl_valcodec_put(&s->buf, &key);
         size_t klen = s->buf.len;
@@ -726,8 +720,10 @@ void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, s
          * (its time + the window after it + grace is behind stream time) is
          * dropped, as Kafka Streams drops it */
         int64_t this_after = is_left ? p->after : p->before;
-        if (ts + this_after + p->grace < sl_store_stream_time(s->lstore))
+        if (ts + this_after + p->grace < sl_store_stream_time(s->lstore)) {
+            s->late_dropped++; /* counted with windowed aggregations' late records */
             continue;
+        }
         /* buffer this record, join with the other side's records inside the window */
         sl_value *half = row + base;
         bool mine_found;
@@ -775,6 +771,7 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into)
     sl_store_add_stats(s->lstore, into);
     sl_store_add_stats(s->rstore, into);
     sl_store_add_stats(s->fkindex, into);
+    into->late_dropped += s->late_dropped;
 }
 
 static void ignore_error(void *ctx, const sl_record *src, const char *msg)

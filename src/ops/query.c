@@ -197,52 +197,6 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
 
-static sl_err_t source_timestamp(sl_query_build *qb, sl_query *q, sl_scope *scope, const sl_stmt *st,
-                                 sl_error *err)
-{
-    sl_source *src = q->source;
-    if (!src->timestamp_column)
-        return SL_OK;
-    const char *throw_prop = sl_catalog_property(qb->catalog, "ksql.timestamp.throw.on.invalid");
-    q->timestamp_throw = throw_prop && !strcasecmp(throw_prop, "true");
-    for (int i = 0; i < src->ncols; i++) {
-        if (strcmp(src->cols[i].name, src->timestamp_column))
-            continue;
-        sl_cexpr *c = sl_cexpr_column(qb->arena, i, src->cols[i].type);
-        sl_kind k = src->cols[i].type->kind;
-        if (k == SL_BIGINT || k == SL_TIMESTAMP) {
-            q->timestamp_expr = c;
-            return SL_OK;
-        }
-        if (k == SL_STRING && src->timestamp_format) {
-            /* the text is parsed as STRINGTOTIMESTAMP(column, format) would */
-            sl_expr *col = sl_arena_calloc(qb->arena, 1, sizeof *col);
-            col->kind = SL_E_COLUMN;
-            col->pos = st->pos;
-            col->u.col.name = src->cols[i].name;
-            sl_expr *fmt = sl_arena_calloc(qb->arena, 1, sizeof *fmt);
-            fmt->kind = SL_E_LITERAL;
-            fmt->pos = st->pos;
-            fmt->u.lit.value = sl_cstring(src->timestamp_format);
-            fmt->u.lit.type = &sl_type_string;
-            sl_expr **args = sl_arena_calloc(qb->arena, 2, sizeof *args);
-            args[0] = col;
-            args[1] = fmt;
-            sl_expr *call = sl_arena_calloc(qb->arena, 1, sizeof *call);
-            call->kind = SL_E_CALL;
-            call->pos = st->pos;
-            call->u.call.name = "STRINGTOTIMESTAMP";
-            call->u.call.args.items = args;
-            call->u.call.args.count = 2;
-            q->timestamp_expr = sl_expr_compile(scope, call, err);
-            return q->timestamp_expr ? SL_OK : err->code;
-        }
-        QFAIL(SL_ERR_INVALID, st->pos, "Timestamp column, `%s`, should be BIGINT, TIMESTAMP or STRING with TIMESTAMP_FORMAT",
-              src->cols[i].name);
-    }
-    return SL_OK;
-}
-
 sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
 {
     sl_arena *a = qb->arena;
@@ -273,7 +227,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     }
     sl_scope scope = {0};
     build_scope(qb, q, s, &scope);
-    if ((rc = source_timestamp(qb, q, &scope, st, err)))
+    if ((rc = sl_time_extractor_for_source(&q->source_time, q->source, 0, qb->catalog, a, qb->file, st->pos, err)))
         return rc;
 
     if (s->where) {
@@ -285,7 +239,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
         if (q->where->type->kind != SL_BOOLEAN)
             QFAIL(SL_ERR_INVALID, s->where->pos, "Type error in WHERE expression: Should be boolean: %s",
                   sl_type_to_sql(a, q->where->type));
-        if (!q->source->is_table && !q->timestamp_expr)
+        if (!q->source->is_table && !q->source_time.expr)
             q->key_where = compile_on_key(q, &scope, s->where);
     }
 
@@ -543,6 +497,8 @@ sink:;
         }
         if ((p = sl_with_find(&st->with, "TIMESTAMP")) && p->value.kind == SL_STRING) {
             sink->timestamp_column = p->value.u.s.ptr;
+            if ((p = sl_with_find(&st->with, "TIMESTAMP_FORMAT")) && p->value.kind == SL_STRING)
+                sink->timestamp_format = p->value.u.s.ptr;
         }
         if ((rc = sl_source_finish(sink, a, sl_catalog_registry(qb->catalog), qb->file, st->pos, err)))
             return rc;
@@ -567,9 +523,13 @@ sink:;
         if (q->sink_timestamp_col < 0)
             QFAIL(SL_ERR_INVALID, st->pos, "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'",
                   sink->timestamp_column);
-        sl_kind tk = ordered[q->sink_timestamp_col].type->kind;
-        if (tk != SL_BIGINT && tk != SL_TIMESTAMP)
-            QFAIL(SL_ERR_UNSUPPORTED, st->pos, "a sink TIMESTAMP column of this type is not supported yet");
+        /* read over the output values; a bad one drops the row with a
+         * processing log entry and never stops the run, as ksqlDB's sink does */
+        if ((rc = sl_time_extractor_build(&q->sink_time, sink->timestamp_column, ordered[q->sink_timestamp_col].type,
+                                          q->sink_timestamp_col, sink->timestamp_format, qb->catalog, a, qb->file,
+                                          st->pos, err)))
+            return rc;
+        q->sink_time.throw_on_invalid = false;
     }
     q->sink = sink;
     q->id = sl_arena_sprintf(a, "%s_%s_%d", st->kind == SL_STMT_INSERT_INTO ? "INSERTQUERY" : st->is_table ? "CTAS" : "CSAS", st->name,
@@ -777,14 +737,8 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     }
     if (ctx.errors)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
-    if (!tombstone && q->sink_timestamp_col >= 0) {
-        sl_value *t = &vals[q->sink_timestamp_col];
-        if (t->null || t->u.l < 0) {
-            em->out->processing_error(em->out->ctx, em->source, "the sink TIMESTAMP column is null or negative");
-            return;
-        }
-        ts = t->u.l;
-    }
+    if (!tombstone && !sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
+        return;
     int64_t window[2];
     const int64_t *w = NULL;
     if (q->source->window_kind) {
@@ -913,7 +867,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         return;
     if (deleted && !src->is_table) {
         /* a null value passes a stateless stream query as a null row */
-        if (!q->agg && !q->where && !q->ntf && !q->timestamp_expr) {
+        if (!q->agg && !q->where && !q->ntf && !q->source_time.expr) {
             sl_query_emitter em0 = {out, in, keybuf, valbuf};
             project_and_emit(q, row, in->timestamp, true, a, &em0);
         } else {
@@ -921,22 +875,12 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
         }
         return;
     }
+    /* a table's delete has a time only when its TIMESTAMP column is a key
+     * column: otherwise it fails extraction and is dropped, as in ksqlDB */
     int64_t ts = in->timestamp;
-    if (q->timestamp_expr && !deleted) {
-        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-        sl_value t;
-        sl_cexpr_eval(q->timestamp_expr, &ctx, &t);
-        if (t.null) {
-            const char *msg = "Timestamp extraction failed: the TIMESTAMP column is null or not a valid time";
-            if (q->timestamp_throw && out->fatal_error)
-                out->fatal_error(out->ctx, in, msg);
-            else
-                out->processing_error(out->ctx, in, msg);
-            return;
-        }
-        ts = t.u.l;
-        row[q->idx_rowtime] = sl_bigint(ts);
-    }
+    if (!sl_time_extract(&q->source_time, row, in, a, out, &ts))
+        return;
+    row[q->idx_rowtime] = sl_bigint(ts);
     sl_query_emitter em = {out, in, keybuf, valbuf};
     const sl_value *old_row = NULL;
     if (src->is_table) {

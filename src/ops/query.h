@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/strbuf.h"
 #include "ops/record.h"
+#include "ops/timestamp.h"
 #include "sql/ast.h"
 #include "sql/catalog.h"
 #include "sql/expr.h"
@@ -40,9 +41,9 @@ typedef struct sl_query {
     sl_cexpr *key_where;
     sl_out_col *cols;
     int ncols;
-    sl_cexpr *timestamp_expr; /* source TIMESTAMP column, as ms; NULL = record time */
-    int sink_timestamp_col;   /* output column giving the record time, or -1 */
-    bool timestamp_throw;     /* ksql.timestamp.throw.on.invalid: a bad source time stops the run */
+    sl_time_extractor source_time; /* the source's TIMESTAMP column (a join's are in the join) */
+    int sink_timestamp_col;        /* output column giving the record time, or -1 */
+    sl_time_extractor sink_time;   /* ...read over the output values */
     bool null_key;            /* PARTITION BY NULL */
     struct sl_agg_plan *agg;  /* GROUP BY; NULL for stateless queries */
     int nkey_out;             /* key columns at the front of cols */

@@ -36,7 +36,8 @@ static void mark_table_sink(sl_topology *t, const char *name)
             t->topics[i].is_table_sink = true;
 }
 
-static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink)
+static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink,
+                      const char *declared_by)
 {
     for (int i = 0; i < t->ntopics; i++)
         if (!strcmp(t->topics[i].name, name)) {
@@ -44,12 +45,16 @@ static void add_topic(sl_topology *t, const char *name, int partitions, int repl
             t->topics[i].is_sink |= sink;
             if (partitions && !t->topics[i].partitions)
                 t->topics[i].partitions = partitions;
+            if (replicas && !t->topics[i].replicas)
+                t->topics[i].replicas = replicas;
+            if (declared_by && !t->topics[i].declared_by)
+                t->topics[i].declared_by = declared_by;
             return;
         }
     sl_topic_info *n = sl_arena_alloc(t->arena, (size_t)(t->ntopics + 1) * sizeof *n);
     if (t->ntopics)
         memcpy(n, t->topics, (size_t)t->ntopics * sizeof *n);
-    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false};
+    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false, declared_by};
     t->topics = n;
     t->ntopics++;
 }
@@ -213,7 +218,11 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
             bool invalid = false;
             for (int k = 0; not_in_files[k]; k++)
                 invalid |= !strcasecmp(what, not_in_files[k]);
-            if (target && target->read_only)
+            if (st->kind == SL_STMT_SELECT)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "a transient SELECT (a push or pull query) cannot run from a statements file: "
+                            "write CREATE STREAM|TABLE name AS SELECT ... (or INSERT INTO name SELECT ...)");
+            else if (target && target->read_only)
                 sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                             "Cannot alter %s '%s': ALTER operations are not supported on source %s.",
                             target->is_table ? "table" : "stream", target->name,
@@ -235,12 +244,13 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
             q->repartition_topic = sl_arena_sprintf(t->arena, "%s%s-repartition",
                                                     opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",
                                                     q->id);
-            add_topic(t, q->repartition_topic, 0, 0, true, true);
+            add_topic(t, q->repartition_topic, 0, 0, true, true, NULL);
         }
-        add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false);
+        add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false, q->source->name);
         if (q->join)
-            add_topic(t, sl_join_right(q->join)->topic, 0, 0, true, false);
-        add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true);
+            add_topic(t, sl_join_right(q->join)->topic, sl_join_right(q->join)->partitions,
+                      sl_join_right(q->join)->replicas, true, false, sl_join_right(q->join)->name);
+        add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true, NULL);
         if (q->sink->is_table)
             mark_table_sink(t, q->sink->topic);
     }
@@ -269,7 +279,6 @@ const sl_topic_info *sl_topology_topic(const sl_topology *t, int i)
     return &t->topics[i];
 }
 
-int sl_topology_query_count(const sl_topology *t);
 int sl_topology_query_count(const sl_topology *t)
 {
     return t->nqueries;

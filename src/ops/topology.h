@@ -27,6 +27,7 @@ typedef struct sl_topic_info {
     bool is_source;  /* read by some query */
     bool is_sink;    /* written by some query */
     bool is_table_sink; /* the sink of a CREATE TABLE AS: its updates coalesce per batch */
+    const char *declared_by; /* a source topic: the stream or table declared on it */
 } sl_topic_info;
 
 typedef struct sl_compile_options {
@@ -46,6 +47,8 @@ sl_topology *sl_topology_compile(const char *text, const char *file,
                                  const sl_compile_options *opts, sl_error *err);
 void sl_topology_destroy(sl_topology *topo);
 
+/* the persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) */
+int sl_topology_query_count(const sl_topology *topo);
 /* Topics the topology reads and writes (sources that are also sinks, as in
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);

@@ -9,10 +9,12 @@
 #include "ops/udaf.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "sql/cast.h"
 
@@ -82,6 +84,24 @@ static void sum_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_a
 static void sum_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
 {
     sum_step(f, s, o, 1);
+}
+
+/* SUM_LIST(array): the sum of the arrays' non-NULL elements (INT, BIGINT or
+ * DOUBLE, wrapping as Java does); a NULL array adds nothing. */
+static void sum_list_step(const sl_agg_fn *f, sl_value *s, const sl_value *list, int sign)
+{
+    if (list->null)
+        return;
+    for (uint32_t i = 0; i < list->u.c.n; i++)
+        sum_step(f, s, &list->u.c.items[i], sign);
+}
+static void sum_list_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    sum_list_step(f, s, &args[0], 1);
+}
+static void sum_list_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    sum_list_step(f, s, &args[0], -1);
 }
 
 /* ---- AVG: state STRUCT(sum, count) ---- */
@@ -321,54 +341,154 @@ static void histogram_add(const sl_agg_fn *f, sl_value *s, const sl_value *args,
 {
     histogram_step(s, &args[0], a, 1);
 }
+static void histogram_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++) {
+        int64_t times = o->u.c.items[2 * i + 1].u.l;
+        histogram_step(s, &o->u.c.items[2 * i], a, 1);
+        /* the entry now holds 1 more; add the rest of other's count */
+        for (uint32_t k = 0; k < s->u.c.n; k++)
+            if (sl_value_equal(&s->u.c.items[2 * k], &o->u.c.items[2 * i])) {
+                s->u.c.items[2 * k + 1].u.l += times - 1;
+                break;
+            }
+    }
+}
 static void histogram_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
     histogram_step(s, &args[0], a, -1);
 }
 
-/* ---- EARLIEST_BY_OFFSET / LATEST_BY_OFFSET ---- */
+/* ---- EARLIEST_BY_OFFSET / LATEST_BY_OFFSET ----
+ * Each kept value is a STRUCT(value, sequence): the state is NULL or one such
+ * entry, or (with n) an ARRAY of them in arrival order. The sequence orders
+ * values when session windows merge, as ksqlDB's does; it comes from a
+ * process-wide counter that starts at the wall clock in nanoseconds, so that
+ * values added after a restart still sort after restored ones (ksqlDB's
+ * starts at 0 in every JVM). ---- */
+static int64_t next_sequence(void)
+{
+    static _Atomic int64_t last;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t prev = atomic_load(&last), next;
+    do
+        next = prev + 1 > now ? prev + 1 : now;
+    while (!atomic_compare_exchange_weak(&last, &prev, next));
+    return next;
+}
+static sl_value by_offset_entry(const sl_value *x, sl_arena *a)
+{
+    sl_value e = sl_struct_new(a, 2);
+    e.u.c.items[0] = *x;
+    e.u.c.items[1] = sl_bigint(next_sequence());
+    return e;
+}
+static int64_t entry_seq(const sl_value *e)
+{
+    return e->u.c.items[1].u.l;
+}
 static void by_offset_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
 {
     if (f->has_n)
         *s = sl_array_new(a, 0);
     else
-        *s = sl_null(f->ret->kind);
+        *s = sl_null(SL_STRUCT);
 }
 static void earliest_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
     if (args[0].null && f->ignore_nulls)
         return;
     if (f->has_n) {
-        if ((int64_t)s->u.c.n < f->limit)
-            array_append(s, &args[0], a);
+        if ((int64_t)s->u.c.n < f->limit) {
+            sl_value e = by_offset_entry(&args[0], a);
+            array_append(s, &e, a);
+        }
         return;
     }
-    /* state is a STRUCT(value) once set, so that a NULL value can be "set" */
-    if (s->kind != SL_STRUCT || s->null) {
-        sl_value st = sl_struct_new(a, 1);
-        st.u.c.items[0] = args[0];
-        *s = st;
-    }
+    if (s->null)
+        *s = by_offset_entry(&args[0], a);
 }
 static void latest_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
     if (args[0].null && f->ignore_nulls)
         return;
+    sl_value e = by_offset_entry(&args[0], a);
     if (f->has_n) {
-        array_append(s, &args[0], a);
+        array_append(s, &e, a);
         if ((int64_t)s->u.c.n > f->limit)
             array_remove_at(s, 0);
         return;
     }
-    sl_value st = sl_struct_new(a, 1);
-    st.u.c.items[0] = args[0];
-    *s = st;
+    *s = e;
+}
+static int cmp_entry_seq(const void *x, const void *y)
+{
+    int64_t a = entry_seq(x), b = entry_seq(y);
+    return a < b ? -1 : a > b;
+}
+/* Both keep the oldest n of the two lists by sequence: ksqlDB's
+ * LATEST_BY_OFFSET(x, n) merges this way too. */
+static void by_offset_merge_n(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    sl_value m = sl_array_new(a, s->u.c.n + o->u.c.n);
+    if (s->u.c.n)
+        memcpy(m.u.c.items, s->u.c.items, s->u.c.n * sizeof(sl_value));
+    if (o->u.c.n)
+        memcpy(m.u.c.items + s->u.c.n, o->u.c.items, o->u.c.n * sizeof(sl_value));
+    /* a stable order for equal sequences, as Java's sort keeps */
+    for (uint32_t i = 1; i < m.u.c.n; i++) {
+        sl_value e = m.u.c.items[i];
+        uint32_t k = i;
+        while (k > 0 && cmp_entry_seq(&m.u.c.items[k - 1], &e) > 0) {
+            m.u.c.items[k] = m.u.c.items[k - 1];
+            k--;
+        }
+        m.u.c.items[k] = e;
+    }
+    if ((int64_t)m.u.c.n > f->limit)
+        m.u.c.n = (uint32_t)f->limit;
+    *s = m;
+}
+static void earliest_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    if (f->has_n)
+        by_offset_merge_n(f, s, o, a);
+    else if (!o->null && (s->null || entry_seq(o) < entry_seq(s)))
+        *s = *o;
+}
+static void latest_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    if (f->has_n) {
+        by_offset_merge_n(f, s, o, a);
+        return;
+    }
+    if (o->null)
+        return;
+    if (s->null) {
+        *s = *o;
+        return;
+    }
+    /* ignoring NULLs, an entry with a value wins over one without */
+    bool s_val = !s->u.c.items[0].null, o_val = !o->u.c.items[0].null;
+    if (f->ignore_nulls && s_val != o_val) {
+        if (o_val)
+            *s = *o;
+        return;
+    }
+    if (entry_seq(o) > entry_seq(s))
+        *s = *o;
 }
 static sl_value by_offset_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
 {
-    if (f->has_n)
-        return *s;
-    if (s->null || s->kind != SL_STRUCT)
+    if (f->has_n) {
+        sl_value r = sl_array_new(a, s->u.c.n);
+        for (uint32_t i = 0; i < s->u.c.n; i++)
+            r.u.c.items[i] = s->u.c.items[i].u.c.items[0];
+        return r;
+    }
+    if (s->null)
         return sl_null(f->ret->kind);
     sl_value v = s->u.c.items[0];
     if (v.null)
@@ -376,48 +496,107 @@ static sl_value by_offset_result(const sl_agg_fn *f, const sl_value *s, sl_arena
     return v;
 }
 
-/* ---- STDDEV (sample): Welford, STRUCT(count, mean, m2) ---- */
+/* ---- STDDEV_SAMP (the sample variance, as ksqlDB's returns) and
+ * STDDEV_SAMPLE (its square root): STRUCT(sum, count, m2), sum in the input's
+ * type (INT, BIGINT or DOUBLE; a DECIMAL input is taken as DOUBLE). The
+ * update formulas are ksqlDB's, integer arithmetic and its wrapping
+ * included, so that results agree to the last bit:
+ *   delta = x * (count + 1) - (sum + x)   (old count and sum)
+ *   add:  m2 += delta^2 / ((count + 1) * count)
+ *   undo: m2 -= delta^2 / ((count - 1) * count)
+ *   merge: m2 = m2a + m2b + na * nb * (suma/na - sumb/nb)^2 / (na + nb),
+ *          the quotients integer ones for INT and BIGINT. ---- */
 static void stddev_init(const sl_agg_fn *f, sl_value *s, sl_arena *a)
 {
     *s = sl_struct_new(a, 3);
-    s->u.c.items[0] = sl_bigint(0);
-    s->u.c.items[1] = sl_double(0);
+    switch (f->arg_type->kind) {
+    case SL_INT: s->u.c.items[0] = sl_int(0); break;
+    case SL_BIGINT: s->u.c.items[0] = sl_bigint(0); break;
+    default: s->u.c.items[0] = sl_double(0); break;
+    }
+    s->u.c.items[1] = sl_bigint(0);
     s->u.c.items[2] = sl_double(0);
+}
+/* delta of x against the state, and the state's sum with x added (sign 1)
+ * or taken out (sign -1) */
+static double stddev_delta(const sl_value *s, const sl_value *x, int sign, sl_value *new_sum)
+{
+    const sl_value *sum = &s->u.c.items[0];
+    int64_t n1 = s->u.c.items[1].u.l + 1;
+    switch (sum->kind) {
+    case SL_INT: {
+        int32_t v = x->u.i;
+        int32_t with_x = (int32_t)((uint32_t)sum->u.i + (uint32_t)v);
+        *new_sum = sl_int((int32_t)((uint32_t)sum->u.i + (uint32_t)(sign > 0 ? v : -(int64_t)v)));
+        return (double)(int64_t)((uint64_t)v * (uint64_t)n1 - (uint64_t)(int64_t)with_x);
+    }
+    case SL_BIGINT: {
+        uint64_t v = (uint64_t)x->u.l, sm = (uint64_t)sum->u.l;
+        *new_sum = sl_bigint((int64_t)(sign > 0 ? sm + v : sm - v));
+        return (double)(int64_t)(v * (uint64_t)n1 - (sm + v));
+    }
+    default: {
+        double v = sl_value_as_double(x);
+        *new_sum = sl_double(sign > 0 ? sum->u.d + v : sum->u.d - v);
+        return v * (double)n1 - (sum->u.d + v);
+    }
+    }
 }
 static void stddev_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
     if (args[0].null)
         return;
-    double x = sl_value_as_double(&args[0]);
-    int64_t n = ++s->u.c.items[0].u.l;
-    double mean = s->u.c.items[1].u.d;
-    double d = x - mean;
-    mean += d / (double)n;
-    s->u.c.items[1].u.d = mean;
-    s->u.c.items[2].u.d += d * (x - mean);
+    int64_t count = s->u.c.items[1].u.l;
+    sl_value new_sum;
+    double delta = stddev_delta(s, &args[0], 1, &new_sum);
+    if (count > 0)
+        s->u.c.items[2].u.d += delta * delta / (double)((count + 1) * count);
+    s->u.c.items[0] = new_sum;
+    s->u.c.items[1].u.l = count + 1;
 }
 static void stddev_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
 {
-    if (args[0].null || s->u.c.items[0].u.l == 0)
+    if (args[0].null)
         return;
-    double x = sl_value_as_double(&args[0]);
-    int64_t n = s->u.c.items[0].u.l;
-    if (n == 1) {
-        stddev_init(f, s, a);
-        return;
+    int64_t new_count = s->u.c.items[1].u.l - 1;
+    sl_value new_sum;
+    double delta = stddev_delta(s, &args[0], -1, &new_sum);
+    if (new_count > 0)
+        s->u.c.items[2].u.d -= delta * delta / (double)(new_count * (new_count + 1));
+    s->u.c.items[0] = new_sum;
+    s->u.c.items[1].u.l = new_count;
+}
+static void stddev_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    int64_t na = s->u.c.items[1].u.l, nb = o->u.c.items[1].u.l;
+    const sl_value *sa = &s->u.c.items[0], *sb = &o->u.c.items[0];
+    double m2 = s->u.c.items[2].u.d + o->u.c.items[2].u.d;
+    if (na && nb) {
+        double inner;
+        switch (sa->kind) {
+        case SL_INT: inner = (double)((int64_t)sa->u.i / na - (int64_t)sb->u.i / nb); break;
+        case SL_BIGINT: inner = (double)(sa->u.l / na - sb->u.l / nb); break;
+        default: inner = sa->u.d / (double)na - sb->u.d / (double)nb; break;
+        }
+        m2 += (double)(na * nb) * inner * inner / (double)(na + nb);
     }
-    double mean = s->u.c.items[1].u.d;
-    double mean_old = (mean * (double)n - x) / (double)(n - 1);
-    s->u.c.items[2].u.d -= (x - mean) * (x - mean_old);
-    s->u.c.items[1].u.d = mean_old;
-    s->u.c.items[0].u.l = n - 1;
+    sl_value sum;
+    switch (sa->kind) {
+    case SL_INT: sum = sl_int((int32_t)((uint32_t)sa->u.i + (uint32_t)sb->u.i)); break;
+    case SL_BIGINT: sum = sl_bigint((int64_t)((uint64_t)sa->u.l + (uint64_t)sb->u.l)); break;
+    default: sum = sl_double(sa->u.d + sb->u.d); break;
+    }
+    s->u.c.items[0] = sum;
+    s->u.c.items[1].u.l = na + nb;
+    s->u.c.items[2].u.d = m2;
 }
 static sl_value stddev_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
 {
-    int64_t n = s->u.c.items[0].u.l;
+    int64_t n = s->u.c.items[1].u.l;
     if (n < 2)
         return sl_double(0.0);
-    return sl_double(sqrt(s->u.c.items[2].u.d / (double)(n - 1)));
+    double variance = s->u.c.items[2].u.d / (double)(n - 1);
+    return sl_double(strcasecmp(f->udaf->name, "STDDEV_SAMPLE") ? variance : sqrt(variance));
 }
 
 /* ---- CORRELATION: STRUCT(n, sx, sy, sxx, syy, sxy) ---- */
@@ -448,6 +627,12 @@ static void corr_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_
 {
     corr_step(s, args, -1);
 }
+static void corr_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    s->u.c.items[0].u.l += o->u.c.items[0].u.l;
+    for (int i = 1; i < 6; i++)
+        s->u.c.items[i].u.d += o->u.c.items[i].u.d;
+}
 static sl_value corr_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
 {
     double n = (double)s->u.c.items[0].u.l, sx = s->u.c.items[1].u.d, sy = s->u.c.items[2].u.d,
@@ -456,9 +641,60 @@ static sl_value corr_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
     return sl_double(den == 0 ? NAN : num / den);
 }
 
+/* ---- ATTR: the one value a group holds, or NULL when it holds several.
+ * State: ARRAY of STRUCT(value, count); NULL is a value like any other; a
+ * count never goes below 0 and entries at 0 stay (as ksqlDB's do). ---- */
+static void attr_update(sl_value *s, const sl_value *x, int64_t count, sl_arena *a)
+{
+    for (uint32_t i = 0; i < s->u.c.n; i++) {
+        sl_value *e = &s->u.c.items[i];
+        if (sl_value_equal(&e->u.c.items[0], x)) {
+            int64_t c = e->u.c.items[1].u.i + count;
+            e->u.c.items[1].u.i = c < 0 ? 0 : (int32_t)c;
+            return;
+        }
+    }
+    if (count > 0) {
+        sl_value e = sl_struct_new(a, 2);
+        e.u.c.items[0] = *x;
+        e.u.c.items[1] = sl_int((int32_t)count);
+        array_append(s, &e, a);
+    }
+}
+static void attr_add(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    attr_update(s, &args[0], 1, a);
+}
+static void attr_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_arena *a)
+{
+    attr_update(s, &args[0], -1, a);
+}
+static void attr_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
+{
+    for (uint32_t i = 0; i < o->u.c.n; i++)
+        attr_update(s, &o->u.c.items[i].u.c.items[0], o->u.c.items[i].u.c.items[1].u.i, a);
+}
+static sl_value attr_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    const sl_value *only = NULL;
+    for (uint32_t i = 0; i < s->u.c.n; i++)
+        if (s->u.c.items[i].u.c.items[1].u.i > 0) {
+            if (only)
+                return sl_null(f->ret->kind);
+            only = &s->u.c.items[i].u.c.items[0];
+        }
+    if (!only)
+        return sl_null(f->ret->kind);
+    sl_value v = *only;
+    if (v.null)
+        v.kind = (uint8_t)f->ret->kind;
+    return v;
+}
+
 static const sl_udaf udafs[] = {
     {"COUNT", true, count_init, count_add, count_undo, count_merge, identity_result},
     {"SUM", true, sum_init, sum_add, sum_undo, sum_merge, identity_result},
+    {"SUM_LIST", true, sum_init, sum_list_add, sum_list_undo, sum_merge, identity_result},
     {"AVG", true, avg_init, avg_add, avg_undo, avg_merge, avg_result},
     {"MAX", false, null_init, max_add, NULL, max_merge, identity_result},
     {"MIN", false, null_init, min_add, NULL, min_merge, identity_result},
@@ -467,12 +703,13 @@ static const sl_udaf udafs[] = {
     {"COUNT_DISTINCT", false, array_init, set_add, NULL, set_merge, count_distinct_result},
     {"TOPK", false, array_init, topk_add, NULL, topk_merge, identity_result},
     {"TOPKDISTINCT", false, array_init, topkd_add, NULL, topk_merge, identity_result},
-    {"HISTOGRAM", true, map_init, histogram_add, histogram_undo, NULL, identity_result},
-    {"EARLIEST_BY_OFFSET", false, by_offset_init, earliest_add, NULL, NULL, by_offset_result},
-    {"LATEST_BY_OFFSET", false, by_offset_init, latest_add, NULL, NULL, by_offset_result},
-    {"STDDEV_SAMP", true, stddev_init, stddev_add, stddev_undo, NULL, stddev_result},
-    {"STDDEV_SAMPLE", true, stddev_init, stddev_add, stddev_undo, NULL, stddev_result},
-    {"CORRELATION", true, corr_init, corr_add, corr_undo, NULL, corr_result},
+    {"HISTOGRAM", true, map_init, histogram_add, histogram_undo, histogram_merge, identity_result},
+    {"EARLIEST_BY_OFFSET", false, by_offset_init, earliest_add, NULL, earliest_merge, by_offset_result},
+    {"LATEST_BY_OFFSET", false, by_offset_init, latest_add, NULL, latest_merge, by_offset_result},
+    {"STDDEV_SAMP", true, stddev_init, stddev_add, stddev_undo, stddev_merge, stddev_result},
+    {"STDDEV_SAMPLE", true, stddev_init, stddev_add, stddev_undo, stddev_merge, stddev_result},
+    {"CORRELATION", true, corr_init, corr_add, corr_undo, corr_merge, corr_result},
+    {"ATTR", true, array_init, attr_add, attr_undo, attr_merge, attr_result},
     {NULL, false, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -527,6 +764,11 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
         if (argc != 1 || !is_num(t))
             return bad_args(name, argc, types, a, err);
         fn->ret = t;
+    } else if (!strcasecmp(name, "SUM_LIST")) {
+        if (argc != 1 || t->kind != SL_ARRAY ||
+            (t->elem->kind != SL_INT && t->elem->kind != SL_BIGINT && t->elem->kind != SL_DOUBLE))
+            return bad_args(name, argc, types, a, err);
+        fn->ret = t->elem;
     } else if (!strcasecmp(name, "AVG")) {
         if (argc != 1 || !is_num(t))
             return bad_args(name, argc, types, a, err);
@@ -587,7 +829,13 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
     } else if (!strncasecmp(name, "STDDEV", 6)) {
         if (argc != 1 || !is_num(t))
             return bad_args(name, argc, types, a, err);
+        if (t->kind == SL_DECIMAL) /* ksqlDB has INT, BIGINT and DOUBLE versions */
+            fn->arg_type = &sl_type_double;
         fn->ret = &sl_type_double;
+    } else if (!strcasecmp(name, "ATTR")) {
+        if (argc != 1)
+            return bad_args(name, argc, types, a, err);
+        fn->ret = t;
     } else if (!strcasecmp(name, "CORRELATION")) {
         if (argc != 2 || !is_num(t) || !is_num(types[1]))
             return bad_args(name, argc, types, a, err);

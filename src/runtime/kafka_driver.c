@@ -43,8 +43,13 @@ typedef struct worker {
     rd_kafka_topic_partition_list_t *offsets; /* next offset per input partition in this batch */
     bool txn_open;
     bool fatal;
+    bool consumer_fenced; /* the consumer hit a fatal error: see reopen_consumer */
     int64_t batch_records;
     int64_t batch_chained; /* outputs to topics the topology reads (progress only) */
+    /* records of this batch the producer could not deliver (an aborted
+     * transaction purges its queue): summarised in one line, not one each */
+    int64_t undelivered;
+    rd_kafka_resp_err_t undelivered_err;
     sl_driver_stats stats;
     char errstr[512];
 } worker;
@@ -117,7 +122,8 @@ static void produce_record(void *ctx, const sl_record *r)
             continue;
         }
         if (err) {
-            sl_log_error("producer", "produce to %s failed: %s", r->topic, rd_kafka_err2str(err));
+            sl_log_throttled("produce", SL_LOG_ERROR, "producer", "produce to %s failed: %s", r->topic,
+                             rd_kafka_err2str(err));
         } else {
             w->stats.records_out++;
             if (w->o->progress && reads_topic(w->o->topology, r->topic))
@@ -152,7 +158,8 @@ static void on_processing_error(void *ctx, const sl_record *src, const char *msg
 {
     worker *w = ctx;
     w->stats.failed_records++;
-    sl_warn("processing", "%s/%d/%lld: %s", src->topic, src->partition, (long long)src->offset, msg);
+    sl_log_throttled("processing", SL_LOG_WARN, "processing", "%s/%d/%lld: %s", src->topic, src->partition,
+                     (long long)src->offset, msg);
     char topic[600];
     sl_processing_log_topic(w->o->config, topic, sizeof topic);
     sl_strbuf sb;
@@ -181,8 +188,36 @@ static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    if (m->err)
-        sl_warn("producer", "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    worker *w = opaque;
+    if (!m->err || !w)
+        return;
+    if (!w->undelivered++)
+        w->undelivered_err = m->err;
+}
+
+/* librdkafka's client-level errors (its log lines go to the logger): all
+ * brokers down is what /healthz needs to know */
+static void on_client_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    worker *w = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && w)
+        sl_worker_metrics_brokers(w->o->metrics, false);
+    if (err == RD_KAFKA_RESP_ERR__FATAL && w && rk == w->consumer)
+        w->consumer_fenced = true;
+    char key[48];
+    snprintf(key, sizeof key, "client-error:%d", err);
+    sl_log_throttled(key, err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? SL_LOG_WARN : SL_LOG_ERROR, "kafka", "%s: %s",
+                     rd_kafka_name(rk), reason);
+}
+
+/* one line for the records a batch lost in delivery (it is redone) */
+static void report_undelivered(worker *w, const char *what)
+{
+    if (!w->undelivered)
+        return;
+    sl_warn("producer", "%lld record(s) of the batch were not delivered (%s); %s", (long long)w->undelivered,
+            rd_kafka_err2str(w->undelivered_err), what);
+    w->undelivered = 0;
 }
 
 /* ---------- transactions ---------- */
@@ -226,7 +261,9 @@ static void abort_batch(worker *w)
                 w->fatal = true;
             break;
         }
+        rd_kafka_poll(w->producer, 0); /* the purged records' reports */
     }
+    report_undelivered(w, "the batch is redone from the last commit");
     /* the batch is redone from the committed offsets; state goes with it */
     sl_coalescer_clear(w->coalesce);
     drop_tasks(w);
@@ -315,6 +352,11 @@ static void commit_batch(worker *w)
         }
     } else {
         rd_kafka_flush(w->producer, -1);
+        if (w->undelivered) {
+            /* at least once: offsets move only past what was delivered */
+            abort_batch(w);
+            return;
+        }
         if (w->offsets->cnt) {
             rd_kafka_resp_err_t e = rd_kafka_commit(w->consumer, w->offsets, 0);
             if (e)
@@ -438,10 +480,11 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker
     return true;
 }
 
-static bool passthrough(rd_kafka_conf_t *conf, worker *w)
+/* the user's kafka.* settings, then those for this kind of client */
+static bool passthrough(rd_kafka_conf_t *conf, sl_kafka_client client, worker *w)
 {
     const char *k, *v;
-    for (int i = 0; sl_config_kafka_at(w->o->config, i, &k, &v); i++)
+    for (int i = 0; sl_config_kafka_for(w->o->config, client, i, &k, &v); i++)
         if (!conf_set(conf, k, v, w))
             return false;
     return true;
@@ -471,6 +514,100 @@ static void drop_message(void *m)
     rd_kafka_message_destroy(m);
 }
 
+/* The input consumer, a static member of the group (group.instance.id:
+ * the instance id and thread), subscribed to every source topic. */
+static bool open_consumer(worker *w)
+{
+    const sl_driver_options *o = w->o;
+    const char *app = w->app;
+    /* the same stable name as the transactional id */
+    char member[512];
+    snprintf(member, sizeof member, "%s-%s-%d", app, o->instance_id ? o->instance_id : "0", o->thread_index);
+    rd_kafka_conf_t *cc = sl_kafka_conf_new();
+    if (!conf_set(cc, "bootstrap.servers", bootstrap(w->o), w) || !conf_set(cc, "group.id", app, w) ||
+        !conf_set(cc, "isolation.level", "read_committed", w) || !conf_set(cc, "enable.auto.commit", "false", w) ||
+        !conf_set(cc, "enable.auto.offset.store", "false", w) || !conf_set(cc, "auto.offset.reset", "earliest", w) ||
+        /* a partition at its end does not hold back its task's others */
+        !conf_set(cc, "enable.partition.eof", "true", w) ||
+        /* a caught-up partition is reported by an empty fetch, which the
+         * broker holds up to this long (librdkafka's default is 500 ms):
+         * a join's side that ends in a commit marker waits that long */
+        !conf_set(cc, "fetch.wait.max.ms", "100", w) ||
+        /* static membership: a restarted instance takes its partitions back
+         * at once, instead of after the group's session timeout */
+        !conf_set(cc, "group.instance.id", member, w) ||
+        /* a static member that stops for good (scale-down) leaves no
+         * LeaveGroup: its partitions wait this long before they move */
+        !conf_set(cc, "session.timeout.ms", "10000", w) || !passthrough(cc, SL_KAFKA_CONSUMER, w)) {
+        rd_kafka_conf_destroy(cc);
+        return false;
+    }
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance);
+    rd_kafka_conf_set_error_cb(cc, on_client_error);
+    rd_kafka_conf_set_opaque(cc, w);
+    w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, w->errstr, sizeof w->errstr);
+    if (!w->consumer) {
+        sl_log_error("consumer", "cannot create: %s", w->errstr);
+        return false;
+    }
+    rd_kafka_poll_set_consumer(w->consumer);
+    int64_t max_records = sl_config_int(o->config, "batch.max.records");
+    w->pending = sl_pgroup_new((size_t)(max_records > 1000 ? max_records : 1000), flow_control, drop_message, w);
+
+    const sl_topology *t = o->topology;
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_source)
+            rd_kafka_topic_partition_list_add(subs, sl_topology_topic(t, i)->name, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(w->consumer, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        sl_log_error("consumer", "subscribe failed: %s", rd_kafka_err2str(err));
+        return false;
+    }
+    return true;
+}
+
+/* librdkafka fences a static member whose session timed out when it
+ * rejoins (its heartbeat with the old member id races the new join: a
+ * known librdkafka behaviour, e.g. after the brokers were unreachable
+ * for longer than session.timeout.ms), and a fenced consumer is dead for
+ * good. The same instance is still the rightful owner: the open batch is
+ * aborted, the tasks dropped, and a new consumer with the same
+ * group.instance.id joins, starting from the committed offsets and
+ * restoring the tasks as after any rebalance. */
+static bool reopen_consumer(worker *w)
+{
+    char reason[512] = "";
+    rd_kafka_fatal_error(w->consumer, reason, sizeof reason);
+    sl_warn("consumer", "the group fenced this consumer (%s); joining again with a new one", reason);
+    if (w->txn_open) {
+        if (w->o->exactly_once) {
+            sl_kafka_action a = sl_kafka_classify(rd_kafka_abort_transaction(w->producer, -1), "abort_transaction");
+            if (a == SL_KAFKA_FATAL)
+                w->fatal = true;
+            rd_kafka_poll(w->producer, 0);
+        }
+        report_undelivered(w, "the batch is redone from the last commit");
+        w->stats.aborted_batches++;
+        sl_worker_metrics_aborted(w->o->metrics, &w->stats);
+        sl_coalescer_clear(w->coalesce);
+        rd_kafka_topic_partition_list_destroy(w->offsets);
+        w->offsets = rd_kafka_topic_partition_list_new(16);
+        w->txn_open = false;
+        w->batch_records = 0;
+        w->batch_chained = 0;
+    }
+    drop_tasks(w);
+    sl_worker_metrics_revoked(w->o->metrics);
+    sl_pgroup_destroy(w->pending); /* its messages belong to the old consumer */
+    w->pending = NULL;
+    rd_kafka_destroy_flags(w->consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    w->consumer = NULL;
+    w->consumer_fenced = false;
+    return !w->fatal && open_consumer(w);
+}
+
 static bool make_clients(worker *w)
 {
     const sl_driver_options *o = w->o;
@@ -480,15 +617,17 @@ static bool make_clients(worker *w)
     snprintf(txid, sizeof txid, "%s-%s-%d", app, o->instance_id ? o->instance_id : "0", o->thread_index);
     snprintf(tmo, sizeof tmo, "%lld", (long long)sl_config_int(o->config, "transaction.timeout.ms"));
 
-    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    rd_kafka_conf_t *pc = sl_kafka_conf_new();
     if (!conf_set(pc, "bootstrap.servers", bootstrap(o), w) || !conf_set(pc, "enable.idempotence", "true", w) ||
         !conf_set(pc, "partitioner", "murmur2_random", w) || !conf_set(pc, "linger.ms", "5", w) ||
         !conf_set(pc, "transaction.timeout.ms", tmo, w) ||
-        (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, w)) {
+        (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, SL_KAFKA_PRODUCER, w)) {
         rd_kafka_conf_destroy(pc);
         return false;
     }
     rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+    rd_kafka_conf_set_error_cb(pc, on_client_error);
+    rd_kafka_conf_set_opaque(pc, w);
     w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, w->errstr, sizeof w->errstr);
     if (!w->producer) {
         sl_log_error("producer", "cannot create: %s", w->errstr);
@@ -506,31 +645,10 @@ static bool make_clients(worker *w)
         sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
     }
 
-    rd_kafka_conf_t *cc = rd_kafka_conf_new();
-    if (!conf_set(cc, "bootstrap.servers", bootstrap(o), w) || !conf_set(cc, "group.id", app, w) ||
-        !conf_set(cc, "isolation.level", "read_committed", w) || !conf_set(cc, "enable.auto.commit", "false", w) ||
-        !conf_set(cc, "enable.auto.offset.store", "false", w) || !conf_set(cc, "auto.offset.reset", "earliest", w) ||
-        /* a partition at its end does not hold back its task's others */
-        !conf_set(cc, "enable.partition.eof", "true", w) ||
-        /* a caught-up partition is reported by an empty fetch, which the
-         * broker holds up to this long (librdkafka's default is 500 ms):
-         * a join's side that ends in a commit marker waits that long */
-        !conf_set(cc, "fetch.wait.max.ms", "100", w) || !passthrough(cc, w)) {
-        rd_kafka_conf_destroy(cc);
+    if (!open_consumer(w))
         return false;
-    }
-    rd_kafka_conf_set_rebalance_cb(cc, rebalance);
-    rd_kafka_conf_set_opaque(cc, w);
-    w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, w->errstr, sizeof w->errstr);
-    if (!w->consumer) {
-        sl_log_error("consumer", "cannot create: %s", w->errstr);
-        return false;
-    }
-    rd_kafka_poll_set_consumer(w->consumer);
-    int64_t max_records = sl_config_int(o->config, "batch.max.records");
-    w->pending = sl_pgroup_new((size_t)(max_records > 1000 ? max_records : 1000), flow_control, drop_message, w);
 
-    rd_kafka_conf_t *rc = rd_kafka_conf_new();
+    rd_kafka_conf_t *rc = sl_kafka_conf_new();
     char restore_group[600];
     snprintf(restore_group, sizeof restore_group, "%s-restore", app);
     if (!conf_set(rc, "bootstrap.servers", bootstrap(o), w) || !conf_set(rc, "group.id", restore_group, w) ||
@@ -539,7 +657,7 @@ static bool make_clients(worker *w)
         /* the end of a changelog is found by a fetch that returns nothing:
          * do not let the broker hold it back */
         !conf_set(rc, "fetch.wait.max.ms", "10", w) ||
-        !passthrough(rc, w)) {
+        !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(rc);
         return false;
     }
@@ -551,26 +669,15 @@ static bool make_clients(worker *w)
     /* a read_committed client's "end" is the last stable offset: restore
      * asks this one for the high watermark, to wait out a predecessor's
      * transaction whose markers are not written yet */
-    rd_kafka_conf_t *hc = rd_kafka_conf_new();
+    rd_kafka_conf_t *hc = sl_kafka_conf_new();
     if (!conf_set(hc, "bootstrap.servers", bootstrap(o), w) || !conf_set(hc, "group.id", restore_group, w) ||
-        !conf_set(hc, "isolation.level", "read_uncommitted", w) || !passthrough(hc, w)) {
+        !conf_set(hc, "isolation.level", "read_uncommitted", w) || !passthrough(hc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(hc);
         return false;
     }
     w->hw_reader = rd_kafka_new(RD_KAFKA_CONSUMER, hc, w->errstr, sizeof w->errstr);
     if (!w->hw_reader) {
         sl_log_error("restore", "cannot create the watermark reader: %s", w->errstr);
-        return false;
-    }
-    const sl_topology *t = o->topology;
-    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
-    for (int i = 0; i < sl_topology_topic_count(t); i++)
-        if (sl_topology_topic(t, i)->is_source)
-            rd_kafka_topic_partition_list_add(subs, sl_topology_topic(t, i)->name, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t err = rd_kafka_subscribe(w->consumer, subs);
-    rd_kafka_topic_partition_list_destroy(subs);
-    if (err) {
-        sl_log_error("consumer", "subscribe failed: %s", rd_kafka_err2str(err));
         return false;
     }
     return true;
@@ -585,11 +692,16 @@ static void intake(worker *w, rd_kafka_message_t *m)
     if (!m)
         return;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        sl_worker_metrics_brokers(w->o->metrics, true); /* a fetch answered */
         if (m->rkt)
             sl_pgroup_at_end(w->pending, rd_kafka_topic_name(m->rkt), m->partition);
     } else if (m->err) {
-        sl_warn("consumer", "%s", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+            w->consumer_fenced = true;
+        else
+            sl_log_throttled("consumer-error", SL_LOG_WARN, "consumer", "%s", rd_kafka_message_errstr(m));
     } else {
+        sl_worker_metrics_brokers(w->o->metrics, true);
         const char *topic = rd_kafka_topic_name(m->rkt);
         int32_t partition = m->partition;
         int64_t next = m->offset + 1, low, high;
@@ -625,6 +737,11 @@ int sl_kafka_run(const sl_driver_options *o)
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {
+        if (o->hangup && *o->hangup && o->thread_index == 0) {
+            *o->hangup = 0;
+            sl_info("worker", "SIGHUP: the queries file is not reloaded (live updates are not supported yet); "
+                              "running on unchanged");
+        }
         int64_t deadline = now_ms() + interval, left = interval;
         /* records buffered by the last batch may be ready: look before waiting */
         bool nothing_ready = false;
@@ -641,6 +758,11 @@ int sl_kafka_run(const sl_driver_options *o)
              * buffered record can go */
             int wait = nothing_ready ? (int)(left > 100 ? 100 : left) : 0;
             intake(&w, rd_kafka_consumer_poll(w.consumer, wait));
+            if (w.consumer_fenced) {
+                if (!reopen_consumer(&w))
+                    w.fatal = true;
+                break;
+            }
             rd_kafka_message_t *m = sl_pgroup_next(w.pending);
             nothing_ready = !m;
             if (!m)

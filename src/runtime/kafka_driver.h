@@ -33,6 +33,8 @@ typedef struct sl_driver_options {
     const char *bootstrap; /* overrides bootstrap.servers (demo) */
     bool exactly_once;
     volatile sig_atomic_t *stop; /* set by signal handlers */
+    /* SIGHUP: answered by worker 0 between batches (NULL: ignored) */
+    volatile sig_atomic_t *hangup;
     const char *instance_id;     /* with thread_index, the transactional.id */
     const char *snapshot_dir;    /* store snapshots; NULL for none */
     int thread_index;

@@ -3,6 +3,8 @@
  * started, so this one must stop without writing anything more. */
 #include "runtime/kafka_errors.h"
 
+#include <stdio.h>
+
 #include "common/log.h"
 
 sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what)
@@ -27,4 +29,20 @@ sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what)
            rd_kafka_error_string(err));
     rd_kafka_error_destroy(err);
     return a;
+}
+
+static void route_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    /* syslog levels: 0-3 errors, 4 warnings, 5-6 notices and info, 7 debug */
+    sl_log_level l = level <= 3 ? SL_LOG_ERROR : level == 4 ? SL_LOG_WARN : level <= 6 ? SL_LOG_INFO : SL_LOG_DEBUG;
+    char key[48];
+    snprintf(key, sizeof key, "rdkafka:%s", fac ? fac : "");
+    sl_log_throttled(key, l, "rdkafka", "%s %s: %s", rk ? rd_kafka_name(rk) : "", fac ? fac : "", buf);
+}
+
+rd_kafka_conf_t *sl_kafka_conf_new(void)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, route_log);
+    return conf;
 }

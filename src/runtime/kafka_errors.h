@@ -1,5 +1,6 @@
 /* librdkafka's error classes, decided in one place: what the driver does
- * with an error from a transactional call. */
+ * with an error from a transactional call. And librdkafka's own log lines,
+ * routed through Sluice's logger. */
 #ifndef SL_KAFKA_ERRORS_H
 #define SL_KAFKA_ERRORS_H
 
@@ -14,5 +15,12 @@ typedef enum sl_kafka_action {
 
 /* Classifies and destroys err (NULL is OK). what names the call for logs. */
 sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what);
+
+/* A new client configuration whose log lines go through Sluice's logger:
+ * leveled (librdkafka's syslog levels mapped to Sluice's), tagged
+ * "rdkafka" with the client's name and facility, and throttled per
+ * facility, so a broker outage does not flood the log. Use it for every
+ * client instead of rd_kafka_conf_new(). */
+rd_kafka_conf_t *sl_kafka_conf_new(void);
 
 #endif

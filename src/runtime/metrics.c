@@ -29,6 +29,10 @@ struct sl_worker_metrics {
     _Atomic int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
         changelog_records, restored_records, restores_done, restores_in_progress;
     _Atomic int64_t state_entries, state_bytes, commit_latency_us_sum, last_commit_ms;
+    /* health: wall ms since when a batch has been waiting to commit (the
+     * later of its first record and the last restore's end; 0 none), and
+     * since when no broker has been reachable (0: reachable) */
+    _Atomic int64_t waiting_since_ms, brokers_down_since_ms;
     _Atomic int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1];
     _Atomic int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];
 
@@ -139,8 +143,23 @@ static void forget_tasks(sl_worker_metrics *m)
 
 void sl_worker_metrics_batch_begin(sl_worker_metrics *m)
 {
-    if (m)
-        m->batch_start_ns = mono_ns();
+    if (!m)
+        return;
+    m->batch_start_ns = mono_ns();
+    /* kept through aborts: batches that abort again and again are stalled */
+    if (!atomic_load_explicit(&m->waiting_since_ms, memory_order_relaxed))
+        atomic_store_explicit(&m->waiting_since_ms, wall_ms(), memory_order_relaxed);
+}
+
+void sl_worker_metrics_brokers(sl_worker_metrics *m, bool reachable)
+{
+    if (!m)
+        return;
+    int64_t since = atomic_load_explicit(&m->brokers_down_since_ms, memory_order_relaxed);
+    if (reachable && since)
+        atomic_store_explicit(&m->brokers_down_since_ms, 0, memory_order_relaxed);
+    else if (!reachable && !since)
+        atomic_store_explicit(&m->brokers_down_since_ms, wall_ms(), memory_order_relaxed);
 }
 
 void sl_worker_metrics_record(sl_worker_metrics *m, int32_t partition, int64_t timestamp)
@@ -245,6 +264,8 @@ void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *st
     }
     count_tasks(m, tasks, ntasks);
     atomic_store_explicit(&m->last_commit_ms, wall_ms(), memory_order_relaxed);
+    atomic_store_explicit(&m->waiting_since_ms, 0, memory_order_relaxed);
+    atomic_store_explicit(&m->brokers_down_since_ms, 0, memory_order_relaxed);
 
     pthread_mutex_lock(&m->lock);
     update_lag(m, consumer, offsets);
@@ -325,6 +346,9 @@ void sl_worker_metrics_restore_end(sl_worker_metrics *m, int64_t records)
         add(&m->restores_done, 1);
     }
     add(&m->restores_in_progress, -1);
+    /* a restore is progress: a batch waits from its end, not its start */
+    if (atomic_load_explicit(&m->waiting_since_ms, memory_order_relaxed))
+        atomic_store_explicit(&m->waiting_since_ms, wall_ms(), memory_order_relaxed);
 }
 
 void sl_worker_metrics_fatal(sl_worker_metrics *m)
@@ -361,6 +385,8 @@ void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
     out->state_bytes = load(&m->state_bytes);
     out->commit_latency_us_sum = load(&m->commit_latency_us_sum);
     out->last_commit_ms = load(&m->last_commit_ms);
+    out->waiting_since_ms = load(&m->waiting_since_ms);
+    out->brokers_down_since_ms = load(&m->brokers_down_since_ms);
     for (int i = 0; i <= SL_METRICS_LATENCY_BUCKETS; i++)
         out->latency_buckets[i] = load(&m->latency_buckets[i]);
     for (int i = 0; i <= SL_METRICS_SIZE_BUCKETS; i++)

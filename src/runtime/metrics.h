@@ -79,6 +79,9 @@ void sl_worker_metrics_revoked(sl_worker_metrics *m);
  * sl_changelog_restore returned (negative: it failed, nothing counted). */
 void sl_worker_metrics_restore_begin(sl_worker_metrics *m);
 void sl_worker_metrics_restore_end(sl_worker_metrics *m, int64_t records);
+/* librdkafka reported every broker down (false), or the client talks to
+ * the cluster again (true): /healthz fails while none is reachable. */
+void sl_worker_metrics_brokers(sl_worker_metrics *m, bool reachable);
 /* The worker stops on a fatal error: the process is unhealthy. */
 void sl_worker_metrics_fatal(sl_worker_metrics *m);
 
@@ -108,6 +111,8 @@ typedef struct sl_worker_snapshot {
     int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative */
     int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];
     int64_t last_commit_ms; /* wall clock (epoch ms) of the last commit; 0 none */
+    int64_t waiting_since_ms; /* a batch has waited to commit since (epoch ms); 0 none */
+    int64_t brokers_down_since_ms; /* no broker reachable since (epoch ms); 0 reachable */
     sl_partition_view *assigned; /* nassigned, in assignment order */
     int nassigned;
     sl_task_view *tasks; /* one per distinct partition number assigned, ascending */

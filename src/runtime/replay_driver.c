@@ -31,6 +31,7 @@
 #include "runtime/kafka_driver.h"
 #include "runtime/topics.h"
 #include "runtime/memory_driver.h"
+#include "runtime/kafka_errors.h"
 
 #define WEEKS_SHIFT_MS (100LL * 7 * 24 * 3600 * 1000)
 
@@ -64,7 +65,7 @@ static int64_t now_ms(void)
 static bool create_inputs(const sl_topology *t, const char *bootstrap, sl_error *err)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = sl_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -178,7 +179,7 @@ static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char 
     const sl_topology *t = sl_test_case_topology(tc);
     char errstr[512], group[256];
     snprintf(group, sizeof group, "%sverify", prefix);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = sl_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, sizeof errstr);
@@ -294,7 +295,7 @@ int sl_replay_run(const char *sql, const char *file, json_t *input, json_t *expe
     pthread_create(&th, NULL, run_driver, &r);
     started = true;
     char errstr[512];
-    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    rd_kafka_conf_t *pc = sl_kafka_conf_new();
     rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
     rd_kafka_conf_set(pc, "enable.idempotence", "true", errstr, sizeof errstr);
     rd_kafka_conf_set(pc, "partitioner", "murmur2_random", errstr, sizeof errstr);

@@ -1,11 +1,15 @@
 /* Topics a topology needs, checked and created before the driver starts:
- * source topics must exist; sinks, repartition topics, compacted changelogs
- * (one partition per task) and the processing log are created; existing
+ * a missing source topic is created when its statement declares PARTITIONS
+ * (and REPLICAS), as ksqlDB does, and is an error naming the statement
+ * otherwise; sinks, repartition topics, compacted changelogs (one
+ * partition per task) and the processing log are created; existing
  * changelogs must have the partition count and cleanup policy the state
  * needs, and key joins need equal partition counts on both sides. Each
- * misfit is an error naming the topic. */
+ * misfit is an error naming the topic. Lists grow with the topology: a
+ * file of many queries needs many topics. */
 #include "runtime/topics.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 
 #include "common/log.h"
 #include "runtime/changelog.h"
+#include "runtime/kafka_errors.h"
 
 void sl_processing_log_topic(const sl_config *config, char *out, size_t n)
 {
@@ -47,14 +52,43 @@ static int planned_partitions(const sl_topology *t, const struct rd_kafka_metada
     return -1;
 }
 
+/* topics to create, each with the line that says so once they are */
+typedef struct new_topics {
+    rd_kafka_NewTopic_t **items;
+    char **what;
+    int n, cap;
+} new_topics;
+
+static void new_topics_add(new_topics *l, rd_kafka_NewTopic_t *nt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void new_topics_add(new_topics *l, rd_kafka_NewTopic_t *nt, const char *fmt, ...)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->items = realloc(l->items, (size_t)l->cap * sizeof *l->items);
+        l->what = realloc(l->what, (size_t)l->cap * sizeof *l->what);
+        if (!l->items || !l->what) {
+            fprintf(stderr, "sluice: out of memory\n");
+            abort();
+        }
+    }
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    l->what[l->n] = strdup(buf);
+    l->items[l->n++] = nt;
+}
+
 typedef struct changelog_check {
-    char existing[64][640]; /* changelogs already there: their configs are checked */
+    char **existing; /* changelogs already there: their configs are checked */
     int nexisting;
     const char *app;
     const struct rd_kafka_metadata *md;
     int partitions;
-    rd_kafka_NewTopic_t **create;
-    int *ncreate;
+    new_topics *create;
     bool failed;
 } changelog_check;
 
@@ -71,12 +105,10 @@ static void check_changelog(void *ctx, const char *store)
                              topic, c->md->topics[m].partition_cnt, c->partitions);
                 c->failed = true;
             }
-            if (c->nexisting < 64)
-                snprintf(c->existing[c->nexisting++], sizeof c->existing[0], "%s", topic);
+            c->existing = realloc(c->existing, (size_t)(c->nexisting + 1) * sizeof *c->existing);
+            c->existing[c->nexisting++] = strdup(topic);
             return;
         }
-    if (*c->ncreate >= 64)
-        return;
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, c->partitions, -1, errstr, sizeof errstr);
     if (!nt) {
         sl_log_error("admin", "changelog topic '%s': %s", topic, errstr);
@@ -84,17 +116,16 @@ static void check_changelog(void *ctx, const char *store)
         return;
     }
     rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-    sl_info("admin", "creating changelog topic %s with %d partition(s)", topic, c->partitions);
-    c->create[(*c->ncreate)++] = nt;
+    new_topics_add(c->create, nt, "changelog topic %s with %d partition(s)", topic, c->partitions);
 }
 
 /* A changelog that deletes old records loses state: an existing one must be
  * compacted (as Sluice creates them). */
-static bool changelogs_compacted(rd_kafka_t *rk, char (*names)[640], int n)
+static bool changelogs_compacted(rd_kafka_t *rk, char **names, int n)
 {
     if (!n)
         return true;
-    rd_kafka_ConfigResource_t *res[64];
+    rd_kafka_ConfigResource_t **res = calloc((size_t)n, sizeof *res);
     for (int i = 0; i < n; i++)
         res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, names[i]);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -125,6 +156,7 @@ static bool changelogs_compacted(rd_kafka_t *rk, char (*names)[640], int n)
     rd_kafka_queue_destroy(q);
     for (int i = 0; i < n; i++)
         rd_kafka_ConfigResource_destroy(res[i]);
+    free(res);
     return ok;
 }
 
@@ -154,15 +186,19 @@ static void wait_visible(rd_kafka_t *rk, const char *const *names, int n)
 int sl_kafka_prepare_topics(const sl_driver_options *o)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = sl_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap(o), errstr, sizeof errstr)) {
         rd_kafka_conf_destroy(conf);
         sl_log_error("admin", "%s", errstr);
         return 1;
     }
     const char *k, *v;
-    for (int i = 0; sl_config_kafka_at(o->config, i, &k, &v); i++)
-        rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr);
+    for (int i = 0; sl_config_kafka_for(o->config, SL_KAFKA_ADMIN, i, &k, &v); i++)
+        if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            sl_log_error("admin", "configuration kafka.%s: %s", k, errstr);
+            return 1;
+        }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         sl_log_error("admin", "cannot create client: %s", errstr);
@@ -178,8 +214,7 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
     }
     const sl_topology *t = o->topology;
     int source_partitions = 0;
-    rd_kafka_NewTopic_t *create[64];
-    int ncreate = 0;
+    new_topics create = {0};
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < sl_topology_topic_count(t); i++) {
             const sl_topic_info *ti = sl_topology_topic(t, i);
@@ -188,20 +223,48 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                 if (!strcmp(md->topics[m].topic, ti->name))
                     found = m;
             if (pass == 0 && ti->is_source && !ti->is_sink) {
-                if (found < 0) {
-                    sl_log_error("admin", "source topic '%s' does not exist", ti->name);
+                const char *by = ti->declared_by ? ti->declared_by : "?";
+                if (found < 0 && ti->partitions > 0) {
+                    /* ksqlDB creates a declared source's topic from PARTITIONS */
+                    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(ti->name, ti->partitions,
+                                                                    ti->replicas ? ti->replicas : -1, errstr,
+                                                                    sizeof errstr);
+                    if (!nt) {
+                        sl_log_error("admin", "source topic '%s' of %s: %s", ti->name, by, errstr);
+                        rc = 1;
+                        continue;
+                    }
+                    new_topics_add(&create, nt, "source topic %s of %s with %d partition(s) (its PARTITIONS)",
+                                   ti->name, by, ti->partitions);
+                    if (ti->partitions > source_partitions)
+                        source_partitions = ti->partitions;
+                } else if (found < 0) {
+                    sl_log_error("admin", "source topic '%s' of %s does not exist: create it, or declare PARTITIONS "
+                                          "(and REPLICAS) in the WITH clause of %s to have it created",
+                                 ti->name, by, by);
                     rc = 1;
-                } else if (md->topics[found].partition_cnt > source_partitions) {
-                    source_partitions = md->topics[found].partition_cnt;
+                } else {
+                    int have = md->topics[found].partition_cnt;
+                    if (ti->partitions > 0 && have != ti->partitions) {
+                        sl_log_error("admin", "source topic '%s' has %d partition(s), but %s declares PARTITIONS=%d",
+                                     ti->name, have, by, ti->partitions);
+                        rc = 1;
+                    }
+                    if (have > source_partitions)
+                        source_partitions = have;
                 }
             }
-            if (pass == 1 && ti->is_sink && found < 0 && ncreate < 64) {
+            if (pass == 1 && ti->is_sink && found < 0) {
                 int parts = ti->partitions ? ti->partitions : source_partitions ? source_partitions : 1;
-                create[ncreate] = rd_kafka_NewTopic_new(ti->name, parts, ti->replicas ? ti->replicas : -1, errstr, sizeof errstr);
-                if (create[ncreate]) {
-                    sl_info("admin", "creating sink topic %s with %d partition(s)", ti->name, parts);
-                    ncreate++;
+                rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(ti->name, parts, ti->replicas ? ti->replicas : -1,
+                                                                errstr, sizeof errstr);
+                if (!nt) {
+                    sl_log_error("admin", "sink topic '%s': %s", ti->name, errstr);
+                    rc = 1;
+                    continue;
                 }
+                new_topics_add(&create, nt, "%s topic %s with %d partition(s)",
+                               sl_topology_is_repartition_topic(t, ti->name) ? "repartition" : "sink", ti->name, parts);
             }
         }
     /* joins on keys read both topics' partition p in one task: the counts
@@ -242,35 +305,36 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
         if (parts > tasks)
             tasks = parts;
     }
-    changelog_check *cc = calloc(1, sizeof *cc); /* 40 KB of names: not on the stack */
-    *cc = (changelog_check){.app = sl_config_string(o->config, "application.id"), .md = md, .partitions = tasks,
-                            .create = create, .ncreate = &ncreate};
-    sl_changelog_store_names(t, check_changelog, cc);
-    if (cc->failed || !changelogs_compacted(rk, cc->existing, cc->nexisting))
+    changelog_check cc = {.app = sl_config_string(o->config, "application.id"), .md = md, .partitions = tasks,
+                          .create = &create};
+    sl_changelog_store_names(t, check_changelog, &cc);
+    if (cc.failed || !changelogs_compacted(rk, cc.existing, cc.nexisting))
         rc = 1;
-    free(cc);
+    for (int i = 0; i < cc.nexisting; i++)
+        free(cc.existing[i]);
+    free(cc.existing);
     /* the processing log */
     char plog[600];
     sl_processing_log_topic(o->config, plog, sizeof plog);
     bool have_plog = false;
     for (int m = 0; m < md->topic_cnt; m++)
         have_plog |= !strcmp(md->topics[m].topic, plog);
-    if (!have_plog && ncreate < 64) {
-        create[ncreate] = rd_kafka_NewTopic_new(plog, 1, -1, errstr, sizeof errstr);
-        if (create[ncreate]) {
-            sl_info("admin", "creating processing log topic %s", plog);
-            ncreate++;
-        }
+    if (!have_plog) {
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(plog, 1, -1, errstr, sizeof errstr);
+        if (nt)
+            new_topics_add(&create, nt, "processing log topic %s", plog);
     }
     rd_kafka_metadata_destroy(md);
-    if (ncreate && !rc) {
+    if (create.n && !rc) {
+        for (int i = 0; i < create.n; i++)
+            sl_info("admin", "creating %s", create.what[i]);
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, create, (size_t)ncreate, NULL, q);
+        rd_kafka_CreateTopics(rk, create.items, (size_t)create.n, NULL, q);
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
         const rd_kafka_CreateTopics_result_t *res = ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
         size_t n = 0;
         const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
-        const char *created[64];
+        const char **created = calloc(n + 1, sizeof *created);
         int ncreated = 0;
         for (size_t i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
@@ -278,18 +342,27 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
                 sl_log_error("admin", "cannot create topic %s: %s", rd_kafka_topic_result_name(tr[i]),
                              rd_kafka_topic_result_error_string(tr[i]));
                 rc = 1;
-            } else if (ncreated < 64) {
+            } else {
                 created[ncreated++] = rd_kafka_topic_result_name(tr[i]);
             }
         }
+        if (!res) {
+            sl_log_error("admin", "creating %d topic(s) gave no answer in 60 s", create.n);
+            rc = 1;
+        }
         if (!rc)
             wait_visible(rk, created, ncreated);
+        free(created);
         if (ev)
             rd_kafka_event_destroy(ev);
         rd_kafka_queue_destroy(q);
     }
-    for (int i = 0; i < ncreate; i++)
-        rd_kafka_NewTopic_destroy(create[i]);
+    for (int i = 0; i < create.n; i++) {
+        rd_kafka_NewTopic_destroy(create.items[i]);
+        free(create.what[i]);
+    }
+    free(create.items);
+    free(create.what);
     rd_kafka_destroy(rk);
     return rc;
 }

@@ -3,7 +3,10 @@
  *    DOUBLE, DECIMAL results sized as ksqlDB (and SQL Server) size them;
  *    integer overflow wraps like Java; integer division by zero is an error.
  *  - comparisons convert both sides to their common type first.
- *  - AND/OR/NOT use three-valued logic; IS NULL never returns NULL.
+ *  - logic is ksqlDB's generated Java, not SQL's three-valued logic:
+ *    comparisons, BETWEEN and IN are false (never NULL) when a side is
+ *    NULL; AND/OR/NOT short-circuit and fail on a NULL operand they reach
+ *    (NULL result, processing log); IS NULL never returns NULL.
  * Runtime errors make the expression NULL and are reported through the
  * evaluation context (the caller sends them to the processing log). */
 #include "sql/expr.h"
@@ -581,45 +584,56 @@ static void ev_distinct(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     *out = sl_bool(e->op ? same : !same);
 }
 
+/* AND, OR and NOT as ksqlDB's generated Java evaluates them: && and || on
+ * boxed Booleans, left to right with short-circuit, and a NULL operand
+ * that is reached fails the expression (a NullPointerException there:
+ * the row's value is NULL and the failure goes to the processing log).
+ * Comparisons, IN and BETWEEN never give NULL, so only a NULL BOOLEAN
+ * column or function result gets here. */
+static bool logic_operand(const sl_cexpr *e, int i, const char *op, sl_eval_ctx *ctx, sl_value *out, bool *b)
+{
+    sl_value v;
+    sl_cexpr_eval(e->args[i], ctx, &v);
+    if (v.null) {
+        sl_eval_error(ctx, "NULL BOOLEAN operand of %s", op);
+        *out = sl_null(SL_BOOLEAN);
+        return false;
+    }
+    *b = v.u.b;
+    return true;
+}
+
 static void ev_and(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
-    sl_value l, r;
-    sl_cexpr_eval(e->args[0], ctx, &l);
-    if (!l.null && !l.u.b) {
+    bool l, r;
+    if (!logic_operand(e, 0, "AND", ctx, out, &l))
+        return;
+    if (!l) {
         *out = sl_bool(false);
         return;
     }
-    sl_cexpr_eval(e->args[1], ctx, &r);
-    if (!r.null && !r.u.b)
-        *out = sl_bool(false);
-    else if (l.null || r.null)
-        *out = sl_null(SL_BOOLEAN);
-    else
-        *out = sl_bool(true);
+    if (logic_operand(e, 1, "AND", ctx, out, &r))
+        *out = sl_bool(r);
 }
 
 static void ev_or(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
-    sl_value l, r;
-    sl_cexpr_eval(e->args[0], ctx, &l);
-    if (!l.null && l.u.b) {
+    bool l, r;
+    if (!logic_operand(e, 0, "OR", ctx, out, &l))
+        return;
+    if (l) {
         *out = sl_bool(true);
         return;
     }
-    sl_cexpr_eval(e->args[1], ctx, &r);
-    if (!r.null && r.u.b)
-        *out = sl_bool(true);
-    else if (l.null || r.null)
-        *out = sl_null(SL_BOOLEAN);
-    else
-        *out = sl_bool(false);
+    if (logic_operand(e, 1, "OR", ctx, out, &r))
+        *out = sl_bool(r);
 }
 
 static void ev_not(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
-    sl_value v;
-    sl_cexpr_eval(e->args[0], ctx, &v);
-    *out = v.null ? v : sl_bool(!v.u.b);
+    bool v;
+    if (logic_operand(e, 0, "NOT", ctx, out, &v))
+        *out = sl_bool(!v);
 }
 
 static void ev_is_null(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
@@ -633,24 +647,21 @@ static void ev_in(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
     sl_value v;
     sl_cexpr_eval(e->args[0], ctx, &v);
+    /* ksqlDB: NULL matches nothing, on either side; IN is never NULL, so
+     * NULL NOT IN (...) is true */
     if (v.null) {
-        *out = sl_null(SL_BOOLEAN);
+        *out = sl_bool(e->op);
         return;
     }
-    bool saw_null = false;
     for (int i = 1; i < e->nargs; i++) {
         sl_value c;
         sl_cexpr_eval(e->args[i], ctx, &c);
-        if (c.null) {
-            saw_null = true;
-            continue;
-        }
-        if (sl_value_equal(&v, &c)) {
+        if (!c.null && sl_value_equal(&v, &c)) {
             *out = sl_bool(!e->op);
             return;
         }
     }
-    *out = saw_null ? sl_null(SL_BOOLEAN) : sl_bool(e->op);
+    *out = sl_bool(e->op);
 }
 
 /* ---------- LIKE ---------- */
@@ -1117,7 +1128,7 @@ static sl_cexpr *compile_lambda_call(sl_scope *scope, const sl_expr *x, const ch
 static const char *const aggregate_names[] = {
     "COUNT", "SUM", "AVG", "MIN", "MAX", "COUNT_DISTINCT", "TOPK", "TOPKDISTINCT", "COLLECT_LIST",
     "COLLECT_SET", "EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET", "STDDEV_SAMP", "STDDEV_SAMPLE",
-    "STDDEV_POP", "CORRELATION", "HISTOGRAM", "VARIANCE", "ATTR", NULL};
+    "CORRELATION", "HISTOGRAM", "ATTR", "SUM_LIST", NULL};
 
 bool sl_expr_is_aggregate_name(const char *name)
 {

@@ -440,11 +440,58 @@ static sl_err_t r_map_union(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
     return fn_bind(b, ev_map_union, t, false);
 }
 
+/* GENERATE_SERIES(start, end [, step]): start, start + step, ... up to end
+ * inclusive, in INT or (when start or end is a BIGINT) BIGINT. The step, an
+ * INT, defaults to 1, or -1 when end is not above start. As in ksqlDB the
+ * difference end - start wraps in the type's width, a NULL argument, a zero
+ * step or a step of the wrong sign is an error (a Java int cannot be NULL),
+ * and so is, in Sluice, a series of more than GENERATE_SERIES_MAX values,
+ * which ksqlDB would try to allocate whole. */
+#define GENERATE_SERIES_MAX 1000000
+static sl_err_t ev_generate_series(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
+{
+    bool wide = c->state != NULL;
+    for (int i = 0; i < n; i++)
+        if (v[i].null)
+            return sl_error_set(c->err, SL_ERR_RUNTIME, "GENERATE_SERIES does not accept NULL arguments");
+    int64_t start = fn_int(&v[0]), end = fn_int(&v[1]);
+    int64_t diff = wide ? (int64_t)((uint64_t)end - (uint64_t)start)
+                        : (int32_t)((uint32_t)(int32_t)end - (uint32_t)(int32_t)start);
+    int64_t step = n == 3 ? v[2].u.i : diff > 0 ? 1 : -1;
+    if (step == 0)
+        return sl_error_set(c->err, SL_ERR_RUNTIME, "GENERATE_SERIES step cannot be zero");
+    if ((diff > 0 && step < 0) || (diff < 0 && step > 0))
+        return sl_error_set(c->err, SL_ERR_RUNTIME, "GENERATE_SERIES step has wrong sign");
+    int64_t count = diff / step + 1;
+    if (count > GENERATE_SERIES_MAX)
+        return sl_error_set(c->err, SL_ERR_RUNTIME, "GENERATE_SERIES would produce %lld values, more than %d",
+                            (long long)count, GENERATE_SERIES_MAX);
+    sl_value r = sl_array_new(c->arena, (uint32_t)count);
+    for (int64_t i = 0; i < count; i++) {
+        /* wraps past the type's end where end - start wrapped, as Java does */
+        uint64_t x = (uint64_t)start + (uint64_t)(i * step);
+        r.u.c.items[i] = wide ? sl_bigint((int64_t)x) : sl_int((int32_t)(uint32_t)x);
+    }
+    *o = r;
+    return SL_OK;
+}
+static sl_err_t r_generate_series(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc < 2 || a->argc > 3 || !fn_integral(a, 0) || !fn_integral(a, 1) ||
+        (a->argc == 3 && !fn_kind(a, 2, SL_INT)))
+        return sl_fn_bad_args(a, "GENERATE_SERIES", e);
+    bool wide = a->types[0]->kind == SL_BIGINT || a->types[1]->kind == SL_BIGINT;
+    const sl_type *t = wide ? &sl_type_bigint : &sl_type_int;
+    b->arg_types[0] = b->arg_types[1] = t;
+    b->state = wide ? "BIGINT" : NULL;
+    return fn_bind(b, ev_generate_series, sl_type_array(a->arena, t), false);
+}
+
 const sl_function_def sl_fn_family_collection[] = {
     {"ARRAY_CONTAINS", r_contains}, {"ARRAY_LENGTH", r_length}, {"ARRAY_DISTINCT", r_distinct},
     {"ARRAY_EXCEPT", r_except}, {"ARRAY_INTERSECT", r_intersect}, {"ARRAY_UNION", r_union},
     {"ARRAY_CONCAT", r_concat}, {"ARRAY_REMOVE", r_remove}, {"ARRAY_SORT", r_sort}, {"ARRAY_MAX", r_max},
     {"ARRAY_MIN", r_min}, {"ARRAY_JOIN", r_join}, {"SLICE", r_slice}, {"MAP_KEYS", r_map_keys},
     {"MAP_VALUES", r_map_values}, {"ENTRIES", r_entries}, {"AS_MAP", r_as_map}, {"MAP_UNION", r_map_union},
-    {NULL, NULL},
+    {"GENERATE_SERIES", r_generate_series}, {NULL, NULL},
 };

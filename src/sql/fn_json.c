@@ -200,8 +200,11 @@ static bool json_equal(const sl_value *x, const sl_value *y)
 static sl_err_t ev_array_contains(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     sl_value d;
+    /* ksqlDB hands a NULL string to Jackson, which throws: an error, NULL */
+    if (v[0].null)
+        return sl_error_set(c->err, SL_ERR_RUNTIME, "JSON_ARRAY_CONTAINS cannot parse a NULL string");
     *o = sl_bool(false);
-    if (v[0].null || !parse(c, &v[0], &d) || d.null || d.kind != SL_ARRAY)
+    if (!parse(c, &v[0], &d) || d.null || d.kind != SL_ARRAY)
         return SL_OK;
     sl_value want = v[1];
     if (!want.null) {

@@ -1,26 +1,62 @@
 /* String functions. Positions are 1-based as in ksqlDB (Java indexes
- * shifted), negative SUBSTRING/INSTR positions count from the end; lengths
- * count bytes, which equals characters for the ASCII the corpus uses. */
+ * shifted), negative SUBSTRING/INSTR positions count from the end. Lengths
+ * and positions of strings count UTF-16 units, as Java's String does (see
+ * utf16.h); of BYTES, bytes. */
 #include <ctype.h>
+#include <locale.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <wctype.h>
 
 #include "common/base64.h"
 #include "common/strbuf.h"
 #include "sql/fn_util.h"
+#include "sql/md5.h"
+#include "sql/utf16.h"
 
 #define STR(v) ((v).u.s.ptr)
 #define LEN(v) ((v).u.s.len)
 
+/* UCASE, LCASE: per code point with the C library's Unicode tables (the
+ * C.UTF-8 locale); Java's few one-to-many mappings (German sharp s to "SS")
+ * are not made. */
+static locale_t utf8_locale(void)
+{
+    static _Atomic(locale_t) loc;
+    locale_t l = atomic_load(&loc);
+    if (!l) {
+        locale_t fresh = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+        if (!fresh)
+            return (locale_t)0;
+        if (atomic_compare_exchange_strong(&loc, &l, fresh))
+            l = fresh;
+        else
+            freelocale(fresh);
+    }
+    return l;
+}
 static sl_err_t ev_case(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    char *p = sl_arena_alloc(c->arena, LEN(v[0]) + 1);
     bool upper = c->state != NULL;
-    for (uint32_t i = 0; i < LEN(v[0]); i++)
-        p[i] = (char)(upper ? toupper((unsigned char)STR(v[0])[i]) : tolower((unsigned char)STR(v[0])[i]));
-    p[LEN(v[0])] = 0;
-    *o = sl_string(p, LEN(v[0]));
+    locale_t loc = utf8_locale();
+    /* a mapped code point takes at most half as many bytes again
+     * (U+0250, two bytes, maps to U+2C6F, three) */
+    char *p = sl_arena_alloc(c->arena, (size_t)LEN(v[0]) * 2 + 1);
+    size_t k = 0;
+    for (uint32_t i = 0; i < LEN(v[0]);) {
+        uint32_t cp;
+        i += (uint32_t)sl_utf8_decode((const unsigned char *)STR(v[0]) + i, LEN(v[0]) - i, &cp);
+        if (cp < 0x80)
+            cp = (uint32_t)(upper ? toupper((int)cp) : tolower((int)cp));
+        else if (loc)
+            cp = (uint32_t)(upper ? towupper_l((wint_t)cp, loc) : towlower_l((wint_t)cp, loc));
+        k += sl_utf8_encode(cp, p + k);
+    }
+    p[k] = 0;
+    *o = sl_string(p, (uint32_t)k);
     return SL_OK;
 }
 static sl_err_t r_ucase(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
@@ -37,40 +73,30 @@ static sl_err_t r_lcase(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
     return fn_bind(b, ev_case, &sl_type_string, true);
 }
 
+/* TRIM: Java's String.trim(), which drops every character up to U+0020
+ * (control characters too) from both ends */
 static sl_err_t ev_trim(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    const char *s = STR(v[0]);
+    const unsigned char *s = (const unsigned char *)STR(v[0]);
     uint32_t b = 0, e = LEN(v[0]);
-    int mode = (int)(intptr_t)c->state; /* 1 left, 2 right, 3 both */
-    if (mode & 1)
-        while (b < e && isspace((unsigned char)s[b]))
-            b++;
-    if (mode & 2)
-        while (e > b && isspace((unsigned char)s[e - 1]))
-            e--;
-    *o = sl_string(s + b, e - b);
+    while (b < e && s[b] <= ' ')
+        b++;
+    while (e > b && s[e - 1] <= ' ')
+        e--;
+    *o = sl_string((const char *)s + b, e - b);
     return SL_OK;
 }
-#define TRIM_FN(NAME, MODE)                                                                                  \
-    static sl_err_t r_##NAME(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)                              \
-    {                                                                                                        \
-        if (a->argc != 1 || !fn_kind(a, 0, SL_STRING))                                                       \
-            return sl_fn_bad_args(a, #NAME, e);                                                              \
-        b->state = (const void *)(intptr_t)MODE;                                                             \
-        return fn_bind(b, ev_trim, &sl_type_string, true);                                                   \
-    }
-TRIM_FN(TRIM, 3)
-TRIM_FN(LTRIM, 1)
-TRIM_FN(RTRIM, 2)
+static sl_err_t r_TRIM(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc != 1 || !fn_kind(a, 0, SL_STRING))
+        return sl_fn_bad_args(a, "TRIM", e);
+    return fn_bind(b, ev_trim, &sl_type_string, true);
+}
 
 static sl_err_t ev_len(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    /* characters, not bytes */
-    int32_t count = 0;
-    for (uint32_t i = 0; i < LEN(v[0]); i++)
-        if (v[0].kind == SL_BYTES || ((unsigned char)STR(v[0])[i] & 0xC0) != 0x80)
-            count++;
-    *o = sl_int(count);
+    /* bytes, or Java's String.length(): UTF-16 units */
+    *o = sl_int((int32_t)(v[0].kind == SL_BYTES ? LEN(v[0]) : sl_utf16_length(STR(v[0]), LEN(v[0]))));
     return SL_OK;
 }
 static sl_err_t r_len(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
@@ -147,7 +173,10 @@ static sl_err_t r_concat_ws(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
 
 static sl_err_t ev_substring(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    int64_t len = LEN(v[0]), pos = fn_int(&v[1]);
+    sl_utf16 units = {NULL, 0};
+    if (v[0].kind == SL_STRING)
+        units = sl_utf16_from_utf8(c->arena, STR(v[0]), LEN(v[0]));
+    int64_t len = v[0].kind == SL_STRING ? (int64_t)units.n : LEN(v[0]), pos = fn_int(&v[1]);
     int64_t start = pos > 0 ? pos - 1 : pos < 0 ? len + pos : 0;
     if (start < 0)
         start = 0;
@@ -157,6 +186,10 @@ static sl_err_t ev_substring(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o
     if (start > len || end < start)
         start = end = start > len ? len : start;
     *o = v[0];
+    if (v[0].kind == SL_STRING) {
+        o->u.s.ptr = sl_utf16_to_utf8(c->arena, units.units, (size_t)start, (size_t)end, &o->u.s.len);
+        return SL_OK;
+    }
     o->u.s.ptr = STR(v[0]) + start;
     o->u.s.len = (uint32_t)(end - start);
     return SL_OK;
@@ -170,21 +203,33 @@ static sl_err_t r_substring(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
     return fn_bind(b, ev_substring, fn_type(a, 0, &sl_type_string), true);
 }
 
+/* INSTR counts UTF-16 units, as Java; a NULL string or substring gives 0
+ * (ksqlDB's returns a Java int), a NULL position or occurrence an error. */
 static sl_err_t ev_instr(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    int64_t len = LEN(v[0]), sl = LEN(v[1]);
+    for (int i = 2; i < n; i++)
+        if (v[i].null)
+            return sl_error_set(c->err, SL_ERR_RUNTIME, "INSTR position and occurrence cannot be NULL");
+    if (v[0].null || v[1].null) {
+        *o = sl_int(0);
+        return SL_OK;
+    }
+    sl_utf16 str = sl_utf16_from_utf8(c->arena, STR(v[0]), LEN(v[0]));
+    sl_utf16 sub = sl_utf16_from_utf8(c->arena, STR(v[1]), LEN(v[1]));
+    int64_t len = (int64_t)str.n, sl = (int64_t)sub.n;
+    size_t bytes = (size_t)sl * sizeof(uint16_t);
     int64_t pos = n > 2 ? fn_int(&v[2]) : 1, occ = n > 3 ? fn_int(&v[3]) : 1;
     int32_t found = 0;
     if (occ > 0 && pos != 0) {
         if (pos > 0) {
             for (int64_t i = pos - 1; i + sl <= len; i++)
-                if (!memcmp(STR(v[0]) + i, STR(v[1]), (size_t)sl) && --occ == 0) {
+                if (!memcmp(str.units + i, sub.units, bytes) && --occ == 0) {
                     found = (int32_t)i + 1;
                     break;
                 }
         } else {
             for (int64_t i = len + pos; i >= 0; i--)
-                if (i + sl <= len && !memcmp(STR(v[0]) + i, STR(v[1]), (size_t)sl) && --occ == 0) {
+                if (i + sl <= len && !memcmp(str.units + i, sub.units, bytes) && --occ == 0) {
                     found = (int32_t)i + 1;
                     break;
                 }
@@ -199,7 +244,7 @@ static sl_err_t r_instr(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
         (a->argc > 2 && !fn_integral(a, 2)) || (a->argc > 3 && !fn_integral(a, 3)))
         return sl_fn_bad_args(a, "INSTR", e);
     b->arg_types[2] = b->arg_types[3] = &sl_type_int;
-    return fn_bind(b, ev_instr, &sl_type_int, true);
+    return fn_bind(b, ev_instr, &sl_type_int, false);
 }
 
 static sl_err_t ev_initcap(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
@@ -258,6 +303,20 @@ static sl_err_t ev_pad(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
         *o = sl_null((sl_kind)v[0].kind);
         return SL_OK;
     }
+    if (v[0].kind == SL_STRING) {
+        /* in UTF-16 units, as Java */
+        sl_utf16 in = sl_utf16_from_utf8(c->arena, STR(v[0]), LEN(v[0]));
+        sl_utf16 pad = sl_utf16_from_utf8(c->arena, STR(v[2]), LEN(v[2]));
+        uint16_t *u = sl_arena_alloc(c->arena, ((size_t)want + 1) * sizeof *u);
+        size_t have = in.n < (size_t)want ? in.n : (size_t)want, fill = (size_t)want - have;
+        for (size_t i = 0; i < fill; i++)
+            u[(left ? 0 : have) + i] = pad.units[i % pad.n];
+        if (have)
+            memcpy(u + (left ? fill : 0), in.units, have * sizeof *u);
+        *o = v[0];
+        o->u.s.ptr = sl_utf16_to_utf8(c->arena, u, 0, (size_t)want, &o->u.s.len);
+        return SL_OK;
+    }
     char *p = sl_arena_alloc(c->arena, (size_t)want + 1);
     int64_t have = LEN(v[0]) < want ? LEN(v[0]) : want, fill = want - have;
     if (left) {
@@ -301,13 +360,20 @@ static sl_err_t ev_split(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
     const char *s = STR(v[0]);
     uint32_t len = LEN(v[0]), dl = LEN(v[1]);
     if (!dl) {
-        /* an empty delimiter splits into characters */
-        sl_value arr = sl_array_new(c->arena, len);
-        for (uint32_t i = 0; i < len; i++) {
-            arr.u.c.items[i] = v[0];
-            arr.u.c.items[i].u.s.ptr = s + i;
-            arr.u.c.items[i].u.s.len = 1;
+        /* an empty delimiter splits into bytes or characters; an empty
+         * string stays one empty element, as Java's split("") gives */
+        sl_value arr = sl_array_new(c->arena, len ? len : 1);
+        uint32_t k = 0;
+        for (uint32_t i = 0, w; i < len; i += w) {
+            uint32_t cp;
+            w = v[0].kind == SL_BYTES ? 1 : (uint32_t)sl_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+            arr.u.c.items[k] = v[0];
+            arr.u.c.items[k].u.s.ptr = s + i;
+            arr.u.c.items[k++].u.s.len = w;
         }
+        if (!len)
+            arr.u.c.items[k++] = v[0];
+        arr.u.c.n = k;
         *o = arr;
         return SL_OK;
     }
@@ -608,11 +674,68 @@ static sl_err_t r_encode(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
     return fn_bind(b, ev_encode, &sl_type_string, true);
 }
 
+/* MD5: the lower-case hex digest of the string's UTF-8 bytes */
+static sl_err_t ev_md5(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
+{
+    uint8_t digest[16];
+    sl_md5(STR(v[0]), LEN(v[0]), digest);
+    char *hex = sl_arena_alloc(c->arena, 33);
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    *o = sl_string(hex, 32);
+    return SL_OK;
+}
+static sl_err_t r_md5(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc != 1 || !fn_kind(a, 0, SL_STRING))
+        return sl_fn_bad_args(a, "MD5", e);
+    return fn_bind(b, ev_md5, &sl_type_string, true);
+}
+
+/* UUID(): a random (version 4) UUID; UUID(bytes): the UUID those 16 bytes
+ * hold, most significant first, or NULL for NULL or another length. */
+static sl_value uuid_text(sl_arena *arena, const uint8_t b[16])
+{
+    char *p = sl_arena_alloc(arena, 37);
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            p[k++] = '-';
+        snprintf(p + k, 3, "%02x", b[i]);
+        k += 2;
+    }
+    return sl_string(p, 36);
+}
+static sl_err_t ev_uuid(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
+{
+    uint8_t b[16];
+    if (n == 1) {
+        if (v[0].null || LEN(v[0]) != 16) {
+            *o = sl_null(SL_STRING);
+            return SL_OK;
+        }
+        memcpy(b, STR(v[0]), 16);
+    } else {
+        if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+            return sl_error_set(c->err, SL_ERR_RUNTIME, "UUID: no random bytes available");
+        b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+        b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* IETF variant */
+    }
+    *o = uuid_text(c->arena, b);
+    return SL_OK;
+}
+static sl_err_t r_uuid(const sl_fn_args *a, sl_fn_binding *b, sl_error *e)
+{
+    if (a->argc > 1 || (a->argc == 1 && !fn_kind(a, 0, SL_BYTES)))
+        return sl_fn_bad_args(a, "UUID", e);
+    return fn_bind(b, ev_uuid, &sl_type_string, false);
+}
+
 const sl_function_def sl_fn_family_string[] = {
-    {"UCASE", r_ucase}, {"UPPER", r_ucase}, {"LCASE", r_lcase}, {"LOWER", r_lcase}, {"TRIM", r_TRIM},
-    {"LTRIM", r_LTRIM}, {"RTRIM", r_RTRIM}, {"LEN", r_len}, {"LENGTH", r_len}, {"CONCAT", r_concat},
+    /* ksqlDB has no UPPER, LOWER, LTRIM, RTRIM or LENGTH: Sluice rejects them as it does */
+    {"UCASE", r_ucase}, {"LCASE", r_lcase}, {"TRIM", r_TRIM}, {"LEN", r_len}, {"CONCAT", r_concat},
     {"CONCAT_WS", r_concat_ws}, {"SUBSTRING", r_substring}, {"INSTR", r_instr}, {"INITCAP", r_initcap},
     {"REPLACE", r_replace}, {"LPAD", r_lpad}, {"RPAD", r_rpad}, {"SPLIT", r_split}, {"CHR", r_chr},
     {"ELT", r_elt}, {"FIELD", r_field}, {"FROM_BYTES", r_from_bytes}, {"TO_BYTES", r_to_bytes},
-    {"ENCODE", r_encode}, {NULL, NULL},
+    {"ENCODE", r_encode}, {"MD5", r_md5}, {"UUID", r_uuid}, {NULL, NULL},
 };

@@ -10,6 +10,7 @@
 static const sl_function_def *const families[] = {
     sl_fn_family_string, sl_fn_family_math, sl_fn_family_datetime,
     sl_fn_family_json, sl_fn_family_collection, sl_fn_family_misc, sl_fn_family_regex, sl_fn_family_url,
+    sl_fn_family_mask, sl_fn_family_bytes,
 };
 
 static bool harness_enabled;

@@ -8,7 +8,8 @@
  * per record with no lookups. Results that need memory go to ctx->arena.
  *
  * Families live one per file (fn_string.c, fn_math.c, fn_datetime.c,
- * fn_json.c, fn_collection.c, fn_misc.c, fn_regex.c, fn_url.c), each exporting a table that
+ * fn_json.c, fn_collection.c, fn_misc.c, fn_regex.c, fn_url.c, fn_mask.c,
+ * fn_bytes.c), each exporting a table that
  * function.c lists. Lambdas (TRANSFORM, FILTER, REDUCE) and CASE, CAST, LIKE,
  * IN, BETWEEN are special forms of the expression compiler, not here. */
 #ifndef SL_FUNCTION_H
@@ -72,6 +73,8 @@ extern const sl_function_def sl_fn_family_collection[];
 extern const sl_function_def sl_fn_family_misc[];
 extern const sl_function_def sl_fn_family_regex[];
 extern const sl_function_def sl_fn_family_url[];
+extern const sl_function_def sl_fn_family_mask[];
+extern const sl_function_def sl_fn_family_bytes[];
 /* ksqlDB's test-harness UDFs (fn_harness.c); looked up only once
  * sl_function_enable_harness(true) was called, which `sluice test` does. */
 extern const sl_function_def sl_fn_family_harness[];

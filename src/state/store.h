@@ -36,7 +36,7 @@ typedef struct sl_store_stats {
     size_t entries;
     size_t payload_bytes; /* key and value bytes */
     size_t memory_bytes;  /* everything the stores allocated */
-    uint64_t late_dropped; /* windowed aggregations: records too late for a closed window */
+    uint64_t late_dropped; /* records too late for a closed window: windowed aggregations, stream-stream joins */
 } sl_store_stats;
 void sl_store_add_stats(const sl_store *store, sl_store_stats *into);
 

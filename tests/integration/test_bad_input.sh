@@ -12,6 +12,34 @@ set -e
 [ $rc -eq 2 ] || fail "unknown key: exit $rc, want 2"
 grep -q "bad.properties:3" "$WORK/err1" && grep -q "batch.max.recods" "$WORK/err1" || { cat "$WORK/err1"; fail "error does not name key and line"; }
 
+# a queries file that runs nothing is an error before anything connects,
+# in check and in run; so is a transient SELECT, with the reason
+for text in "" "-- only a comment" "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"; do
+  printf '%s\n' "$text" > "$WORK/none.sql"
+  set +e
+  "$SLUICE" check -q "$WORK/none.sql" 2> "$WORK/err3"; rc=$?
+  "$SLUICE" run --set application.id=x --set bootstrap.servers="$BOOTSTRAP" -q "$WORK/none.sql" 2> "$WORK/err4"; rc2=$?
+  set -e
+  [ $rc -eq 2 ] && [ $rc2 -eq 2 ] || fail "queries file '$text': check exit $rc, run exit $rc2, want 2"
+  grep -q "no queries to run" "$WORK/err3" && grep -q "no queries to run" "$WORK/err4" || { cat "$WORK/err3" "$WORK/err4"; fail "no reason given for an empty queries file"; }
+done
+printf "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');\nSELECT * FROM s EMIT CHANGES;\n" > "$WORK/select.sql"
+set +e
+"$SLUICE" check -q "$WORK/select.sql" 2> "$WORK/err5"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "select.sql:2:1: error: a transient SELECT" "$WORK/err5" || { cat "$WORK/err5"; fail "transient SELECT: exit $rc"; }
+
+# --set: checked like a file line; a line without '=' and a misspelt
+# librdkafka property are errors that never echo the secret
+set +e
+"$SLUICE" run --set application.id=x --set kafka.sasl.pasword=hunter2 -q "$WORK/ok.sql" 2> "$WORK/err6"; rc=$?
+printf 'application.id=x\nkafka.sasl.password hunter2\n' > "$WORK/secret.properties"
+"$SLUICE" run -c "$WORK/secret.properties" -q "$WORK/ok.sql" 2> "$WORK/err7"; rc2=$?
+set -e
+[ $rc -eq 2 ] && [ $rc2 -eq 2 ] || fail "bad kafka settings: exit $rc and $rc2, want 2"
+grep -q "sasl.pasword" "$WORK/err6" && grep -q "secret.properties:2" "$WORK/err7" || { cat "$WORK/err6" "$WORK/err7"; fail "bad kafka settings not named"; }
+! grep -q hunter2 "$WORK/err6" "$WORK/err7" || fail "a secret was echoed in an error"
+
 printf 'application.id=x\nbootstrap.servers=%s\n' "$BOOTSTRAP" > "$WORK/app.properties"
 printf "CREATE STREAM s (a INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');\nCREATE STREAM o AS SELECT a +* 2 FROM s;\n" > "$WORK/bad.sql"
 set +e

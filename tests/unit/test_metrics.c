@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -556,6 +557,103 @@ static void test_server_pages(void **state)
     curl_global_cleanup();
 }
 
+/* /healthz: a batch that waits too long to commit, or brokers out of
+ * reach for too long, make the process unhealthy; a restore does not.
+ * ksqlDB's /healthcheck and /info answer too. */
+static void test_health_rules(void **state)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sl_error err = {0};
+    sl_worker_metrics *m[1] = {sl_worker_metrics_new(0)};
+    sl_http_info info = {.application_id = "app", .instance_id = "i", .workers = m, .nworkers = 1, .stall_ms = 200};
+    sl_http_listener l;
+    assert_int_equal(sl_http_parse_listener("http://127.0.0.1:0", &l, &err), SL_OK);
+    sl_http_server *srv = sl_http_start(&l, &info, &err);
+    assert_non_null(srv);
+    int port = sl_http_port(srv);
+    rd_kafka_topic_partition_list_t *p = parts_of("in_t", 1);
+    sl_worker_metrics_assigned(m[0], p);
+    sl_worker_metrics_restored(m[0]);
+
+    /* records wait in an open batch: fine at first, unhealthy after 200 ms */
+    sl_worker_metrics_batch_begin(m[0]);
+    reply r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    usleep(300000);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "without a commit"));
+    free(r.body);
+    r = get(port, "/healthcheck");
+    assert_int_equal(r.status, 503);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_true(json_is_false(json_object_get(j, "isHealthy")));
+    json_decref(j);
+    free(r.body);
+    /* aborts do not reset the clock; a commit does */
+    sl_driver_stats st = {.records_in = 1, .batches = 0};
+    sl_worker_metrics_aborted(m[0], &st);
+    sl_worker_metrics_batch_begin(m[0]);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 503);
+    free(r.body);
+    st.batches = 1;
+    sl_worker_metrics_committed(m[0], &st, NULL, 0, NULL, NULL);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+
+    /* a restore in progress is not a stall, and its end restarts the clock */
+    sl_worker_metrics_batch_begin(m[0]);
+    sl_worker_metrics_restore_begin(m[0]);
+    usleep(300000);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    sl_worker_metrics_restore_end(m[0], 10);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    sl_worker_metrics_committed(m[0], &st, NULL, 0, NULL, NULL);
+
+    /* no broker reachable for longer than the limit */
+    sl_worker_metrics_brokers(m[0], false);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    usleep(300000);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "no broker"));
+    free(r.body);
+    sl_worker_metrics_brokers(m[0], true);
+    r = get(port, "/healthz");
+    assert_int_equal(r.status, 200);
+    free(r.body);
+
+    r = get(port, "/healthcheck");
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    assert_true(json_is_true(json_object_get(j, "isHealthy")));
+    assert_true(json_is_true(json_object_get(json_object_get(json_object_get(j, "details"), "kafka"), "isHealthy")));
+    json_decref(j);
+    free(r.body);
+    r = get(port, "/info");
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    json_t *si = json_object_get(j, "KsqlServerInfo");
+    assert_string_equal(json_string_value(json_object_get(si, "ksqlServiceId")), "app");
+    assert_string_equal(json_string_value(json_object_get(si, "serverStatus")), "RUNNING");
+    json_decref(j);
+    free(r.body);
+
+    sl_http_stop(srv);
+    rd_kafka_topic_partition_list_destroy(p);
+    sl_worker_metrics_destroy(m[0]);
+    curl_global_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_reader_while_worker_commits),
         cmocka_unit_test(test_listener_parsing),
         cmocka_unit_test(test_server_pages),
+        cmocka_unit_test(test_health_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

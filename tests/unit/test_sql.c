@@ -146,6 +146,8 @@ static sl_cexpr *compile(const char *text, sl_error *err)
     return sl_expr_compile(&scope, l.items[0]->select->items[0].expr, err);
 }
 
+static int eval_errors; /* failures the last eval() reported */
+
 static sl_value eval(const char *text, const sl_type **type)
 {
     sl_error err = {0};
@@ -163,6 +165,7 @@ static sl_value eval(const char *text, const sl_type **type)
     sl_eval_ctx ctx = {.row = row, .arena = arena, .err = &err};
     sl_value out;
     sl_cexpr_eval(e, &ctx, &out);
+    eval_errors = ctx.errors;
     if (type)
         *type = e->type;
     return out;
@@ -201,8 +204,22 @@ static void test_eval_null_logic(void **state)
     v = eval("B > 1", NULL);
     assert_false(v.null);
     assert_false(v.u.b);
+    /* AND/OR/NOT are Java's && || ! on boxed Booleans in ksqlDB: a NULL
+     * operand that is reached fails the expression (NULL, logged) ... */
     v = eval("CAST(NULL AS BOOLEAN) AND A > 1", NULL);
     assert_true(v.null);
+    assert_int_equal(eval_errors, 1);
+    v = eval("CAST(NULL AS BOOLEAN) OR A > 1", NULL);
+    assert_true(v.null);
+    assert_int_equal(eval_errors, 1);
+    v = eval("NOT CAST(NULL AS BOOLEAN)", NULL);
+    assert_true(v.null);
+    assert_int_equal(eval_errors, 1);
+    /* ... and one that short-circuit skips does not */
+    v = eval("A < 1 AND CAST(NULL AS BOOLEAN)", NULL);
+    assert_false(v.null);
+    assert_false(v.u.b);
+    assert_int_equal(eval_errors, 0);
     v = eval("B > 1 AND A < 1", NULL);
     assert_false(v.null);
     assert_false(v.u.b);
@@ -210,8 +227,19 @@ static void test_eval_null_logic(void **state)
     assert_true(v.u.b);
     v = eval("A IN (1, B, 7)", NULL);
     assert_true(v.u.b);
+    /* IN: NULL matches nothing, and IN is never NULL */
     v = eval("A IN (1, B)", NULL);
-    assert_true(v.null);
+    assert_false(v.null);
+    assert_false(v.u.b);
+    v = eval("NOT (B IN (1, 2))", NULL);
+    assert_false(v.null);
+    assert_true(v.u.b);
+    v = eval("B NOT IN (1, 2)", NULL);
+    assert_false(v.null);
+    assert_true(v.u.b);
+    v = eval("NOT (B BETWEEN 1 AND 2)", NULL);
+    assert_false(v.null);
+    assert_true(v.u.b);
     v = eval("A BETWEEN 7 AND 8", NULL);
     assert_true(v.u.b);
 }
