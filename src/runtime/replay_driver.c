@@ -196,7 +196,7 @@ static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char 
     if (!rd_kafka_metadata(c, 1, NULL, &md, 30000)) {
         for (int i = 0; i < sl_topology_topic_count(t); i++) {
             const sl_topic_info *ti = sl_topology_topic(t, i);
-            if (!ti->is_sink)
+            if (!ti->is_sink || ti->is_internal)
                 continue;
             for (int m = 0; m < md->topic_cnt; m++)
                 if (!strcmp(md->topics[m].topic, ti->name))

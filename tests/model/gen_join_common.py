@@ -152,17 +152,19 @@ def key_pool(rng, t, n=None):
 
 def times(rng, n, spread, late=0.1, start=None):
     """n timestamps, mostly increasing, some moved back (disorder) and some
-    far back (late for every window)."""
-    ts = start if start is not None else rng.randint(0, 1000)
+    far back (late for every window). Never below 1: a broker run
+    (--bootstrap) shifts cases with times <= 0, and a ROWTIME selected into
+    a value cannot be shifted back."""
+    ts = start if start is not None else rng.randint(1, 1000)
     out = []
     for _ in range(n):
         ts += rng.randint(0, spread)
         t = ts
         r = rng.random()
         if r < late:
-            t = max(0, ts - rng.randint(spread, 6 * spread))
+            t = max(1, ts - rng.randint(spread, 6 * spread))
         elif r < late + 0.2:
-            t = max(0, ts - rng.randint(0, spread))
+            t = max(1, ts - rng.randint(0, spread))
         out.append(t)
     return out
 
