@@ -344,15 +344,13 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
 {
     sl_arena *a = qb->arena;
     const sl_select *s = st->select;
-    int cap = s->nitems + origs->n + 2;
+    int cap = s->nitems * (origs->n + 1) + 1; /* every item may be a star */
     item *it = sl_arena_calloc(a, (size_t)cap, sizeof *it);
     int n = 0;
-    bool star_all = false;
     for (int i = 0; i < s->nitems; i++) {
         const sl_select_item *si = &s->items[i];
         if (si->star) {
             if (!si->star_qualifier) {
-                star_all = true;
                 if (p->synthetic_slot >= 0)
                     it[n++] = (item){synthetic_name, sl_cexpr_column(a, p->synthetic_slot, p->key_type), p->key_type,
                                      "#KEY"};
@@ -428,7 +426,6 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
                     key_ident = t;
         }
     }
-    (void)star_all;
     int key = -1, times = 0;
     for (int i = 0; key_ident && i < n; i++)
         if (it[i].ident && !strcmp(it[i].ident, key_ident)) {

@@ -33,7 +33,7 @@ def _case(rng):
         else:
             srcs.append(j.make_source(rng, name, kind, kt, shared=shared,
                                       join_col_type=kt if rng.random() < 0.4 else None))
-    j.fix_aliases(srcs)
+    j.fix_aliases(srcs, rng)
     s0, s1, s2 = srcs
     conds = []
     # first join

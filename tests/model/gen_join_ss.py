@@ -19,7 +19,7 @@ def _case(rng):
         kt = rng.choice(j.KEY_TYPES)
         left = j.make_source(rng, ln, "STREAM", kt)
         right = j.make_source(rng, rn, "STREAM", kt, shared=[c for c, _ in left.cols])
-        j.fix_aliases([left, right])
+        j.fix_aliases([left, right], rng)
         lt, rt = "%s.%s" % (left.ref, left.key[0]), "%s.%s" % (right.ref, right.key[0])
         lcol, rcol = (left, left.key[0]), (right, right.key[0])
     elif shape < 0.85:
@@ -27,7 +27,7 @@ def _case(rng):
         left = j.make_source(rng, ln, "STREAM", join_col_type=jt if rng.random() < 0.7 else None,
                              key_type=jt if rng.random() < 0.5 else None)
         right = j.make_source(rng, rn, "STREAM", join_col_type=jt, shared=[c for c, _ in left.cols])
-        j.fix_aliases([left, right])
+        j.fix_aliases([left, right], rng)
         lc = [c for c, t in left.columns() if t == jt]
         if not lc:
             left.cols.append(("JL", jt))
@@ -40,7 +40,7 @@ def _case(rng):
         kt = rng.choice(["BIGINT", "INT"])
         left = j.make_source(rng, ln, "STREAM", kt)
         right = j.make_source(rng, rn, "STREAM", kt, shared=[c for c, _ in left.cols])
-        j.fix_aliases([left, right])
+        j.fix_aliases([left, right], rng)
         lk, rk = "%s.%s" % (left.ref, left.key[0]), "%s.%s" % (right.ref, right.key[0])
         if rng.random() < 0.5:
             lt, rt, lcol, rcol = "ABS(%s)" % lk, "ABS(%s)" % rk, None, None

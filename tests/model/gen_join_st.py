@@ -17,11 +17,11 @@ def _case(rng):
     table = j.make_source(rng, tn, "TABLE", kt)
     if rng.random() < 0.7:
         stream = j.make_source(rng, sn, "STREAM", kt, shared=[c for c, _ in table.cols])
-        j.fix_aliases([stream, table])
+        j.fix_aliases([stream, table], rng)
         lname = stream.key[0]
     else:
         stream = j.make_source(rng, sn, "STREAM", join_col_type=kt, shared=[c for c, _ in table.cols])
-        j.fix_aliases([stream, table])
+        j.fix_aliases([stream, table], rng)
         lname = stream.cols[-1][0]
     kind = rng.choice(["INNER", "LEFT"])
     lt, rt = "%s.%s" % (stream.ref, lname), "%s.%s" % (table.ref, table.key[0])

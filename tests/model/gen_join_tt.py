@@ -19,7 +19,7 @@ def _case(rng):
     if not fk:
         left = j.make_source(rng, ln, "TABLE", kt)
         right = j.make_source(rng, rn, "TABLE", kt, shared=[c for c, _ in left.cols])
-        j.fix_aliases([left, right])
+        j.fix_aliases([left, right], rng)
         kind = rng.choice(["INNER", "LEFT", "RIGHT", "FULL"])
         lname = left.key[0]
         lt, rt = "%s.%s" % (left.ref, lname), "%s.%s" % (right.ref, right.key[0])
@@ -28,7 +28,7 @@ def _case(rng):
     else:
         left = j.make_source(rng, ln, "TABLE", rng.choice(j.KEY_TYPES), join_col_type=kt)
         right = j.make_source(rng, rn, "TABLE", kt, shared=[c for c, _ in left.cols])
-        j.fix_aliases([left, right])
+        j.fix_aliases([left, right], rng)
         kind = rng.choice(["INNER", "LEFT"])
         lname = left.cols[-1][0]
         lt = "%s.%s" % (left.ref, lname)

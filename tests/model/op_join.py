@@ -524,7 +524,7 @@ class JoinNode:
             if key is None:
                 return []
             subs = self.subscriptions.get(key, {})
-            order = sorted(subs, key=lambda lk: key_bytes("KAFKA", self.lkey_type, lk))
+            order = sorted(subs, key=lambda lk: key_bytes(self.left.src.key_format, self.lkey_type, lk))
             for lk in order:
                 responses.append((lk, subs[lk], new, ts))
         out = []
