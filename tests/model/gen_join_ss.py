@@ -91,7 +91,7 @@ def generate(rng):
 
 
 def corpus(cid, case):
-    text = " ".join(case.get("statements", [])).upper()
-    if " JOIN " not in text or " WITHIN " not in text:
-        return False
-    return cid.split("/")[0] in ("joins", "multi-joins", "join-with-custom-timestamp") and text.count(" JOIN ") == 1
+    stmts = case.get("statements", [])
+    last = stmts[-1].upper() if stmts else ""
+    return cid.split("/")[0] in ("joins", "multi-joins", "join-with-custom-timestamp") and \
+        last.count(" JOIN ") == 1 and " WITHIN " in last

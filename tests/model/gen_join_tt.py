@@ -69,9 +69,7 @@ def generate(rng):
 
 
 def corpus(cid, case):
-    text = " ".join(case.get("statements", [])).upper()
-    if text.count(" JOIN ") != 1:
-        return False
-    f = cid.split("/")[0]
-    return f in ("joins", "table-table-join", "fk-join", "join-with-custom-timestamp") and \
-        "CREATE TABLE" in text.split(" AS SELECT")[0].split(";")[-1]
+    stmts = case.get("statements", [])
+    last = stmts[-1].upper() if stmts else ""
+    return cid.split("/")[0] in ("joins", "table-table-join", "fk-join", "join-with-custom-timestamp") and \
+        last.count(" JOIN ") == 1 and last.startswith("CREATE TABLE")

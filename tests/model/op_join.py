@@ -61,7 +61,14 @@ tombstone when the joined row is gone; so a tombstone for a key absent on
 its own side but present on the other passes through as a tombstone.
 
 Foreign-key (KIP-213: SubscriptionSend/Receive/Join, ForeignTableJoin,
-ResponseJoin processors) as the test runner sequences them: see FKJoin.
+ResponseJoin processors, with the subscription instructions of Kafka
+Streams 4.4, which ksqlDB's corpus reflects since its April 2025 update):
+see JoinNode._fk_push. The test runner processes each record's
+subscription and response messages before the next record.
+
+Checked: every in-scope case of ksqlDB's join corpus files agrees, and
+random stream-stream, stream-table, table-table and foreign-key cases agree
+with Kafka Streams 4.4's TopologyTestDriver wired as ksqlDB wires them.
 
 Known ksqlDB differences kept out of scope (OutOfScope): WINDOWED sources,
 aggregations, PARTITION BY, multi-column keys, pseudo columns other than a
