@@ -196,7 +196,8 @@ static bool collect_held(void *ctx, const void *key, size_t klen, const void *va
     }
     unsigned char *kc = sl_arena_alloc(l->a, klen), *vc = sl_arena_alloc(l->a, vlen ? vlen : 1);
     memcpy(kc, key, klen);
-    memcpy(vc, val, vlen);
+    if (vlen)
+        memcpy(vc, val, vlen);
     l->items[l->n++] = (held){kc, klen, vc, vlen};
     return true;
 }
@@ -228,7 +229,8 @@ static void sweep(const sl_join_plan *p, sl_join_state *s, int64_t ja, int64_t s
         return;
     held_list l = {NULL, 0, 0, a};
     sl_store_foreach(s->outer, collect_held, &l);
-    qsort(l.items, l.n, sizeof *l.items, bytewise);
+    if (l.n > 1)
+        qsort(l.items, l.n, sizeof *l.items, bytewise);
     int64_t mt = INT64_MAX;
     bool open[2] = {false, false}; /* [0] right side, [1] left side (Kafka Streams') */
     bool *emitted = sl_arena_calloc(a, l.n + 1, sizeof *emitted);
@@ -274,7 +276,8 @@ static void hold(const sl_join_plan *p, sl_join_state *s, int side, const sl_val
     const char *k = outer_key(p, s, ts, side == p->this_side, key, a, &klen);
     sl_value list = sl_join_load(s->outer, k, klen, a);
     sl_value nl = sl_array_new(a, list.u.c.n + 1);
-    memcpy(nl.u.c.items, list.u.c.items, list.u.c.n * sizeof *nl.u.c.items);
+    if (list.u.c.n)
+        memcpy(nl.u.c.items, list.u.c.items, list.u.c.n * sizeof *nl.u.c.items);
     sl_value e = sl_struct_new(a, 2);
     e.u.c.items[0] = *key;
     sl_value r = sl_array_new(a, (uint32_t)p->side[side].width);
