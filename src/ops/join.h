@@ -55,6 +55,9 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into);
 bool sl_join_copartitioned(const sl_query *q, const char **left_topic, const char **right_topic);
 /* a foreign-key table-table join (left table column -> right primary key) */
 bool sl_join_is_foreign_key(const sl_query *q);
+/* a stream-stream join that holds unmatched records until their window
+ * closes (an outer join with a GRACE PERIOD): it has a third store */
+bool sl_join_has_outer_store(const sl_query *q);
 /* which sides are not keyed by their join expression (stream sides only) */
 void sl_join_repartition_sides(const sl_query *q, bool sides[2]);
 /* the join key of a record of side, encoded as the keyed side's key format

@@ -764,3 +764,8 @@ bool sl_join_is_foreign_key(const sl_query *q)
 {
     return q->join && q->join->fk;
 }
+
+bool sl_join_has_outer_store(const sl_query *q)
+{
+    return q->join && q->join->outer_store;
+}

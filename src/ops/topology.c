@@ -482,6 +482,8 @@ static int query_stores(const sl_query *q, const char **names, sl_arena *a)
         names[n++] = sl_arena_sprintf(a, "%s-join-right", q->id);
         if (sl_join_is_foreign_key(q))
             names[n++] = sl_arena_sprintf(a, "%s-join-fk-index", q->id);
+        if (sl_join_has_outer_store(q))
+            names[n++] = sl_arena_sprintf(a, "%s-join-outer", q->id);
     }
     if (q->source->is_table && !q->join)
         names[n++] = sl_arena_sprintf(a, "%s-source-table", q->id);
@@ -542,7 +544,8 @@ char *sl_topology_describe(const sl_topology *t, const char *format)
             for (int c = 0; c < q->ncols; c++)
                 sl_strbuf_printf(&sb, " %s%s", q->cols[c].name, q->cols[c].is_key ? " (key)" : "");
             sl_strbuf_puts(&sb, "\n");
-            sl_strbuf_printf(&sb, "  Sink: %s -> topic '%s' (key %s, value %s)\n", q->sink->name, q->sink->topic,
+            sl_strbuf_printf(&sb, "  Sink: %s -> %stopic '%s' (key %s, value %s)\n", q->sink->name,
+                             q->sink->internal ? "internal " : "", q->sink->topic,
                              sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
             sl_strbuf_puts(&sb, "  State stores:");
             for (int k = 0; k < nstores; k++)
