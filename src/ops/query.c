@@ -455,19 +455,28 @@ sink:;
         sink->name = st->name;
         sink->is_table = st->is_table;
         sink->from_query = true;
+        sink->internal = st->join_step;
         const sl_property *tp = sl_with_find(&st->with, "KAFKA_TOPIC");
         const char *prefix = sl_catalog_property(qb->catalog, "ksql.output.topic.name.prefix");
         sink->topic = sl_catalog_physical_topic(qb->catalog, tp && tp->value.kind == SL_STRING ? tp->value.u.s.ptr
                                                              : prefix ? sl_arena_sprintf(a, "%s%s", prefix, st->name)
                                                                       : st->name);
-        sink->key_format = q->source->key_format;
-        sink->value_format = q->source->value_format;
+        /* formats default to the FROM source's (the first source of an
+         * n-way join, not its internal step) */
+        const sl_source *from = q->source->lineage ? q->source->lineage->first : q->source;
+        sink->key_format = from->key_format;
+        sink->value_format = from->value_format;
         bool hk, hv;
         if ((rc = sl_formats_from_with(&st->with, qb->catalog, &sink->key_format, &sink->value_format, &hk, &hv,
                                        qb->file, st->pos, err)))
             return rc;
+        if (st->join_step) {
+            /* an internal join step: JSON carries every column type */
+            sink->key_format = SL_FORMAT_JSON;
+            sink->value_format = SL_FORMAT_JSON;
+        }
         if (!hk && sink->key_format == SL_FORMAT_NONE)
-            sink->key_format = q->source->declared_key_format != SL_FORMAT_NONE ? (sl_format)q->source->declared_key_format
+            sink->key_format = from->declared_key_format != SL_FORMAT_NONE ? (sl_format)from->declared_key_format
                                                                              : SL_FORMAT_KAFKA;
         if (hk && q->null_key)
             QFAIL(SL_ERR_INVALID, st->pos, "Key format specified for stream without key columns.");
@@ -489,13 +498,13 @@ sink:;
                                                                    : true;
         else if (sl_catalog_property(qb->catalog, "ksql.persistence.wrap.single.values"))
             sink->wrap_single_value = !strcasecmp(sl_catalog_property(qb->catalog, "ksql.persistence.wrap.single.values"), "true");
-        sink->value_delimiter = q->source->value_delimiter;
-        sink->key_delimiter = q->source->key_delimiter;
+        sink->value_delimiter = from->value_delimiter;
+        sink->key_delimiter = from->key_delimiter;
         if ((p = sl_with_find(&st->with, "VALUE_DELIMITER")) && p->value.kind == SL_STRING)
             sink->value_delimiter = !strcasecmp(p->value.u.s.ptr, "TAB")     ? '\t'
                                     : !strcasecmp(p->value.u.s.ptr, "SPACE") ? ' '
                                                                              : p->value.u.s.ptr[0];
-        sink->partitions = q->source->partitions;
+        sink->partitions = from->partitions;
         if ((p = sl_with_find(&st->with, "PARTITIONS")) && p->value.kind == SL_INT)
             sink->partitions = p->value.u.i;
         if ((p = sl_with_find(&st->with, "REPLICAS")) && p->value.kind == SL_INT)
@@ -514,6 +523,8 @@ sink:;
                     k++;
                 }
         sink->ncols = n;
+        if (q->join)
+            sink->lineage = sl_join_lineage_of(q->join);
         if (s->window.kind) {
             sink->window_kind = s->window.kind;
             sink->window_size_ms = s->window.size_ms;

@@ -36,6 +36,13 @@ static void mark_table_sink(sl_topology *t, const char *name)
             t->topics[i].is_table_sink = true;
 }
 
+static void mark_internal(sl_topology *t, const char *name)
+{
+    for (int i = 0; i < t->ntopics; i++)
+        if (!strcmp(t->topics[i].name, name))
+            t->topics[i].is_internal = true;
+}
+
 static void add_topic(sl_topology *t, const char *name, int partitions, int replicas, bool source, bool sink,
                       const char *declared_by)
 {
@@ -54,7 +61,7 @@ static void add_topic(sl_topology *t, const char *name, int partitions, int repl
     sl_topic_info *n = sl_arena_alloc(t->arena, (size_t)(t->ntopics + 1) * sizeof *n);
     if (t->ntopics)
         memcpy(n, t->topics, (size_t)t->ntopics * sizeof *n);
-    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false, declared_by};
+    n[t->ntopics] = (sl_topic_info){name, partitions, replicas, source, sink, false, declared_by, false};
     t->topics = n;
     t->ntopics++;
 }
@@ -73,7 +80,8 @@ static void apply_properties(sl_catalog *cat, const sl_compile_options *opts)
  * so on. The columns of a step remember the source and name they came from,
  * so later steps and the final SELECT resolve t.x as the user wrote it.
  * Compiles the internal steps and rewrites *stp to the last join. */
-static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **stp, sl_error *err)
+static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **stp, const char *prefix,
+                                 sl_error *err)
 {
     sl_arena *a = t->arena;
     sl_stmt *st = *stp;
@@ -92,6 +100,7 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
         step->pos = st->pos;
         step->is_table = ls->is_table && rs->is_table;
         step->name = sl_arena_sprintf(a, "%s_JOIN_STEP_%d", st->name, i + 1);
+        step->join_step = true;
         sl_select *ss = sl_arena_calloc(a, 1, sizeof *ss);
         sl_select_item *star = sl_arena_calloc(a, 1, sizeof *star);
         star->star = true;
@@ -111,6 +120,8 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
         if (rc)
             return rc;
         t->queries[t->nqueries++] = q;
+        /* an internal topic, named as repartition topics are */
+        q->sink->topic = sl_arena_sprintf(a, "%s%s-join-step-%d", prefix ? prefix : "", st->name, i + 1);
         left = (sl_from_item){step->name, NULL, sel->from.pos};
     }
     sl_stmt *last = sl_arena_alloc(a, sizeof *last);
@@ -160,7 +171,7 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
             if (st->select && st->select->njoins > 1) {
                 /* A JOIN B JOIN C ...: each join but the last becomes an
                  * internal step whose result the next one reads */
-                if (split_join_chain(t, &qb, &st, err))
+                if (split_join_chain(t, &qb, &st, opts ? opts->internal_topic_prefix : NULL, err))
                     goto fail;
             }
             qb.query_index = t->nqueries;
@@ -245,12 +256,15 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
                                                     opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",
                                                     q->id);
             add_topic(t, q->repartition_topic, 0, 0, true, true, NULL);
+            mark_internal(t, q->repartition_topic);
         }
         add_topic(t, q->source->topic, q->source->partitions, q->source->replicas, true, false, q->source->name);
         if (q->join)
             add_topic(t, sl_join_right(q->join)->topic, sl_join_right(q->join)->partitions,
                       sl_join_right(q->join)->replicas, true, false, sl_join_right(q->join)->name);
         add_topic(t, q->sink->topic, q->sink->partitions, q->sink->replicas, false, true, NULL);
+        if (q->sink->internal)
+            mark_internal(t, q->sink->topic);
         if (q->sink->is_table)
             mark_table_sink(t, q->sink->topic);
     }
@@ -552,7 +566,8 @@ char *sl_topology_describe(const sl_topology *t, const char *format, const char 
             for (int c = 0; c < q->ncols; c++)
                 sl_strbuf_printf(&sb, " %s%s", q->cols[c].name, q->cols[c].is_key ? " (key)" : "");
             sl_strbuf_puts(&sb, "\n");
-            sl_strbuf_printf(&sb, "  Sink: %s -> topic '%s' (key %s, value %s)\n", q->sink->name, q->sink->topic,
+            sl_strbuf_printf(&sb, "  Sink: %s -> %stopic '%s' (key %s, value %s)\n", q->sink->name,
+                             q->sink->internal ? "internal " : "", q->sink->topic,
                              sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
             sl_strbuf_puts(&sb, "  State stores:");
             for (int k = 0; k < nstores; k++)

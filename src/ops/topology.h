@@ -28,6 +28,7 @@ typedef struct sl_topic_info {
     bool is_sink;    /* written by some query */
     bool is_table_sink; /* the sink of a CREATE TABLE AS: its updates coalesce per batch */
     const char *declared_by; /* a source topic: the stream or table declared on it */
+    bool is_internal; /* a repartition topic or an n-way join's step: the topology's own */
 } sl_topic_info;
 
 typedef struct sl_compile_options {

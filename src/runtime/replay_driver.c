@@ -202,7 +202,7 @@ static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char 
             const sl_topic_info *ti = sl_topology_topic(t, i);
             /* the statements' sinks: a repartition topic is written and
              * read back by the queries, not an output of the case */
-            if (!ti->is_sink || sl_topology_is_repartition_topic(t, ti->name))
+            if (!ti->is_sink || ti->is_internal || sl_topology_is_repartition_topic(t, ti->name))
                 continue;
             for (int m = 0; m < md->topic_cnt; m++)
                 if (!strcmp(md->topics[m].topic, ti->name))

@@ -187,6 +187,9 @@ typedef struct sl_stmt {
     /* CREATE TYPE */
     const sl_type *type_def;
     const char *text; /* the statement's source text (for messages) */
+    /* an internal step of an n-way join, built by the topology: its result
+     * carries every column of its sources, keyed by the join key */
+    bool join_step;
 } sl_stmt;
 
 typedef struct sl_stmt_list {

@@ -44,6 +44,10 @@ typedef struct sl_source {
     int64_t window_size_ms;
     sl_serde *key_serde, *value_serde;
     bool from_query; /* created by CREATE ... AS SELECT */
+    /* the result of an internal step of an n-way join (see topology.c):
+     * not a topic of the user's, and what later steps need to know of it */
+    bool internal;
+    const struct sl_join_lineage *lineage;
     const char *value_avro_schema, *key_avro_schema;
     int value_schema_id, key_schema_id;
 } sl_source;

@@ -142,19 +142,26 @@ static void test_stream_stream_join_retention(void **state)
         "CREATE STREAM L (ID INT KEY, A STRING) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON');\n"
         "CREATE STREAM R (ID INT KEY, B STRING) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON');\n"
         "CREATE STREAM J AS SELECT L.ID, A, B FROM L JOIN R WITHIN 10 SECONDS GRACE PERIOD 0 SECONDS ON L.ID = R.ID;\n";
-    /* r at 0 joins l at 5 s; after stream time passes 25 s the r at 0 is
-     * gone from the buffer, so an l at 9 s (late, but inside its window)
-     * no longer finds it */
+    /* Each side's window store keeps its records for before + after + grace
+     * (20 s) behind the largest time put in that store, not behind the
+     * other side's time: l records up to 25 s leave r's store as it is, so
+     * an l at 9 s still finds the r at 0; once r's store has seen 25 s,
+     * the r at 0 is gone and an l at 8 s finds nothing. */
     json_t *out = run(sql, "{\"inputs\":["
                            "{\"topic\":\"r\",\"key\":1,\"value\":{\"B\":\"r0\"},\"timestamp\":0},"
                            "{\"topic\":\"l\",\"key\":1,\"value\":{\"A\":\"l5\"},\"timestamp\":5000},"
                            "{\"topic\":\"l\",\"key\":2,\"value\":{\"A\":\"x\"},\"timestamp\":25000},"
-                           "{\"topic\":\"l\",\"key\":1,\"value\":{\"A\":\"l9\"},\"timestamp\":9000}]}");
+                           "{\"topic\":\"l\",\"key\":1,\"value\":{\"A\":\"l9\"},\"timestamp\":9000},"
+                           "{\"topic\":\"r\",\"key\":2,\"value\":{\"B\":\"r25\"},\"timestamp\":25000},"
+                           "{\"topic\":\"l\",\"key\":1,\"value\":{\"A\":\"l8\"},\"timestamp\":8000}]}");
     json_t *j = on_topic(out, "J");
-    assert_int_equal(json_array_size(j), 1);
-    json_t *v = json_object_get(json_array_get(j, 0), "value");
-    assert_string_equal(json_string_value(json_object_get(v, "A")), "l5");
-    assert_string_equal(json_string_value(json_object_get(v, "B")), "r0");
+    assert_int_equal(json_array_size(j), 3);
+    const char *want[3][2] = {{"l5", "r0"}, {"l9", "r0"}, {"x", "r25"}};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(json_array_get(j, (size_t)i), "value");
+        assert_string_equal(json_string_value(json_object_get(v, "A")), want[i][0]);
+        assert_string_equal(json_string_value(json_object_get(v, "B")), want[i][1]);
+    }
     json_decref(j);
     json_decref(out);
 }

@@ -1,0 +1,771 @@
+/* Planning a join step: its sides, its key, its output columns, with
+ * ksqlDB's rules (LogicalPlanner, JoinTree, JoinNode, FinalProjectNode,
+ * AstSanitizer), read for understanding.
+ *
+ * Keys. Each ON is `a = b`, one expression per side. A side is keyed by its
+ * expression when the expression is its source's single key column, or,
+ * for an earlier step of an n-way join, when the expression is in that
+ * step's equivalence set (both ON expressions, plus the earlier step's set
+ * when they meet; empty after a FULL OUTER join): then the record's key is
+ * the join key, even where the column itself is NULL (a LEFT JOIN's absent
+ * right side). Otherwise the side is re-keyed by the expression's value.
+ * A table side can only be keyed; a left table joined on another column is
+ * a foreign-key join.
+ *
+ * The result's key column is the first viable key column (a column
+ * reference in the equivalence set, the earlier steps' first) that the
+ * projection names, itself or through * or X.*; without one (FULL OUTER,
+ * joins on expressions) ksqlDB adds a synthetic key, ROWKEY. A foreign-key
+ * join keeps the left table's key. The key item must be in the projection
+ * exactly once; its value is always the record's join key.
+ *
+ * Names: SELECT * gives every source's columns (key columns first) as
+ * <ALIAS>_<COLUMN>, after ROWKEY when the key is synthetic; X.* those of X;
+ * a qualified column <ALIAS>_<COLUMN> only when several sources have a
+ * column of that name (pseudo-columns always), else <COLUMN>.
+ *
+ * An internal step's output carries every column of every source behind it
+ * (pseudo-columns included), each remembering its source, alias and name,
+ * keyed by the join key; its lineage tells the next step which expressions
+ * the key equals. */
+#include "ops/join_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/valcodec.h"
+
+#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
+#define STEP_KEY_NAME "JOIN_KEY"
+#define STEP_VIEW_TIME_NAME "VIEW_TIME"
+
+static const char *const PSEUDO[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
+
+#define JFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
+
+const sl_source *sl_join_right(const sl_join_plan *p)
+{
+    return p->side[1].src;
+}
+
+const sl_join_lineage *sl_join_lineage_of(const sl_join_plan *p)
+{
+    return p->lineage;
+}
+
+static bool is_pseudo(const char *name)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, PSEUDO[i]))
+            return true;
+    return false;
+}
+
+/* A column of an original source behind the join: its qualifier (alias or
+ * name), source name, column name, type and slot in the joined row. */
+typedef struct orig_col {
+    const char *q, *src, *name;
+    const sl_type *type;
+    int slot;
+    bool pseudo;
+} orig_col;
+
+typedef struct orig_list {
+    orig_col *cols;
+    int n;
+} orig_list;
+
+static void collect_origs(const sl_join_side *sd, orig_list *o)
+{
+    const sl_source *src = sd->src;
+    if (src->lineage) {
+        /* an earlier step: the columns with an origin are the originals */
+        for (int i = 0; i < src->ncols; i++) {
+            const sl_column *c = &src->cols[i];
+            if (!c->origin_name)
+                continue;
+            o->cols[o->n++] = (orig_col){c->origin_alias ? c->origin_alias : c->origin_source, c->origin_source,
+                                         c->origin_name, c->type, sd->base + i, is_pseudo(c->origin_name)};
+        }
+        return;
+    }
+    const char *q = sd->alias ? sd->alias : src->name;
+    for (int i = 0; i < src->ncols; i++)
+        o->cols[o->n++] = (orig_col){q, src->name, src->cols[i].name, src->cols[i].type, sd->base + i, false};
+    static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
+    for (int i = 0; i < 3; i++)
+        o->cols[o->n++] = (orig_col){q, src->name, PSEUDO[i], ptypes[i], sd->base + src->ncols + i, true};
+}
+
+/* how many original sources have a column of that name (pseudo-columns:
+ * every source) */
+static int clash_count(const orig_list *o, const char *name)
+{
+    int n = 0;
+    for (int i = 0; i < o->n; i++) {
+        if (strcmp(o->cols[i].name, name))
+            continue;
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++)
+            seen = !strcmp(o->cols[k].name, name) && !strcmp(o->cols[k].q, o->cols[i].q);
+        n += !seen;
+    }
+    return n;
+}
+
+static void add_side(sl_scope *scope, const sl_join_side *sd)
+{
+    const sl_source *src = sd->src;
+    for (int i = 0; i < src->ncols + 3; i++) {
+        sl_scope_col *c = &scope->cols[scope->ncols++];
+        static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
+        c->name = i < src->ncols ? src->cols[i].name : PSEUDO[i - src->ncols];
+        c->type = i < src->ncols ? src->cols[i].type : ptypes[i - src->ncols];
+        c->source = src->name;
+        c->alt_source = sd->alias;
+        c->index = sd->base + i;
+        c->hidden = i >= src->ncols;
+        if (i < src->ncols && src->cols[i].origin_name) {
+            /* an earlier step's column answers to its original name */
+            c->name = src->cols[i].origin_name;
+            c->source = src->cols[i].origin_source;
+            c->alt_source = src->cols[i].origin_alias;
+            c->hidden = is_pseudo(c->name);
+        } else if (src->lineage) {
+            /* the step's own key and pseudo-columns answer to nothing */
+            c->name = "";
+        }
+    }
+}
+
+/* the scope column a column reference resolves to (-1: none or ambiguous) */
+static int resolve(const sl_scope *sc, const char *q, const char *name)
+{
+    int found = -1;
+    for (int i = 0; i < sc->ncols; i++) {
+        const sl_scope_col *c = &sc->cols[i];
+        if (strcmp(c->name, name))
+            continue;
+        if (q && !(c->source && !strcmp(c->source, q)) && !(c->alt_source && !strcmp(c->alt_source, q)))
+            continue;
+        if (found >= 0 && sc->cols[found].index != c->index)
+            return -1;
+        found = i;
+    }
+    return found;
+}
+
+static const char *col_qualifier(const sl_scope_col *c)
+{
+    return c->alt_source ? c->alt_source : c->source;
+}
+
+/* A canonical text of an expression with every column reference written as
+ * its source's qualifier and name, so that ksqlDB's comparisons of
+ * qualified expressions (the equivalence set, the projection's key item)
+ * can be made across steps. */
+static void canon(const sl_scope *sc, const sl_expr *x, sl_strbuf *b);
+
+static void canon_list(const sl_scope *sc, const sl_expr_list *l, sl_strbuf *b)
+{
+    for (int i = 0; i < l->count; i++) {
+        if (i)
+            sl_strbuf_putc(b, ',');
+        canon(sc, l->items[i], b);
+    }
+}
+
+static void canon(const sl_scope *sc, const sl_expr *x, sl_strbuf *b)
+{
+    switch (x->kind) {
+    case SL_E_COLUMN: {
+        int i = resolve(sc, x->u.col.qualifier, x->u.col.name);
+        if (i < 0)
+            sl_strbuf_printf(b, "C(?%p)", (const void *)x);
+        else
+            sl_strbuf_printf(b, "C(%s.%s)", col_qualifier(&sc->cols[i]), sc->cols[i].name);
+        return;
+    }
+    case SL_E_LITERAL: {
+        sl_strbuf v;
+        sl_strbuf_init(&v);
+        sl_valcodec_put(&v, &x->u.lit.value);
+        sl_strbuf_printf(b, "L%d(", (int)x->u.lit.value.kind);
+        for (size_t i = 0; i < v.len; i++)
+            sl_strbuf_printf(b, "%02x", (unsigned char)v.data[i]);
+        sl_strbuf_putc(b, ')');
+        sl_strbuf_free(&v);
+        return;
+    }
+    case SL_E_UNARY:
+        sl_strbuf_printf(b, "U%d(", (int)x->u.unary.op);
+        canon(sc, x->u.unary.arg, b);
+        break;
+    case SL_E_BINARY:
+        sl_strbuf_printf(b, "B%d(", (int)x->u.binary.op);
+        canon(sc, x->u.binary.left, b);
+        sl_strbuf_putc(b, ',');
+        canon(sc, x->u.binary.right, b);
+        break;
+    case SL_E_CALL: {
+        sl_strbuf_append(b, "F", 1);
+        for (const char *p = x->u.call.name; *p; p++)
+            sl_strbuf_putc(b, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));
+        sl_strbuf_printf(b, "%s(", x->u.call.star ? "*" : "");
+        canon_list(sc, &x->u.call.args, b);
+        break;
+    }
+    case SL_E_CAST:
+        sl_strbuf_printf(b, "K%s(", sl_type_to_sql(sc->arena, x->u.cast.to));
+        canon(sc, x->u.cast.arg, b);
+        break;
+    case SL_E_DEREF:
+        sl_strbuf_printf(b, "D%s(", x->u.deref.field);
+        canon(sc, x->u.deref.base, b);
+        break;
+    case SL_E_SUBSCRIPT:
+        sl_strbuf_append(b, "S(", 2);
+        canon(sc, x->u.sub.base, b);
+        sl_strbuf_putc(b, ',');
+        canon(sc, x->u.sub.index, b);
+        break;
+    case SL_E_IS_NULL:
+        sl_strbuf_printf(b, "N%d(", (int)x->u.isnull.negated);
+        canon(sc, x->u.isnull.arg, b);
+        break;
+    default:
+        /* other expressions never compare equal to anything but themselves */
+        sl_strbuf_printf(b, "X(%p", (const void *)x);
+        break;
+    }
+    sl_strbuf_putc(b, ')');
+}
+
+static const char *canon_text(const sl_scope *sc, const sl_expr *x)
+{
+    sl_strbuf b;
+    sl_strbuf_init(&b);
+    canon(sc, x, &b);
+    const char *t = sl_arena_strndup(sc->arena, b.data ? b.data : "", b.len);
+    sl_strbuf_free(&b);
+    return t;
+}
+
+/* the (qualifier, name) of a plain column reference */
+static bool colref(const sl_scope *sc, const sl_expr *x, const char **q, const char **name, const sl_type **type)
+{
+    if (x->kind != SL_E_COLUMN)
+        return false;
+    int i = resolve(sc, x->u.col.qualifier, x->u.col.name);
+    if (i < 0)
+        return false;
+    *q = col_qualifier(&sc->cols[i]);
+    *name = sc->cols[i].name;
+    *type = sc->cols[i].type;
+    return true;
+}
+
+static bool in_list(const char **l, int n, const char *t)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(l[i], t))
+            return true;
+    return false;
+}
+
+/* ksqlDB's JoinTree for this step: the equivalence set and the viable key
+ * columns, stored as a lineage (the next step's, or this one's for the
+ * projection) */
+static sl_join_lineage *build_lineage(sl_arena *a, const sl_scope *full, const sl_join_plan *p, const sl_expr *lx,
+                                      const sl_expr *rx, const char *lcanon, const char *rcanon)
+{
+    sl_join_lineage *l = sl_arena_calloc(a, 1, sizeof *l);
+    const sl_join_lineage *prev = p->side[0].src->lineage;
+    int cap = 2 + (prev ? prev->nequiv + prev->nviable : 0);
+    l->equiv = sl_arena_calloc(a, (size_t)cap, sizeof *l->equiv);
+    l->viable_q = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_q);
+    l->viable_name = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_name);
+    l->viable_type = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_type);
+    if (p->type == SL_JOIN_FULL)
+        return l; /* the key of a FULL OUTER join equals neither side's expression */
+    l->equiv[l->nequiv++] = lcanon;
+    if (strcmp(lcanon, rcanon))
+        l->equiv[l->nequiv++] = rcanon;
+    bool meets = prev && (in_list(prev->equiv, prev->nequiv, lcanon) || in_list(prev->equiv, prev->nequiv, rcanon));
+    if (meets)
+        for (int i = 0; i < prev->nequiv; i++)
+            if (!in_list(l->equiv, l->nequiv, prev->equiv[i]))
+                l->equiv[l->nequiv++] = prev->equiv[i];
+    /* viable: the earlier step's, then this step's column references, in
+     * the equivalence set */
+    const char *cq[64], *cn[64];
+    const sl_type *ct[64];
+    int nc = 0;
+    for (int i = 0; prev && i < prev->nviable && nc < 62; i++, nc++) {
+        cq[nc] = prev->viable_q[i];
+        cn[nc] = prev->viable_name[i];
+        ct[nc] = prev->viable_type[i];
+    }
+    if (colref(full, lx, &cq[nc], &cn[nc], &ct[nc]))
+        nc++;
+    if (colref(full, rx, &cq[nc], &cn[nc], &ct[nc]))
+        nc++;
+    for (int i = 0; i < nc; i++) {
+        const char *t = sl_arena_sprintf(a, "C(%s.%s)", cq[i], cn[i]);
+        if (!in_list(l->equiv, l->nequiv, t))
+            continue;
+        bool dup = false;
+        for (int k = 0; k < l->nviable && !dup; k++)
+            dup = !strcmp(l->viable_q[k], cq[i]) && !strcmp(l->viable_name[k], cn[i]);
+        if (dup)
+            continue;
+        l->viable_q[l->nviable] = cq[i];
+        l->viable_name[l->nviable] = cn[i];
+        l->viable_type[l->nviable] = ct[i];
+        l->nviable++;
+    }
+    return l;
+}
+
+/* ---------- the projection ---------- */
+
+typedef struct item {
+    const char *name;
+    sl_cexpr *expr;
+    const sl_type *type;
+    const char *ident; /* "C(Q.N)" for a column reference, "#KEY" for the synthetic key */
+} item;
+
+static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_join_plan *p, sl_scope *full,
+                              const orig_list *origs, const sl_join_lineage *lin, const char *synthetic_name,
+                              sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_select *s = st->select;
+    int cap = s->nitems * (origs->n + 1) + 1; /* every item may be a star */
+    item *it = sl_arena_calloc(a, (size_t)cap, sizeof *it);
+    int n = 0;
+    for (int i = 0; i < s->nitems; i++) {
+        const sl_select_item *si = &s->items[i];
+        if (si->star) {
+            if (!si->star_qualifier) {
+                if (p->synthetic_slot >= 0)
+                    it[n++] = (item){synthetic_name, sl_cexpr_column(a, p->synthetic_slot, p->key_type), p->key_type,
+                                     "#KEY"};
+            }
+            bool any = false;
+            for (int c = 0; c < origs->n; c++) {
+                const orig_col *oc = &origs->cols[c];
+                if (oc->pseudo)
+                    continue;
+                if (si->star_qualifier && strcmp(si->star_qualifier, oc->q) && strcmp(si->star_qualifier, oc->src))
+                    continue;
+                any = true;
+                it[n++] = (item){sl_arena_sprintf(a, "%s_%s", oc->q, oc->name), sl_cexpr_column(a, oc->slot, oc->type),
+                                 oc->type, sl_arena_sprintf(a, "C(%s.%s)", oc->q, oc->name)};
+            }
+            if (!any && si->star_qualifier)
+                JFAIL(SL_ERR_INVALID, si->pos, "Source '%s' cannot be resolved.", si->star_qualifier);
+            continue;
+        }
+        item *x = &it[n++];
+        x->expr = sl_expr_compile(full, si->expr, err);
+        if (!x->expr)
+            return err->code;
+        x->type = x->expr->type;
+        const sl_expr *e = si->expr;
+        if (e->kind == SL_E_COLUMN && p->synthetic_slot >= 0 && !e->u.col.qualifier &&
+            !strcmp(e->u.col.name, synthetic_name))
+            x->ident = "#KEY";
+        else if (e->kind == SL_E_COLUMN)
+            x->ident = canon_text(full, e);
+        if (si->alias)
+            x->name = si->alias;
+        else if (e->kind == SL_E_COLUMN && e->u.col.qualifier &&
+                 (is_pseudo(e->u.col.name) || clash_count(origs, e->u.col.name) > 1))
+            x->name = sl_arena_sprintf(a, "%s_%s", e->u.col.qualifier, e->u.col.name);
+        else
+            x->name = sl_expr_default_name(e);
+    }
+    int gen = 0;
+    for (int i = 0; i < n; i++) {
+        if (it[i].name)
+            continue;
+        char buf[32];
+        bool taken;
+        do {
+            snprintf(buf, sizeof buf, "KSQL_COL_%d", gen++);
+            taken = false;
+            for (int c = 0; c < n; c++)
+                taken |= it[c].name && !strcmp(it[c].name, buf);
+        } while (taken);
+        it[i].name = sl_arena_strdup(a, buf);
+    }
+    /* the key item */
+    const char *key_ident = NULL;
+    if (p->fk) {
+        const sl_join_side *l = &p->side[0];
+        key_ident = sl_arena_sprintf(a, "C(%s.%s)", l->alias ? l->alias : l->src->name, l->src->cols[0].name);
+        bool present = false;
+        for (int i = 0; i < n; i++)
+            present |= it[i].ident && !strcmp(it[i].ident, key_ident);
+        if (!present)
+            JFAIL(SL_ERR_INVALID, s->pos,
+                  "Primary key column missing in projection. For foreign-key table-table joins, the projection "
+                  "must include all primary key columns from the left input table (`%s`). Missing column: `%s`.",
+                  l->src->name, l->src->cols[0].name);
+    } else if (p->synthetic_slot >= 0) {
+        key_ident = "#KEY";
+    } else {
+        for (int v = 0; v < lin->nviable && !key_ident; v++) {
+            const char *t = sl_arena_sprintf(a, "C(%s.%s)", lin->viable_q[v], lin->viable_name[v]);
+            for (int i = 0; i < n && !key_ident; i++)
+                if (it[i].ident && !strcmp(it[i].ident, t))
+                    key_ident = t;
+        }
+    }
+    int key = -1, times = 0;
+    for (int i = 0; key_ident && i < n; i++)
+        if (it[i].ident && !strcmp(it[i].ident, key_ident)) {
+            if (key < 0)
+                key = i;
+            times++;
+        }
+    if (key < 0) {
+        const char *eg = lin->nviable ? lin->viable_name[0] : synthetic_name ? synthetic_name : "";
+        JFAIL(SL_ERR_INVALID, s->pos, "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+              "The query used to build `%s` must include the join expression in its projection (eg, SELECT %s...).",
+              st->name, eg);
+    }
+    if (times > 1)
+        JFAIL(SL_ERR_INVALID, s->pos,
+              "The projection contains a key column (%s) more than once.\nEach key column must only be in the "
+              "projection once. If you intended to copy the key into the value, then consider using the AS_VALUE "
+              "function to indicate which key reference should be copied.",
+              it[key].name);
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)n + 1, sizeof *cols);
+    cols[0] = (sl_out_col){.name = it[key].name, .type = p->fk ? p->side[0].src->cols[0].type : p->key_type,
+                           .is_key = true};
+    int m = 1;
+    for (int i = 0; i < n; i++)
+        if (i != key)
+            cols[m++] = (sl_out_col){.name = it[i].name, .type = it[i].type, .expr = it[i].expr};
+    for (int i = 0; i < m; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(cols[i].name, cols[k].name))
+                JFAIL(SL_ERR_INVALID, s->pos, "Duplicate column names: %s", cols[i].name);
+    if (m < 2)
+        JFAIL(SL_ERR_INVALID, s->pos, "The projection contains no value columns.");
+    q->cols = cols;
+    q->ncols = m;
+    return SL_OK;
+}
+
+/* an internal step's output: the join key, then every original column */
+static void step_columns(sl_arena *a, sl_query *q, const sl_join_plan *p, const orig_list *origs)
+{
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)origs->n + 2, sizeof *cols);
+    cols[0] = (sl_out_col){.name = STEP_KEY_NAME, .type = p->key_type, .is_key = true};
+    int n = origs->n + 1;
+    if (p->view_slot >= 0)
+        cols[n++] = (sl_out_col){.name = STEP_VIEW_TIME_NAME, .type = &sl_type_bigint,
+                                 .expr = sl_cexpr_column(a, p->view_slot, &sl_type_bigint)};
+    for (int i = 0; i < origs->n; i++) {
+        const orig_col *oc = &origs->cols[i];
+        cols[i + 1] = (sl_out_col){.name = sl_arena_sprintf(a, "C%d", i), .type = oc->type,
+                                   .expr = sl_cexpr_column(a, oc->slot, oc->type), .origin_source = oc->src,
+                                   .origin_alias = strcmp(oc->q, oc->src) ? oc->q : NULL, .origin_name = oc->name};
+    }
+    q->cols = cols;
+    q->ncols = n;
+}
+
+/* ---------- the plan ---------- */
+
+sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_select *s = st->select;
+    const sl_join *j = &s->joins[0];
+    sl_join_plan *p = sl_arena_calloc(a, 1, sizeof *p);
+    p->type = j->type;
+    const sl_source *left = q->source, *right = sl_catalog_find(qb->catalog, j->right.name);
+    if (!right)
+        JFAIL(SL_ERR_INVALID, j->right.pos, "%s does not exist.", j->right.name);
+    if (!strcmp(left->name, right->name))
+        JFAIL(SL_ERR_INVALID, j->pos, "Can not join '%s' to '%s': self joins are not yet supported.", left->name,
+              right->name);
+    if (left->value_format == SL_FORMAT_KAFKA || right->value_format == SL_FORMAT_KAFKA)
+        JFAIL(SL_ERR_INVALID, j->pos, "Source(s) %s are using the 'KAFKA' value format. This format does not yet support JOIN.",
+              left->value_format == SL_FORMAT_KAFKA && right->value_format == SL_FORMAT_KAFKA
+                  ? sl_arena_sprintf(a, "%s, %s", left->name, right->name)
+                  : left->value_format == SL_FORMAT_KAFKA ? left->name : right->name);
+    if (right->window_kind || left->window_kind)
+        JFAIL(SL_ERR_UNSUPPORTED, j->pos, "joins of windowed sources are not supported yet");
+    bool lt = left->is_table, rt = right->is_table;
+    p->stream_stream = !lt && !rt;
+    p->stream_table = !lt && rt;
+    p->table_table = lt && rt;
+    if (lt && !rt)
+        JFAIL(SL_ERR_INVALID, j->pos, "Invalid join order: table-stream joins are not supported; only stream-table joins. Got %s %s JOIN %s.",
+              left->name, "", right->name);
+    if (p->stream_stream && !j->has_within)
+        JFAIL(SL_ERR_INVALID, j->pos, "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select");
+    if (!p->stream_stream && j->has_within)
+        JFAIL(SL_ERR_INVALID, j->pos, "A window definition was provided for a Stream-Table join. These joins are not windowed. Please drop the window definition (ie. the WITHIN clause) and try to execute your Stream-Table join again.");
+    if (p->stream_table && (j->type == SL_JOIN_FULL || j->type == SL_JOIN_RIGHT))
+        JFAIL(SL_ERR_INVALID, j->pos, "Invalid join type encountered: [%s OUTER] JOIN is not supported for stream-table joins.",
+              j->type == SL_JOIN_FULL ? "FULL" : "RIGHT");
+    p->side[0] = (sl_join_side){left, s->from.alias, 0, left->ncols + 3, NULL, false, 0, -1};
+    p->side[1] = (sl_join_side){right, j->right.alias, left->ncols + 3, right->ncols + 3, NULL, false, 0, -1};
+    for (int i = 0; left->lineage && left->is_table && i < left->ncols; i++)
+        if (!left->cols[i].origin_name && !strcmp(left->cols[i].name, STEP_VIEW_TIME_NAME))
+            p->side[0].view_col = i;
+    int lw = p->side[0].width, rw = p->side[1].width;
+    sl_err_t rc;
+    if ((rc = sl_time_extractor_for_source(&p->time[0], left, 0, qb->catalog, a, qb->file, s->from.pos, err)) ||
+        (rc = sl_time_extractor_for_source(&p->time[1], right, lw, qb->catalog, a, qb->file, j->right.pos, err)))
+        return rc;
+
+    sl_scope full = {0}, lonly = {0}, ronly = {0};
+    full.cols = sl_arena_calloc(a, (size_t)(lw + rw + 1), sizeof *full.cols);
+    lonly.cols = sl_arena_calloc(a, (size_t)lw, sizeof *lonly.cols);
+    ronly.cols = sl_arena_calloc(a, (size_t)rw, sizeof *ronly.cols);
+    full.file = lonly.file = ronly.file = qb->file;
+    full.arena = lonly.arena = ronly.arena = a;
+    add_side(&full, &p->side[0]);
+    add_side(&full, &p->side[1]);
+    add_side(&lonly, &p->side[0]);
+    add_side(&ronly, &p->side[1]);
+
+    /* ON left = right, one expression per side in either order */
+    const sl_expr *on = j->on;
+    if (on->kind != SL_E_BINARY || on->u.binary.op != SL_OP_EQ)
+        JFAIL(SL_ERR_INVALID, on->pos, "Unsupported join expression: only equality of one expression from each side is supported.");
+    sl_error e1 = {0}, e2 = {0};
+    const sl_expr *lx = on->u.binary.left, *rx = on->u.binary.right;
+    sl_cexpr *lk = sl_expr_compile(&lonly, lx, &e1);
+    sl_cexpr *rk = lk ? sl_expr_compile(&ronly, rx, &e2) : NULL;
+    if (!lk || !rk) {
+        sl_error e3 = {0}, e4 = {0};
+        lx = on->u.binary.right;
+        rx = on->u.binary.left;
+        lk = sl_expr_compile(&lonly, lx, &e3);
+        rk = lk ? sl_expr_compile(&ronly, rx, &e4) : NULL;
+        if (!lk || !rk) {
+            if (!sl_expr_compile(&full, on->u.binary.left, err) || !sl_expr_compile(&full, on->u.binary.right, err))
+                return err->code;
+            JFAIL(SL_ERR_INVALID, on->pos, "Invalid comparison expression in join: each side of the equality must reference exactly one source.");
+        }
+    }
+    p->side[0].expr = lk;
+    p->side[1].expr = rk;
+    if (!sl_type_equal(lk->type, rk->type))
+        JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: types don't match. Got %s and %s.",
+              sl_type_to_sql(a, lk->type), sl_type_to_sql(a, rk->type));
+    if (sl_type_has_map(lk->type))
+        JFAIL(SL_ERR_INVALID, on->pos,
+              "Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+              "behavior due to inconsistent serialization.");
+    const char *lcanon = canon_text(&full, lx), *rcanon = canon_text(&full, rx);
+
+    /* which sides are keyed by their expression */
+    const sl_join_lineage *prev = left->lineage;
+    if (prev) {
+        if (prev->fk_q) {
+            const char *fq, *fn;
+            const sl_type *ft;
+            p->side[0].keyed = colref(&full, lx, &fq, &fn, &ft) && !strcmp(fq, prev->fk_q) && !strcmp(fn, prev->fk_name);
+        } else {
+            p->side[0].keyed = in_list(prev->equiv, prev->nequiv, lcanon);
+        }
+    } else {
+        p->side[0].keyed = left->nkey == 1 && sl_cexpr_column_index(lk) == 0;
+    }
+    p->side[1].keyed = right->nkey == 1 && sl_cexpr_column_index(rk) == lw;
+    p->side[0].key_slot = 0;
+    p->side[1].key_slot = lw;
+    if (rt && !p->side[1].keyed)
+        JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: %s joins require to join on the primary key of the right input table.",
+              lt ? "table-table" : "stream-table");
+    if (lt && !p->side[0].keyed) {
+        if (prev)
+            JFAIL(SL_ERR_INVALID, on->pos,
+                  "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins.");
+        /* a foreign-key join: the left table's column names the right key */
+        if (j->type == SL_JOIN_RIGHT || j->type == SL_JOIN_FULL)
+            JFAIL(SL_ERR_INVALID, j->pos, "%s OUTER JOIN on a foreign key is not supported",
+                  j->type == SL_JOIN_RIGHT ? "RIGHT" : "FULL");
+        if (left->nkey != 1) {
+            /* ksqlDB wants every left key column in the projection first */
+            for (int kc = 0; kc < left->nkey; kc++) {
+                bool present = false;
+                for (int i = 0; i < s->nitems && !present; i++) {
+                    const sl_select_item *si = &s->items[i];
+                    present = si->star ? !si->star_qualifier || !strcmp(si->star_qualifier, s->from.alias ? s->from.alias : left->name)
+                                       : si->expr->kind == SL_E_COLUMN && !strcmp(si->expr->u.col.name, left->cols[kc].name) &&
+                                             (!si->expr->u.col.qualifier ||
+                                              !strcmp(si->expr->u.col.qualifier, s->from.alias ? s->from.alias : left->name));
+                }
+                if (!present)
+                    JFAIL(SL_ERR_INVALID, s->pos,
+                          "Primary key column missing in projection. For foreign-key table-table joins, the "
+                          "projection must include all primary key columns from the left input table (`%s`). "
+                          "Missing column: `%s`.",
+                          left->name, left->cols[kc].name);
+            }
+            JFAIL(SL_ERR_UNSUPPORTED, s->pos, "foreign-key joins of tables with several key columns are not supported yet");
+        }
+        p->fk = true;
+    }
+    sl_join_lineage *lin = build_lineage(a, &full, p, lx, rx, lcanon, rcanon);
+    if (p->fk) {
+        lin->fk_q = p->side[0].alias ? p->side[0].alias : left->name;
+        lin->fk_name = left->cols[0].name;
+    }
+    p->key_type = p->fk ? left->cols[0].type : lk->type;
+    sl_format kf = prev ? prev->key_format : left->key_format;
+    if (kf == SL_FORMAT_NONE)
+        kf = right->key_format != SL_FORMAT_NONE ? right->key_format : SL_FORMAT_KAFKA;
+    p->key_format = kf;
+    lin->key_format = kf;
+    lin->first = prev ? prev->first : left;
+
+    /* the original columns behind the join, for names and the projection */
+    orig_list origs = {sl_arena_calloc(a, (size_t)(lw + rw + 6), sizeof(orig_col)), 0};
+    collect_origs(&p->side[0], &origs);
+    collect_origs(&p->side[1], &origs);
+
+    /* a key no viable column carries gets ksqlDB's synthetic column */
+    p->synthetic_slot = -1;
+    const char *synthetic_name = NULL;
+    if (!p->fk && lin->nviable == 0) {
+        synthetic_name = "ROWKEY";
+        for (int suffix = 0;; suffix++) {
+            if (suffix)
+                synthetic_name = sl_arena_sprintf(a, "ROWKEY_%d", suffix);
+            bool taken = false;
+            for (int c = 0; c < origs.n && !taken; c++)
+                taken = !origs.cols[c].pseudo && !strcmp(origs.cols[c].name, synthetic_name);
+            if (!taken)
+                break;
+        }
+        p->synthetic_slot = lw + rw;
+        sl_scope_col *c = &full.cols[full.ncols++];
+        c->name = synthetic_name;
+        c->type = p->key_type;
+        c->index = p->synthetic_slot;
+    }
+
+    /* stream-stream windows (StreamStreamJoinBuilder) */
+    p->before = j->within_before_ms;
+    p->after = j->within_after_ms;
+    p->grace = j->has_within_grace ? j->within_grace_ms
+                                   : (DEFAULT_GRACE_MS - 2 * p->before > 0 ? DEFAULT_GRACE_MS - 2 * p->before : 0);
+    p->retention = p->before + p->after + p->grace;
+    p->this_side = j->type == SL_JOIN_RIGHT ? 1 : 0;
+    bool ks_left_outer = j->type != SL_JOIN_INNER, ks_right_outer = j->type == SL_JOIN_FULL;
+    p->outer[p->this_side] = ks_left_outer;
+    p->outer[!p->this_side] = ks_right_outer;
+    p->outer_store = p->stream_stream && j->has_within_grace && ks_left_outer;
+
+    /* co-partitioning: sides joined on their keys without repartitioning
+     * must have as many partitions (when declared), as ksqlDB checks */
+    bool moved = !p->fk && !p->table_table && ((!lt && !p->side[0].keyed) || (!rt && !p->side[1].keyed));
+    if (!p->fk && !moved && left->partitions > 0 && right->partitions > 0 && left->partitions != right->partitions)
+        JFAIL(SL_ERR_INVALID, j->pos,
+              "Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %d; `%s` "
+              "partitions = %d. Please repartition either one so that the number of partitions match.",
+              left->name, right->name, left->name, left->partitions, right->name, right->partitions);
+    if (s->where) {
+        q->where = sl_expr_compile(&full, s->where, err);
+        if (!q->where)
+            return err->code;
+    }
+    p->where_tombstones = p->table_table;
+    p->step = st->join_step;
+    p->view_slot = -1;
+    q->row_width = lw + rw + (p->synthetic_slot >= 0);
+    if (p->step && p->table_table)
+        p->view_slot = q->row_width++; /* foreign-key steps too: they are table-table */
+    if (p->step) {
+        p->lineage = lin;
+        step_columns(a, q, p, &origs);
+    } else if ((rc = final_columns(qb, q, st, p, &full, &origs, lin, synthetic_name, err))) {
+        return rc;
+    }
+    q->nkey_out = 1;
+    q->join = p;
+    return SL_OK;
+}
+
+/* ---------- partitioning ---------- */
+
+void sl_join_repartition_sides(const sl_query *q, bool sides[2])
+{
+    const sl_join_plan *p = q->join;
+    sides[0] = sides[1] = false;
+    if (p->fk || p->table_table)
+        return;
+    sides[0] = !p->side[0].src->is_table && !p->side[0].keyed;
+    sides[1] = !p->side[1].src->is_table && !p->side[1].keyed;
+}
+
+static void ignore_error(void *ctx, const sl_record *src, const char *msg)
+{
+    (void)ctx;
+    (void)src;
+    (void)msg;
+}
+
+bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a, sl_strbuf *out)
+{
+    const sl_join_plan *p = q->join;
+    const sl_join_side *sd = &p->side[side];
+    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
+    bool deleted;
+    /* decode without reporting: the direct path reports bad records */
+    sl_collector quiet = {NULL, ignore_error, NULL, NULL, NULL};
+    if (!sl_source_decode(sd->src, in, row + sd->base, &deleted, a, &quiet) || deleted)
+        return false;
+    sl_error err;
+    sl_error_init(&err);
+    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
+    sl_value key;
+    sl_cexpr_eval(sd->expr, &ctx, &key);
+    if (key.null)
+        return false;
+    /* the other side's keys are where the match lives: write this key as
+     * they are written so that the partitioner sends it to their partition */
+    const sl_source *keyed = p->side[!side].keyed ? p->side[!side].src : NULL;
+    sl_strbuf_reset(out);
+    if (keyed && keyed->nkey == 1 && !sl_serde_encode(keyed->key_serde, &key, out, &err))
+        return true;
+    sl_strbuf_reset(out);
+    sl_valcodec_put(out, &key);
+    return true;
+}
+
+bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)
+{
+    const sl_join_plan *p = q->join;
+    bool sides[2];
+    sl_join_repartition_sides(q, sides);
+    if (p->fk || sides[0] || sides[1])
+        return false;
+    *lt = p->side[0].src->topic;
+    *rt = p->side[1].src->topic;
+    return true;
+}
+
+bool sl_join_is_foreign_key(const sl_query *q)
+{
+    return q->join && q->join->fk;
+}
+
+bool sl_join_has_outer_store(const sl_query *q)
+{
+    return q->join && q->join->outer_store;
+}
