@@ -143,7 +143,7 @@ static double run(const char *path, long events)
     long changes = 0;
     sl_arena *arena = sl_arena_new(1 << 20);
     sink s = {.topo = topo};
-    sl_collector c = {on_send, on_error, &s, NULL, NULL};
+    sl_collector c = {.send = on_send, .processing_error = on_error, .ctx = &s};
     nx_model_config cfg = {.seed = 42, .base_time_ms = 1700000000000LL, .event_rate = 10000, .max_delay_ms = 4000};
     /* the events are made before timing: only the engine is measured */
     char *json = malloc((size_t)events * 600 + NX_MAX_EVENT_JSON);

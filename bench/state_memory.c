@@ -49,7 +49,7 @@ static int run(const char *label, const char *sql, long keys, int windows_per_re
     sl_task *task = sl_task_new(topo, 0);
     sl_arena *arena = sl_arena_new(64 * 1024);
     long errors = 0;
-    sl_collector out = {discard_send, count_errors, &errors, NULL, NULL};
+    sl_collector out = {.send = discard_send, .processing_error = count_errors, .ctx = &errors};
     char key[32], value[64];
     /* warm the arena so that its blocks are not counted as state */
     sl_arena_reset(arena);

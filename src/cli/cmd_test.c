@@ -23,7 +23,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json] [--bootstrap HOST:PORT]\n");
+    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json] [--bootstrap HOST:PORT | --stats FILE]\n");
     return 2;
 }
 
@@ -148,9 +148,20 @@ static int compare(json_t *expected, json_t *actual)
     return rc;
 }
 
+/* --stats FILE: each query's record fates, for the differential tests */
+static int write_stats(const char *path, json_t *stats)
+{
+    json_t *doc = json_pack("{s:O}", "queries", stats);
+    int rc = json_dump_file(doc, path, JSON_INDENT(1));
+    json_decref(doc);
+    if (rc)
+        fprintf(stderr, "%s: error: cannot write the stats\n", path);
+    return rc;
+}
+
 int sl_cmd_test(int argc, char **argv)
 {
-    const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL;
+    const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL, *stats_path = NULL;
     bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -161,6 +172,8 @@ int sl_cmd_test(int argc, char **argv)
             opath = argv[++i];
         else if (!strcmp(argv[i], "--bootstrap") && i + 1 < argc)
             bootstrap = argv[++i];
+        else if (!strcmp(argv[i], "--stats") && i + 1 < argc)
+            stats_path = argv[++i];
         else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
             verbose = true;
         else
@@ -168,6 +181,10 @@ int sl_cmd_test(int argc, char **argv)
     }
     if (!spath || !ipath)
         return usage();
+    if (stats_path && bootstrap) {
+        fprintf(stderr, "error: --stats counts the in-process run only; it cannot be combined with --bootstrap\n");
+        return 2;
+    }
     /* warnings only: the processing log, and through a cluster the driver's */
     sl_log_set_level(verbose ? SL_LOG_DEBUG : SL_LOG_WARN);
     /* ksqlDB's own test runner has its harness UDFs on the classpath */
@@ -197,10 +214,15 @@ int sl_cmd_test(int argc, char **argv)
         json_decref(o);
     }
     sl_error err = {0};
-    json_t *actual = NULL;
+    json_t *actual = NULL, *stats = NULL;
     int rc = bootstrap ? sl_replay_run(sql, spath, input, expected, bootstrap, &actual, &err)
-                       : sl_memory_run(sql, spath, input, expected, &actual, &err);
-    if (rc) {
+                       : sl_memory_run_stats(sql, spath, input, expected, &actual, stats_path ? &stats : NULL, &err);
+    if (!rc && stats && write_stats(stats_path, stats))
+        rc = 2;
+    json_decref(stats);
+    if (rc == 2 && stats) {
+        /* write_stats said why */
+    } else if (rc) {
         sl_diag_print(stderr, &err, sql);
     } else if (expected) {
         rc = compare(expected, actual);

@@ -751,8 +751,9 @@ static int session_order(const void *x, const void *y)
     return 0;
 }
 
-static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk, size_t gklen,
-                            const sl_value *const *argv, int64_t ts, sl_arena *a, sl_query_emitter *em)
+static sl_fate process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk,
+                               size_t gklen, const sl_value *const *argv, int64_t ts, sl_arena *a,
+                               sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
     int64_t gap = p->window.size_ms;
@@ -794,7 +795,7 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
     /* late: the merged session ends before stream time - gap - grace */
     if (end < st - gap - p->grace) {
         s->late_dropped++;
-        return;
+        return SL_FATE_LATE;
     }
     /* the merged sessions leave the store (unless the record falls on a
      * one-record session at its own time: updated in place) */
@@ -850,10 +851,11 @@ static void process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         sl_strbuf_append(&s->kb, gk, gklen);
         put_be64(&s->kb, start);
         add_pending(s, s->kb.data, s->kb.len, end);
-        return;
+        return SL_FATE_PASSED;
     }
     /* the new session's old value is none: failing HAVING, nothing goes out */
     emit_result_if(q, keys, &merged, w, a, em, false);
+    return SL_FATE_PASSED;
 }
 
 /* Sessions under EMIT FINAL: when the close time (stream time - gap -
@@ -971,8 +973,15 @@ static bool eval_inputs(const sl_query *q, const sl_value *row, sl_arena *a, sl_
     sl_value *keys = sl_arena_alloc(a, (size_t)p->nkeys * sizeof *keys);
     for (int i = 0; i < p->nkeys; i++) {
         sl_cexpr_eval(p->key_exprs[i], &ctx, &keys[i]);
-        if (keys[i].null)
-            return false; /* NULL grouping keys are dropped, as ksqlDB does */
+        if (keys[i].null) {
+            /* dropped, as ksqlDB drops it, with its processing-log entry */
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "Group-by column with index %d resolved to null. The source row will be excluded from the table.",
+                     i);
+            em->out->processing_error(em->out->ctx, em->source, ctx.errors ? err.msg : msg);
+            return false;
+        }
     }
     const sl_value **argv = sl_arena_alloc(a, (size_t)(p->naggs ? p->naggs : 1) * sizeof *argv);
     for (int i = 0; i < p->naggs; i++) {
@@ -1081,8 +1090,9 @@ static char *encode_keys(const sl_query *q, const sl_value *keys, sl_arena *a, s
     return k;
 }
 
-void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row, int64_t ts,
-                    sl_arena *a, sl_query_emitter *em)
+/* one record's change to the groups; returns its fate */
+static sl_fate aggregate_record(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row,
+                                int64_t ts, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
     sl_value *keys = NULL, *okeys = NULL;
@@ -1094,9 +1104,9 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     if (!s->nchanged)
         sweep_expired(q, s, a);
     if (!has_new && !has_old)
-        return;
+        return SL_FATE_FILTERED;
     if (p->window.kind && ts < 0)
-        return; /* Kafka Streams drops negative timestamps in windows */
+        return SL_FATE_FILTERED; /* Kafka Streams drops negative timestamps in windows */
     sl_store_advance_stream_time(s->store, ts);
     size_t gklen = 0, ogklen = 0;
     char *gk = has_new ? encode_keys(q, keys, a, &gklen) : NULL;
@@ -1113,7 +1123,7 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
             has_old = false;
         }
         if (!has_new)
-            return;
+            return SL_FATE_PASSED;
         sl_value agg = load_or_init(q, s, gk, gklen, a, &existed);
         bool was = existed && having_passes(q, keys, &agg, NULL, a);
         if (has_old)
@@ -1121,15 +1131,15 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
         fold(q, &agg, argv, ts, 1, a);
         store_put(s, gk, gklen, &agg);
         note_change(s, gk, gklen, was, NULL, em->source);
-        return;
+        return SL_FATE_PASSED;
     }
     if (!has_new)
-        return;
+        return SL_FATE_FILTERED;
     if (p->window.kind == SL_WINDOW_SESSION) {
-        process_session(q, s, keys, gk, gklen, argv, ts, a, em);
+        sl_fate fate = process_session(q, s, keys, gk, gklen, argv, ts, a, em);
         if (p->emit_final)
             flush_final(q, s, a, em);
-        return;
+        return fate;
     }
     int64_t size = p->window.size_ms;
     int64_t adv = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms : size;
@@ -1137,12 +1147,14 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     int maxw = (int)(size / adv + 1);
     int64_t *starts = sl_arena_alloc(a, (size_t)maxw * sizeof *starts);
     int nw = sl_window_starts(size, adv, ts, starts, maxw);
+    int open_windows = 0;
     for (int wi = 0; wi < nw; wi++) {
         int64_t start = starts[wi], end = start + size;
         if (!sl_window_open(end, p->grace, sl_store_stream_time(s->store))) {
             s->late_dropped++;
             continue; /* window closed: the record is late for it */
         }
+        open_windows++;
         sl_strbuf_reset(&s->kb);
         sl_strbuf_append(&s->kb, gk, gklen);
         put_be64(&s->kb, start);
@@ -1162,6 +1174,13 @@ void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row,
     }
     if (p->emit_final)
         flush_final(q, s, a, em);
+    return open_windows ? SL_FATE_PASSED : SL_FATE_LATE;
+}
+
+void sl_agg_process(const sl_query *q, sl_agg_state *s, const sl_value *old_row, const sl_value *row, int64_t ts,
+                    sl_arena *a, sl_query_emitter *em)
+{
+    sl_report_fate(em->out, aggregate_record(q, s, old_row, row, ts, a, em));
 }
 
 void sl_agg_state_foreach_store(sl_agg_state *s, sl_store_each_fn fn, void *ctx)

@@ -107,13 +107,13 @@ void sl_join_key_bytes(sl_format fmt, const sl_value *key, sl_strbuf *out);
 /* (ts, row) as stored */
 sl_value sl_join_entry(sl_arena *a, int64_t ts, const sl_value *half, int width);
 
-void sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
+sl_fate sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
                             const sl_collector *out);
-void sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
+sl_fate sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
                                   sl_join_out *o, const sl_collector *out);
-void sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
+sl_fate sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
                            const sl_collector *out);
-void sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
+sl_fate sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
                                  sl_join_out *o, const sl_collector *out);
 
 #endif

@@ -727,7 +727,7 @@ bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_
     sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
     bool deleted;
     /* decode without reporting: the direct path reports bad records */
-    sl_collector quiet = {NULL, ignore_error, NULL, NULL, NULL};
+    sl_collector quiet = {.processing_error = ignore_error};
     if (!sl_source_decode(sd->src, in, row + sd->base, &deleted, a, &quiet) || deleted)
         return false;
     sl_error err;

@@ -60,7 +60,8 @@ static int64_t visible_from(const sl_join_plan *p, sl_store *st, int64_t from)
     return lo > from ? lo : from;
 }
 
-static void window_put(const sl_join_plan *p, sl_join_state *s, int side, const char *k, size_t klen, int64_t ts,
+/* false when the record is too old for its own window store */
+static bool window_put(const sl_join_plan *p, sl_join_state *s, int side, const char *k, size_t klen, int64_t ts,
                        const sl_value *half, int width, sl_arena *a)
 {
     sl_store *st = s->store[side];
@@ -69,7 +70,7 @@ static void window_put(const sl_join_plan *p, sl_join_state *s, int side, const 
     if (ts < lo) {
         /* expired already: Kafka Streams' segmented store drops it */
         s->late_dropped++;
-        return;
+        return false;
     }
     sl_value buf = sl_join_load(st, k, klen, a);
     sl_value nb = sl_array_new(a, buf.u.c.n + 1);
@@ -80,6 +81,7 @@ static void window_put(const sl_join_plan *p, sl_join_state *s, int side, const 
     nb.u.c.items[n++] = sl_join_entry(a, ts, half, width);
     nb.u.c.n = n;
     sl_join_save(s, st, k, klen, &nb);
+    return true;
 }
 
 typedef struct match {
@@ -292,8 +294,8 @@ static void hold(const sl_join_plan *p, sl_join_state *s, int side, const sl_val
 
 /* ---------- a record ---------- */
 
-void sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
-                            const sl_collector *out)
+sl_fate sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
+                               const sl_collector *out)
 {
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
@@ -303,17 +305,18 @@ void sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const
     bool deleted;
     int64_t ts;
     if (!sl_join_decode_side(q, side, in, row, &deleted, &ts, a, out))
-        return;
+        return SL_FATE_FAILED;
     if (deleted)
         sl_source_log_null_value(sd->src, in, out);
     sl_value key = sl_join_side_key(q, side, row, deleted, in, a, out);
     const sl_value *half = row + sd->base;
     size_t klen = 0;
     const char *k = NULL;
+    bool stored = false;
     if (!key.null) {
         k = sl_join_store_key(s, &key, a, &klen);
         if (!deleted)
-            window_put(p, s, side, k, klen, ts, half, sd->width, a); /* KStreamJoinWindow */
+            stored = window_put(p, s, side, k, klen, ts, half, sd->width, a); /* KStreamJoinWindow */
     }
     int64_t stream_time = ts;
     if (s->outer) {
@@ -325,10 +328,10 @@ void sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const
     }
     if (p->outer[side] && key.null && !deleted) {
         sl_join_emit(o, row, &key, ts);
-        return;
+        return SL_FATE_PASSED;
     }
     if (key.null || deleted)
-        return;
+        return SL_FATE_FILTERED;
     bool ks_left = side == p->this_side;
     int64_t jb = ks_left ? p->before : p->after, ja = ks_left ? p->after : p->before;
     if (s->outer && ts == stream_time)
@@ -346,11 +349,14 @@ void sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, const
         memcpy(row + od->base, m[i].row, (size_t)od->width * sizeof *row);
         sl_join_emit(o, row, &key, m[i].ts > ts ? m[i].ts : ts);
     }
+    /* a record too old for its own store still joins what the other
+     * side's store holds; with no match and no outer row it is late */
     if (!p->outer[side] || n)
-        return;
+        return n || stored ? SL_FATE_PASSED : SL_FATE_LATE;
     sl_join_null_side(p, row, other);
     if (!s->outer || to < stream_time)
         sl_join_emit(o, row, &key, ts);
     else
         hold(p, s, side, &key, ts, half, a);
+    return SL_FATE_PASSED;
 }

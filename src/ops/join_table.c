@@ -55,8 +55,8 @@ static void table_set(sl_join_state *s, sl_store *st, const char *k, size_t klen
 
 /* ---------- stream-table ---------- */
 
-void sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
-                                  sl_join_out *o, const sl_collector *out)
+sl_fate sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
+                                     sl_join_out *o, const sl_collector *out)
 {
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
@@ -65,26 +65,26 @@ void sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side,
     bool deleted;
     int64_t ts;
     if (!sl_join_decode_side(q, side, in, row, &deleted, &ts, a, out))
-        return;
+        return SL_FATE_FAILED;
     if (side == 1) {
         /* a table update changes the table only */
         const sl_value *key = &row[sd->key_slot];
         if (key->null)
-            return;
+            return SL_FATE_FILTERED;
         size_t klen;
         const char *k = sl_join_store_key(s, key, a, &klen);
         table_set(s, s->store[1], k, klen, deleted, ts, row + sd->base, sd->width, a);
-        return;
+        return SL_FATE_PASSED;
     }
     if (deleted)
         sl_source_log_null_value(sd->src, in, out);
     sl_value key = sl_join_side_key(q, side, row, deleted, in, a, out);
     if (p->type == SL_JOIN_LEFT && key.null && !deleted) {
         sl_join_emit(o, row, &key, ts);
-        return;
+        return SL_FATE_PASSED;
     }
     if (key.null || deleted)
-        return;
+        return SL_FATE_FILTERED;
     size_t klen;
     const char *k = sl_join_store_key(s, &key, a, &klen);
     int64_t tts;
@@ -93,14 +93,15 @@ void sl_join_process_stream_table(const sl_query *q, sl_join_state *s, int side,
     if (table_get(s->store[1], k, klen, a, &tts, &trow))
         memcpy(row + td->base, trow, (size_t)td->width * sizeof *row);
     else if (p->type != SL_JOIN_LEFT)
-        return;
+        return SL_FATE_FILTERED; /* no row in the table yet */
     sl_join_emit(o, row, &key, ts);
+    return SL_FATE_PASSED;
 }
 
 /* ---------- table-table ---------- */
 
-void sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
-                           const sl_collector *out)
+sl_fate sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const sl_record *in, sl_join_out *o,
+                              const sl_collector *out)
 {
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
@@ -109,10 +110,10 @@ void sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const 
     bool deleted;
     int64_t ts;
     if (!sl_join_decode_side(q, side, in, row, &deleted, &ts, a, out))
-        return;
+        return SL_FATE_FAILED;
     sl_value key = row[sd->key_slot];
     if (key.null)
-        return; /* Kafka Streams' table source drops it */
+        return SL_FATE_FILTERED; /* Kafka Streams' table source drops it */
     size_t klen;
     const char *k = sl_join_store_key(s, &key, a, &klen);
     int64_t old_ts;
@@ -145,16 +146,17 @@ void sl_join_process_table(const sl_query *q, sl_join_state *s, int side, const 
     if (p->type == SL_JOIN_INNER || (p->type != SL_JOIN_FULL && side != p->this_side)) {
         /* inner join, or the right side of a left join: only with the other row */
         if (!other)
-            return;
+            return SL_FATE_PASSED; /* in the table's state, waiting for its match */
         bool keeps_row = p->type != SL_JOIN_INNER; /* the left row stays, this side NULL or not */
         sl_join_emit(o, deleted && !keeps_row ? NULL : row, &key, rts);
-        return;
+        return SL_FATE_PASSED;
     }
     /* the left side of a left join, either side of a full outer join */
     if (!other && deleted && !had)
-        return;
+        return SL_FATE_PASSED; /* a delete of nothing: the state is unchanged */
     bool gone = deleted && !(p->type == SL_JOIN_FULL && other);
     sl_join_emit(o, gone ? NULL : row, &key, rts);
+    return SL_FATE_PASSED;
 }
 
 /* ---------- foreign key ---------- */
@@ -336,8 +338,8 @@ static void fk_right(const sl_query *q, sl_join_state *s, const sl_value *rkey, 
         sl_strbuf_free(&order[i].bytes);
 }
 
-void sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
-                                 sl_join_out *o, const sl_collector *out)
+sl_fate sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, const sl_record *in,
+                                    sl_join_out *o, const sl_collector *out)
 {
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
@@ -346,10 +348,10 @@ void sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, 
     bool deleted;
     int64_t ts;
     if (!sl_join_decode_side(q, side, in, row, &deleted, &ts, a, out))
-        return;
+        return SL_FATE_FAILED;
     sl_value key = row[sd->base]; /* the side's primary key */
     if (key.null)
-        return;
+        return SL_FATE_FILTERED;
     size_t klen;
     const char *k = sl_join_store_key(s, &key, a, &klen);
     int64_t old_ts;
@@ -366,4 +368,5 @@ void sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int side, 
     } else {
         fk_right(q, s, &key, deleted ? NULL : row + sd->base, ts, o);
     }
+    return SL_FATE_PASSED;
 }

@@ -831,7 +831,8 @@ static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl
     return !keep.null && keep.u.b;
 }
 
-static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts, bool tombstone, sl_arena *a,
+/* false when the sink's TIMESTAMP column failed (logged): nothing emitted */
+static bool project_and_emit(const sl_query *q, const sl_value *row, int64_t ts, bool tombstone, sl_arena *a,
                              sl_query_emitter *em)
 {
     sl_error err;
@@ -851,7 +852,7 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     if (ctx.errors)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
     if (!tombstone && !sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
-        return;
+        return false;
     int64_t window[2];
     const int64_t *w = NULL;
     if (q->source->window_kind) {
@@ -863,6 +864,7 @@ static void project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
                  : em->source->key                ? KEY_OF_SOURCE_PRESENT
                                                   : KEY_OF_SOURCE_NULL;
     emit_row(q, vals, tombstone ? NULL : vals, ts, w, key_of, a, em);
+    return true;
 }
 
 /* the key columns and pseudo-columns of a record; false (logged) when
@@ -969,42 +971,56 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     if (q->key_where) {
         /* rejected on its key: the value is never decoded (nor, if it is
          * malformed, reported: see docs/ksqldb-differences.md) */
-        if (!decode_key(src, in, row, a, out))
+        if (!decode_key(src, in, row, a, out)) {
+            sl_report_fate(out, SL_FATE_FAILED);
             return;
+        }
         sl_eval_ctx kctx = {.row = row, .arena = a, .err = &err};
         sl_value keep;
         sl_cexpr_eval(q->key_where, &kctx, &keep);
-        if (!kctx.errors && (keep.null || !keep.u.b))
+        if (!kctx.errors && (keep.null || !keep.u.b)) {
+            sl_report_fate(out, SL_FATE_FILTERED);
             return;
+        }
         sl_error_init(&err);
     }
     bool deleted;
-    if (!sl_source_decode(src, in, row, &deleted, a, out))
+    if (!sl_source_decode(src, in, row, &deleted, a, out)) {
+        sl_report_fate(out, SL_FATE_FAILED);
         return;
+    }
     if (src->is_table && src->nkey) {
         /* a table row needs its key: Kafka Streams' table source skips a
          * record whose key is NULL (a warning, not a processing error) */
         bool keyless = true;
         for (int i = 0; i < src->nkey; i++)
             keyless = keyless && row[i].null;
-        if (keyless)
+        if (keyless) {
+            sl_report_fate(out, SL_FATE_FILTERED);
             return;
+        }
     }
     if (deleted && !src->is_table) {
         /* a null value passes a stateless stream query as a null row */
         if (!q->agg && !q->where && !q->ntf && !q->source_time.expr) {
             sl_query_emitter em0 = {out, in, keybuf, valbuf};
             project_and_emit(q, row, in->timestamp, true, a, &em0);
+            sl_report_fate(out, SL_FATE_PASSED);
         } else {
+            /* a filter, a grouping or a time column has nothing to read:
+             * ksqlDB's steps drop it */
             sl_source_log_null_value(src, in, out);
+            sl_report_fate(out, SL_FATE_FILTERED);
         }
         return;
     }
     /* a table's delete has a time only when its TIMESTAMP column is a key
      * column: otherwise it fails extraction and is dropped, as in ksqlDB */
     int64_t ts = in->timestamp;
-    if (!sl_time_extract(&q->source_time, row, in, a, out, &ts))
+    if (!sl_time_extract(&q->source_time, row, in, a, out, &ts)) {
+        sl_report_fate(out, SL_FATE_FAILED);
         return;
+    }
     row[q->idx_rowtime] = sl_bigint(ts);
     sl_query_emitter em = {out, in, keybuf, valbuf};
     const sl_value *old_row = NULL;
@@ -1041,6 +1057,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     bool pass = !deleted && passes(q, row, a, in, out);
     if (q->agg && qs->table_stage1) {
         send_table_changes(q, old_row, pass ? row : NULL, ts, a, &em);
+        sl_report_fate(out, old_row || pass ? SL_FATE_PASSED : SL_FATE_FILTERED);
         return;
     }
     if (q->agg) {
@@ -1064,10 +1081,16 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
                                             : sl_null(q->tf_args[i]->type->elem->kind);
             project_and_emit(q, row, ts, false, a, &em);
         }
-    } else if (pass)
-        project_and_emit(q, row, ts, false, a, &em);
-    else if (src->is_table && (old_row || (deleted && !q->where)))
+        sl_report_fate(out, SL_FATE_PASSED);
+    } else if (pass) {
+        sl_report_fate(out, project_and_emit(q, row, ts, false, a, &em) ? SL_FATE_PASSED : SL_FATE_FAILED);
+    } else if (src->is_table && (old_row || (deleted && !q->where))) {
+        /* the table's row is gone from the result: a delete goes out */
         project_and_emit(q, row, ts, true, a, &em);
+        sl_report_fate(out, SL_FATE_PASSED);
+    } else {
+        sl_report_fate(out, SL_FATE_FILTERED);
+    }
 }
 
 bool sl_query_reads(const sl_query *q, const char *topic)
@@ -1130,7 +1153,7 @@ bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl
         return false;
     sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
     bool deleted;
-    sl_collector quiet = {NULL, ignore_decode_error, NULL, NULL, NULL};
+    sl_collector quiet = {.processing_error = ignore_decode_error};
     if (!sl_source_decode(q->source, in, row, &deleted, a, &quiet) || deleted)
         return false;
     return sl_agg_partition_key(q, row, a, out);

@@ -36,6 +36,19 @@ typedef struct sl_record {
     size_t partition_prefix_len;
 } sl_record;
 
+/* What became of an input record in one query: every record a query reads
+ * ends in exactly one fate, reported by the operator at the place it decides
+ * it, so that a path that drops a record without a trace shows up as a
+ * record with no fate (see sl_query_stats in topology.h). */
+typedef enum sl_fate {
+    SL_FATE_PASSED,    /* reached the query's output or its state */
+    SL_FATE_FILTERED,  /* dropped by the documented semantics: WHERE, a NULL key, a table delete of nothing */
+    SL_FATE_LATE,      /* too late for every window it belongs to */
+    SL_FATE_FAILED,    /* skipped, with an entry in the processing log */
+    SL_FATE_FORWARDED, /* sent through a repartition topic: its fate is decided there */
+    SL_FATE_COUNT
+} sl_fate;
+
 /* Where a task's results go: the record collector of Kafka Streams. */
 typedef struct sl_collector {
     /* an output record for a sink topic */
@@ -51,6 +64,14 @@ typedef struct sl_collector {
      * flush): what it reports until the next call is that query's, so a
      * processing-log entry names its query. NULL: not needed. */
     void (*query_begin)(void *ctx, const char *query_id);
+    /* the fate of the record being processed; NULL: not counted */
+    void (*fate)(void *ctx, sl_fate fate);
 } sl_collector;
+
+static inline void sl_report_fate(const sl_collector *out, sl_fate fate)
+{
+    if (out->fate)
+        out->fate(out->ctx, fate);
+}
 
 #endif

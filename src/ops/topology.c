@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "ops/fate.h"
 #include "ops/join.h"
 #include "ops/query.h"
 #include "sql/catalog.h"
@@ -27,6 +28,7 @@ struct sl_task {
     bool repartition;
     sl_strbuf keybuf, valbuf;
     void **query_state; /* per query; NULL for stateless ones */
+    sl_query_stats *stats; /* per query */
 };
 
 static void mark_table_sink(sl_topology *t, const char *name)
@@ -298,6 +300,21 @@ int sl_topology_query_count(const sl_topology *t)
     return t->nqueries;
 }
 
+const char *sl_topology_query_id(const sl_topology *t, int i)
+{
+    return t->queries[i]->id;
+}
+
+const char *sl_topology_query_sink(const sl_topology *t, int i)
+{
+    return t->queries[i]->sink->name;
+}
+
+bool sl_topology_query_internal(const sl_topology *t, int i)
+{
+    return t->queries[i]->sink->internal;
+}
+
 sl_task *sl_task_new(const sl_topology *topo, int32_t partition)
 {
     sl_task *k = calloc(1, sizeof *k);
@@ -306,6 +323,7 @@ sl_task *sl_task_new(const sl_topology *topo, int32_t partition)
     k->topo = topo;
     k->partition = partition;
     k->query_state = calloc((size_t)topo->nqueries + 1, sizeof *k->query_state);
+    k->stats = calloc((size_t)topo->nqueries + 1, sizeof *k->stats);
     for (int i = 0; i < topo->nqueries; i++)
         k->query_state[i] = sl_query_state_new(topo->queries[i]);
     sl_strbuf_init(&k->keybuf);
@@ -320,6 +338,7 @@ void sl_task_destroy(sl_task *k)
     for (int i = 0; i < k->topo->nqueries; i++)
         sl_query_state_destroy(k->topo->queries[i], k->query_state[i]);
     free(k->query_state);
+    free(k->stats);
     sl_strbuf_free(&k->keybuf);
     sl_strbuf_free(&k->valbuf);
     free(k);
@@ -383,12 +402,18 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
         if (k->repartition && q->repartition_topic && !(q->agg && q->source->is_table)) {
             /* (a table's changes are sent by the query itself: see table_stage1) */
             int side = !strcmp(in->topic, q->source->topic) ? 0 : 1;
-            if (q->repartition_side[side] && repartition(k, q, side, in, arena, out))
+            if (q->repartition_side[side] && repartition(k, q, side, in, arena, out)) {
+                k->stats[i].read++;
+                k->stats[i].fate[SL_FATE_FORWARDED]++;
                 continue;
+            }
         }
         if (out->query_begin)
             out->query_begin(out->ctx, q->id);
-        sl_query_process(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out);
+        sl_fate_tally tally;
+        sl_fate_tally_begin(&tally, out);
+        sl_query_process(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, &tally.wrapped);
+        sl_fate_tally_end(&tally, &k->stats[i], true);
     }
     return SL_OK;
 }
@@ -413,6 +438,8 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
             continue;
         if (out->query_begin)
             out->query_begin(out->ctx, q->id);
+        /* a table's change was counted where it was read (and may come
+         * back as two records: its old and its new group) */
         if (n >= 2 && p[0] == 'T')
             return sl_query_process_table_change(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out, err);
         if (n < 8 || p[0] != 'S')
@@ -439,7 +466,11 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
         orig.value_len = (flags & 2) ? n - pos : 0;
         if (!sl_query_reads(q, topic))
             return sl_error_set(err, SL_ERR_RUNTIME, "repartition record of an unknown topic %s", topic);
-        sl_query_process(q, k->query_state[i], &orig, arena, &k->keybuf, &k->valbuf, out);
+        sl_fate_tally tally;
+        sl_fate_tally_begin(&tally, out);
+        sl_query_process(q, k->query_state[i], &orig, arena, &k->keybuf, &k->valbuf, &tally.wrapped);
+        sl_fate_tally_end(&tally, &k->stats[i], false);
+        k->stats[i].fate[SL_FATE_FORWARDED]--;
         return SL_OK;
     }
     return sl_error_set(err, SL_ERR_RUNTIME, "no query reads the repartition topic %s", in->topic);
@@ -459,6 +490,11 @@ uint64_t sl_topology_order_mask(const sl_topology *t, const char *topic)
             mask |= 1ull << (i % 64);
     }
     return mask;
+}
+
+const sl_query_stats *sl_task_query_stats(const sl_task *k, int query)
+{
+    return &k->stats[query];
 }
 
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)

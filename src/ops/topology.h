@@ -50,6 +50,11 @@ void sl_topology_destroy(sl_topology *topo);
 
 /* the persistent queries (CREATE ... AS SELECT, INSERT INTO ... SELECT) */
 int sl_topology_query_count(const sl_topology *topo);
+/* the i-th query's id (CSAS_OUTPUT_0), the name of its sink, and whether
+ * that sink is an internal step of an n-way join */
+const char *sl_topology_query_id(const sl_topology *topo, int i);
+const char *sl_topology_query_sink(const sl_topology *topo, int i);
+bool sl_topology_query_internal(const sl_topology *topo, int i);
 /* Topics the topology reads and writes (sources that are also sinks, as in
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);
@@ -96,6 +101,9 @@ void sl_task_foreach_store(sl_task *task, sl_store_each_fn fn, void *ctx);
 void sl_task_after_restore(sl_task *task);
 int32_t sl_task_partition(const sl_task *task);
 void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
+/* what became of the records the task's i-th query read (ops/fate.h) */
+struct sl_query_stats;
+const struct sl_query_stats *sl_task_query_stats(const sl_task *task, int query);
 /* Runs one input record through every query reading its topic. Decoding and
  * evaluation errors go to out->processing_error and return SL_OK; a non-OK
  * return is a failure of the task itself (err filled). Temporary data goes

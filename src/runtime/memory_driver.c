@@ -5,6 +5,8 @@
  * value, read with the runner's conversions, and the format's encoder).
  * Output bytes are decoded with the sink's serde and written back as JSON. */
 #include "runtime/memory_driver.h"
+
+#include "ops/fate.h"
 #include "runtime/test_input.h"
 
 #include <math.h>
@@ -334,9 +336,12 @@ static void on_send(void *ctx, const sl_record *out)
         }
         next.partition = 0;
         next.offset = r->offsets[r->depth % 64]++;
+        /* the chained queries name themselves; this one goes on after */
+        const char *query = r->current_query;
         r->depth++;
         process(r, &next);
         r->depth--;
+        r->current_query = query;
     }
 }
 
@@ -366,7 +371,7 @@ static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
 
 static void process(mem_run *r, const sl_record *rec)
 {
-    sl_collector c = {on_send, on_processing_error, r, on_fatal_error, on_query_begin};
+    sl_collector c = {.send = on_send, .processing_error = on_processing_error, .ctx = r, .fatal_error = on_fatal_error, .query_begin = on_query_begin};
     sl_error err = {0};
     if (sl_task_process(r->task, rec, r->arena, &c, &err) && !r->failed) {
         *r->err = err;
@@ -547,8 +552,32 @@ void sl_test_case_close(sl_test_case *r)
     free(r);
 }
 
+static json_t *stats_json(const mem_run *r)
+{
+    json_t *all = json_array();
+    for (int i = 0; i < sl_topology_query_count(r->topo); i++) {
+        const sl_query_stats *s = sl_task_query_stats(r->task, i);
+        json_array_append_new(
+            all, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+                           sl_topology_query_id(r->topo, i), "sink", sl_topology_query_sink(r->topo, i), "internal",
+                           sl_topology_query_internal(r->topo, i), "read", (json_int_t)s->read, "passed",
+                           (json_int_t)s->fate[SL_FATE_PASSED], "filtered", (json_int_t)s->fate[SL_FATE_FILTERED],
+                           "late", (json_int_t)s->fate[SL_FATE_LATE], "failed", (json_int_t)s->fate[SL_FATE_FAILED],
+                           "forwarded", (json_int_t)s->fate[SL_FATE_FORWARDED], "processing_errors",
+                           (json_int_t)s->processing_errors, "unaccounted", (json_int_t)s->unaccounted, "overcounted",
+                           (json_int_t)s->overcounted));
+    }
+    return all;
+}
+
 int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                   sl_error *err)
+{
+    return sl_memory_run_stats(sql, file, input, expected, outputs, NULL, err);
+}
+
+int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                        json_t **stats, sl_error *err)
 {
     mem_run *r = NULL;
     int rc = sl_test_case_open(sql, file, input, NULL, &r, err);
@@ -575,6 +604,8 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
     if (!rc) {
         *outputs = r->outputs;
         r->outputs = NULL;
+        if (stats)
+            *stats = stats_json(r);
     }
     sl_test_case_close(r);
     return rc;

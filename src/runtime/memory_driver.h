@@ -20,6 +20,12 @@
  * failure, 4 unsupported) with err filled. */
 int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                   sl_error *err);
+/* the same, and when stats is not NULL, *stats (caller owns): per query, in
+ * statement order, what became of the records it read (ops/fate.h):
+ * [{"id","sink","internal","read","passed","filtered","late","failed",
+ * "forwarded","processing_errors","unaccounted","overcounted"}] */
+int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                        json_t **stats, sl_error *err);
 
 /* The parts of a test case any driver needs: its compiled topology and the
  * mapping between the test file's JSON records and bytes. topic_prefix

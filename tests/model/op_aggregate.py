@@ -49,7 +49,8 @@ import struct
 
 import ksql
 import values
-from engine import Query, decode, record_time, evaluate_logged, single_source_scope, generated_names, sink_formats
+from engine import (Query, decode, record_time, evaluate_logged, single_source_scope, generated_names, sink_formats,
+                    rejected_on_key)
 from ksql import OutOfScope
 from op_aggregate_functions import FUNCTIONS, is_aggregate
 from serde import DecodeError
@@ -348,6 +349,9 @@ class AggregateQuery(Query):
             row, deleted = decode(self.src, rec)
             ts = rec.timestamp if deleted or self.src.is_table else record_time(self.src, row, rec)
         except DecodeError:
+            if rejected_on_key(self.src, self.where, self.scope, rec):
+                self.stats.filtered += 1
+                return []
             self.stats.failed += 1
             self.stats.log_entries += 1
             return []

@@ -36,7 +36,7 @@ import ksql
 import serde
 import values
 from engine import (Query, Record, decode, record_time, evaluate_logged, single_source_scope, generated_names,
-                    sink_formats, sink_time, PSEUDO)
+                    sink_formats, sink_time, rejected_on_key, PSEUDO)
 from ksql import OutOfScope
 from op_aggregate import map_expr, walk
 from serde import DecodeError
@@ -172,6 +172,9 @@ class PartitionQuery(Query):
             row, deleted = decode(self.src, rec)
             ts = record_time(self.src, row, rec) if not deleted else rec.timestamp
         except DecodeError:
+            if rejected_on_key(self.src, self.where, self.scope, rec):
+                self.stats.filtered += 1
+                return []
             self.stats.failed += 1
             self.stats.log_entries += 1
             return []

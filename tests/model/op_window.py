@@ -254,6 +254,9 @@ class AggregationPlan:
                 return None
             ts = E.record_time(self.src, row, rec)
         except DecodeError:
+            if E.rejected_on_key(self.src, self.stmt.select.where, self.scope, rec):
+                stats.filtered += 1
+                return None
             stats.failed += 1
             stats.log_entries += 1
             return None

@@ -69,7 +69,7 @@ static void run_open(run *r, const char *sql, const char *const *properties)
     r->task = sl_task_new(r->topo, 0);
     r->arena = sl_arena_new(0);
     memset(&r->tally, 0, sizeof r->tally);
-    r->out = (sl_collector){on_output, on_error, &r->tally, on_fatal, NULL};
+    r->out = (sl_collector){.send = on_output, .processing_error = on_error, .ctx = &r->tally, .fatal_error = on_fatal};
 }
 
 /* feeds one record; returns what it caused */

@@ -200,7 +200,7 @@ static void process(sl_task *task, int64_t ts)
 {
     sl_error err = {0};
     sl_arena *a = sl_arena_new(0);
-    sl_collector out = {discard, no_error, NULL, NULL, NULL};
+    sl_collector out = {.send = discard, .processing_error = no_error};
     sl_record r = {.topic = "s", .timestamp = ts, .key = "k", .key_len = 1, .value = "{\"V\": 1}", .value_len = 8};
     assert_int_equal(sl_task_process(task, &r, a, &out, &err), SL_OK);
     sl_arena_destroy(a);

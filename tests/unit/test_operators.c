@@ -68,7 +68,7 @@ static counts feed(const char *sql, const char *const *records, int n)
     sl_task *task = sl_task_new(topo, 0);
     sl_arena *arena = sl_arena_new(0);
     counts c = {0};
-    sl_collector out = {count_output, count_error, &c, NULL, NULL};
+    sl_collector out = {.send = count_output, .processing_error = count_error, .ctx = &c};
     for (int i = 0; i < n; i++) {
         sl_record rec = {.topic = "s", .offset = i, .timestamp = 1000, .key = records[2 * i],
                          .key_len = strlen(records[2 * i]), .value = records[2 * i + 1],
@@ -233,7 +233,7 @@ static void test_late_records_counted(void **state)
     assert_non_null(t);
     sl_task *task = sl_task_new(t, 0);
     sl_arena *a = sl_arena_new(0);
-    sl_collector out = {discard, no_error, NULL, NULL, NULL};
+    sl_collector out = {.send = discard, .processing_error = no_error};
     int64_t times[] = {1000, 25000, 10500, 9000, 26000, 14000};
     for (int i = 0; i < 6; i++) {
         sl_record r = {.topic = "s", .offset = i, .timestamp = times[i], .key = "k", .key_len = 1,
@@ -314,7 +314,7 @@ static void check_restore_keeps_windows(const char *sql, const char *const *keys
         fail_msg("compile: %s", err.msg);
     sl_task *first = sl_task_new(t, 0), *second = sl_task_new(t, 0);
     outlog before = {{0}, 0}, a_after = {{0}, 0}, b_after = {{0}, 0};
-    sl_collector out_before = {log_output, no_error, &before, NULL, NULL};
+    sl_collector out_before = {.send = log_output, .processing_error = no_error, .ctx = &before};
     process_all(first, keys, times, 0, split, &out_before);
     store_list la = {{0}, 0}, lb = {{0}, 0};
     sl_task_foreach_store(first, list_store, &la);
@@ -326,7 +326,7 @@ static void check_restore_keeps_windows(const char *sql, const char *const *keys
             sl_store_advance_stream_time(lb.stores[i], sl_store_stream_time(la.stores[i]));
     }
     sl_task_after_restore(second);
-    sl_collector out_a = {log_output, no_error, &a_after, NULL, NULL}, out_b = {log_output, no_error, &b_after, NULL, NULL};
+    sl_collector out_a = {.send = log_output, .processing_error = no_error, .ctx = &a_after}, out_b = {.send = log_output, .processing_error = no_error, .ctx = &b_after};
     process_all(first, keys, times, split, n, &out_a);
     process_all(second, keys, times, split, n, &out_b);
     assert_true(a_after.len > 0);
