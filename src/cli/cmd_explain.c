@@ -48,7 +48,11 @@ int sl_cmd_explain(int argc, char **argv)
         return 2;
     }
     sl_error err = {0};
-    sl_topology *t = sl_topology_compile(text, path, NULL, &err);
+    /* internal topics by their real names, as `sluice run` creates them */
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s-", app && *app ? app : "<application.id>");
+    sl_compile_options opts = {.internal_topic_prefix = prefix};
+    sl_topology *t = sl_topology_compile(text, path, &opts, &err);
     if (!t) {
         sl_diag_print(stderr, &err, text);
         free(text);

@@ -152,6 +152,63 @@ static void topic_family(sl_strbuf *o, const sl_http_view *v, const char *name, 
         }
 }
 
+void sl_http_query_totals(const sl_http_view *v, const char *query_id, sl_query_view *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int w = 0; w < v->nworkers; w++)
+        for (int q = 0; q < v->workers[w].nqueries; q++) {
+            const sl_query_view *x = &v->workers[w].queries[q];
+            if (!query_id || strcmp(x->id, query_id))
+                continue;
+            out->read += x->read;
+            out->passed += x->passed;
+            out->filtered += x->filtered;
+            out->late += x->late;
+            out->failed += x->failed;
+            out->unaccounted += x->unaccounted;
+            out->processing_errors += x->processing_errors;
+        }
+}
+
+/* per query: what became of the records it read (ops/fate.h) */
+static void query_families(sl_strbuf *o, const sl_http_view *v)
+{
+    family(o, "sluice_query_records_read_total", "counter",
+           "Records a query read from its sources (and from the topics of the queries it follows), in committed batches.");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int q = 0; q < v->workers[w].nqueries; q++) {
+            const sl_query_view *x = &v->workers[w].queries[q];
+            sl_strbuf_printf(o, "sluice_query_records_read_total{thread=\"%d\",query=\"", v->workers[w].thread_index);
+            put_label(o, x->id);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", x->read);
+        }
+    family(o, "sluice_query_records_total", "counter",
+           "What became of the records a query read: passed (to its output or state), filtered (WHERE, a NULL key, "
+           "no join match), late (past every window's grace), failed (processing log), unaccounted (none of these: "
+           "a bug, always 0).");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int q = 0; q < v->workers[w].nqueries; q++) {
+            const sl_query_view *x = &v->workers[w].queries[q];
+            const char *fates[] = {"passed", "filtered", "late", "failed", "unaccounted"};
+            int64_t counts[] = {x->passed, x->filtered, x->late, x->failed, x->unaccounted};
+            for (int f = 0; f < 5; f++) {
+                sl_strbuf_printf(o, "sluice_query_records_total{thread=\"%d\",query=\"", v->workers[w].thread_index);
+                put_label(o, x->id);
+                sl_strbuf_printf(o, "\",fate=\"%s\"} %" PRId64 "\n", fates[f], counts[f]);
+            }
+        }
+    family(o, "sluice_query_processing_errors_total", "counter",
+           "Processing-log entries a query wrote (a failed record, or an expression that failed and gave NULL).");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int q = 0; q < v->workers[w].nqueries; q++) {
+            const sl_query_view *x = &v->workers[w].queries[q];
+            sl_strbuf_printf(o, "sluice_query_processing_errors_total{thread=\"%d\",query=\"",
+                             v->workers[w].thread_index);
+            put_label(o, x->id);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", x->processing_errors);
+        }
+}
+
 /* Prometheus' standard process metrics, under their standard names */
 static void process_metrics(sl_strbuf *o, const sl_process_stats *p)
 {
@@ -250,6 +307,8 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
                  false);
     topic_family(o, v, "sluice_internal_records_out_total",
                  "Records written to internal (repartition) topics, in committed batches.", SL_TOPIC_INTERNAL, true);
+
+    query_families(o, v);
 
     family(o, "sluice_store_entries", "gauge", "Entries in a state store, over the worker's tasks, as of the last commit.");
     for (int w = 0; w < v->nworkers; w++)
@@ -439,6 +498,19 @@ json_t *sl_http_status_json(const sl_http_view *v)
                           counts_json(&total));
     if (!j)
         return NULL;
+    size_t qi;
+    json_t *q;
+    json_array_foreach(json_object_get(j, "queries"), qi, q)
+    {
+        sl_query_view t;
+        sl_http_query_totals(v, json_string_value(json_object_get(q, "id")), &t);
+        json_object_set_new(q, "records",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read", (json_int_t)t.read, "passed",
+                                      (json_int_t)t.passed, "filtered", (json_int_t)t.filtered, "late",
+                                      (json_int_t)t.late, "failed", (json_int_t)t.failed, "unaccounted",
+                                      (json_int_t)t.unaccounted, "processing_errors",
+                                      (json_int_t)t.processing_errors));
+    }
     int64_t lag = sl_http_total_lag(v);
     json_object_set_new(j, "total_lag", lag >= 0 ? json_integer(lag) : json_null());
     /* the last ten complete seconds */

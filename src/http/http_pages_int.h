@@ -64,5 +64,7 @@ void sl_http_put_time(sl_strbuf *o, int64_t ms);
 void sl_http_history_sum(const sl_http_view *v, int64_t from_s, int64_t to_s, sl_history_second *out);
 /* The most records behind of all workers' known lags, summed; -1 when none is known. */
 int64_t sl_http_total_lag(const sl_http_view *v);
+/* one query's record fates summed over the workers (id not set) */
+void sl_http_query_totals(const sl_http_view *v, const char *query_id, sl_query_view *out);
 
 #endif

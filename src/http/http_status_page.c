@@ -292,7 +292,7 @@ static void query_state(const sl_http_view *v, json_t *q, int64_t *entries, int6
 static void queries(sl_strbuf *o, const sl_http_view *v)
 {
     sl_strbuf_printf(o, "<h2>Queries (%zu)</h2>\n<table id=\"queries\">\n"
-                        "<tr><th>query</th><th>statement</th><th>reads &rarr; writes</th><th>state</th></tr>\n",
+                        "<tr><th>query</th><th>statement</th><th>reads &rarr; writes</th><th>records</th><th>state</th></tr>\n",
                      json_array_size(v->queries));
     size_t i;
     json_t *q;
@@ -316,7 +316,25 @@ static void queries(sl_strbuf *o, const sl_http_view *v)
         }
         if (json_array_size(json_object_get(q, "internal_topics")))
             sl_strbuf_puts(o, "</small>");
-        sl_strbuf_puts(o, "</td><td class=\"state\">");
+        /* what became of what it read: a drop shows where it happens */
+        sl_query_view fates;
+        sl_http_query_totals(v, json_str(q, "id"), &fates);
+        sl_strbuf_puts(o, "</td><td class=\"records\">read ");
+        put_count(o, (double)fates.read);
+        sl_strbuf_puts(o, "<br><small>passed ");
+        put_count(o, (double)fates.passed);
+        sl_strbuf_puts(o, ", filtered ");
+        put_count(o, (double)fates.filtered);
+        sl_strbuf_puts(o, ", late ");
+        put_count(o, (double)fates.late);
+        sl_strbuf_puts(o, ", failed ");
+        put_count(o, (double)fates.failed);
+        if (fates.unaccounted) {
+            sl_strbuf_puts(o, ", <b class=\"bad\">unaccounted ");
+            put_count(o, (double)fates.unaccounted);
+            sl_strbuf_puts(o, "</b>");
+        }
+        sl_strbuf_puts(o, "</small></td><td class=\"state\">");
         if (json_array_size(json_object_get(q, "state_stores"))) {
             int64_t entries, bytes;
             query_state(v, q, &entries, &bytes);

@@ -1296,3 +1296,15 @@ uint64_t sl_agg_state_late(const sl_agg_state *s)
 {
     return s ? s->late_dropped : 0;
 }
+
+void sl_agg_window_info_of(const sl_query *q, sl_agg_window_info *out)
+{
+    const sl_agg_plan *p = q->agg;
+    *out = (sl_agg_window_info){.kind = p->window.kind,
+                                .size_ms = p->window.size_ms,
+                                .advance_ms = p->window.kind == SL_WINDOW_HOPPING ? p->window.advance_ms
+                                                                                 : p->window.size_ms,
+                                .grace_ms = p->grace,
+                                .retention_ms = p->retention,
+                                .emit_final = p->emit_final};
+}

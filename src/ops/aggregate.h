@@ -34,6 +34,13 @@ bool sl_agg_grouped_by_key(const sl_query *q);
 /* the grouping key of a source row, encoded (for repartitioning) */
 bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *arena, sl_strbuf *out);
 size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
+/* the window as the plan runs it (defaults applied), for explain */
+typedef struct sl_agg_window_info {
+    sl_window_kind kind; /* SL_WINDOW_NONE: not windowed */
+    int64_t size_ms, advance_ms, grace_ms, retention_ms;
+    bool emit_final;
+} sl_agg_window_info;
+void sl_agg_window_info_of(const sl_query *q, sl_agg_window_info *out);
 
 /* One update: row is the new source row (NULL if none passed WHERE or it
  * was deleted), old_row the row it replaces (table sources; NULL for

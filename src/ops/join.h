@@ -55,6 +55,15 @@ void sl_join_state_stats(const sl_join_state *s, sl_store_stats *into);
 bool sl_join_copartitioned(const sl_query *q, const char **left_topic, const char **right_topic);
 /* a foreign-key table-table join (left table column -> right primary key) */
 bool sl_join_is_foreign_key(const sl_query *q);
+/* the join as the plan runs it, for explain: its kind, its sides' kinds,
+ * the stream-stream window with its defaults applied */
+typedef struct sl_join_info {
+    sl_join_type type;
+    const char *shape; /* "stream-stream", "stream-table", "table-table", "foreign-key" */
+    int64_t before_ms, after_ms, grace_ms; /* stream-stream only */
+    bool holds_unmatched;                  /* outer rows wait for their window to close (a GRACE clause) */
+} sl_join_info;
+void sl_join_info_of(const sl_query *q, sl_join_info *out);
 /* a stream-stream join that holds unmatched records until their window
  * closes (an outer join with a GRACE PERIOD): it has a third store */
 bool sl_join_has_outer_store(const sl_query *q);

@@ -769,3 +769,19 @@ bool sl_join_has_outer_store(const sl_query *q)
 {
     return q->join && q->join->outer_store;
 }
+
+void sl_join_info_of(const sl_query *q, sl_join_info *out)
+{
+    const sl_join_plan *p = q->join;
+    *out = (sl_join_info){.type = p->type,
+                          .shape = p->fk               ? "foreign-key"
+                                   : p->stream_stream ? "stream-stream"
+                                   : p->stream_table  ? "stream-table"
+                                                      : "table-table",
+                          .holds_unmatched = p->outer_store};
+    if (p->stream_stream) {
+        out->before_ms = p->before;
+        out->after_ms = p->after;
+        out->grace_ms = p->grace;
+    }
+}

@@ -206,6 +206,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
     if (rc)
         return rc;
     sl_query *q = sl_arena_calloc(a, 1, sizeof *q);
+    q->stmt = st;
     sl_out_col *cols = NULL;
     int n = 0;
     q->sink_timestamp_col = -1;

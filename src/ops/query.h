@@ -33,6 +33,7 @@ struct sl_agg_plan;
 
 typedef struct sl_query {
     const char *id; /* CSAS_OUTPUT_0, as ksqlDB names them */
+    const sl_stmt *stmt; /* what it was built from (the topology's arena): for explain */
     sl_source *source;
     sl_source *sink;
     int row_width;

@@ -497,6 +497,17 @@ const sl_query_stats *sl_task_query_stats(const sl_task *k, int query)
     return &k->stats[query];
 }
 
+void sl_task_take_query_stats(sl_task *k, int query, sl_query_stats *into)
+{
+    sl_query_stats *s = &k->stats[query];
+    int64_t in_flight = s->fate[SL_FATE_FORWARDED];
+    s->fate[SL_FATE_FORWARDED] = 0;
+    sl_query_stats_add(into, s);
+    memset(s, 0, sizeof *s);
+    s->fate[SL_FATE_FORWARDED] = in_flight;
+    into->fate[SL_FATE_FORWARDED] = 0;
+}
+
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)
 {
     for (int i = 0; i < k->topo->nqueries; i++) {
@@ -514,116 +525,9 @@ const sl_catalog *sl_topology_catalog(const sl_topology *t)
     return t->catalog;
 }
 
-/* the state stores a query keeps per task, named as a task names them:
- * read from a throwaway state of the query, so that explain cannot name a
- * store that does not exist */
-typedef struct store_names {
-    const char **names;
-    int n, cap;
-    sl_arena *arena;
-} store_names;
-
-static void add_store_name(void *ctx, sl_store *store)
+const sl_query *sl_topology_query(const sl_topology *t, int i)
 {
-    store_names *c = ctx;
-    if (c->n < c->cap)
-        c->names[c->n++] = sl_arena_strdup(c->arena, sl_store_name(store));
-}
-
-static int query_stores(const sl_query *q, const char **names, int cap, sl_arena *a)
-{
-    store_names c = {names, 0, cap, a};
-    void *state = sl_query_state_new(q);
-    sl_query_state_foreach_store(state, add_store_name, &c);
-    sl_query_state_destroy(q, state);
-    return c.n;
-}
-
-char *sl_topology_describe(const sl_topology *t, const char *format, const char *app)
-{
-    sl_strbuf sb;
-    sl_strbuf_init(&sb);
-    bool json = format && !strcmp(format, "json"), dot = format && !strcmp(format, "dot");
-    sl_arena *a = sl_arena_new(0);
-    if (json)
-        sl_strbuf_puts(&sb, "{\"queries\":[");
-    if (dot)
-        sl_strbuf_puts(&sb, "digraph topology {\n  rankdir=LR;\n");
-    for (int i = 0; i < t->nqueries; i++) {
-        const sl_query *q = t->queries[i];
-        const char *stores[8];
-        int nstores = query_stores(q, stores, 8, a);
-        const char *changelogs[8];
-        for (int k = 0; k < nstores; k++) {
-            char topic[640];
-            sl_store_changelog_topic(app ? app : "<application.id>", stores[k], topic, sizeof topic);
-            changelogs[k] = sl_arena_strdup(a, topic);
-        }
-        const sl_source *right = q->join ? sl_join_right(q->join) : NULL;
-        if (json) {
-            sl_strbuf_printf(&sb, "%s{\"id\":\"%s\",\"source\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
-                                  "\"operators\":[\"source\",%s%s%s\"project\",\"sink\"],"
-                                  "\"sink\":{\"name\":\"%s\",\"topic\":\"%s\",\"key_format\":\"%s\",\"value_format\":\"%s\"},"
-                                  "\"state_stores\":[",
-                             i ? "," : "", q->id, q->source->name, q->source->topic, sl_format_name(q->source->key_format),
-                             sl_format_name(q->source->value_format), q->join ? "\"join\"," : "",
-                             q->where ? "\"filter\"," : "", q->agg ? "\"aggregate\"," : "", q->sink->name,
-                             q->sink->topic, sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
-            for (int k = 0; k < nstores; k++)
-                sl_strbuf_printf(&sb, "%s\"%s\"", k ? "," : "", stores[k]);
-            sl_strbuf_puts(&sb, "],\"changelog_topics\":[");
-            for (int k = 0; k < nstores; k++)
-                sl_strbuf_printf(&sb, "%s\"%s\"", k ? "," : "", changelogs[k]);
-            sl_strbuf_puts(&sb, "],\"internal_topics\":[");
-            if (q->repartition_topic)
-                sl_strbuf_printf(&sb, "\"%s\"", q->repartition_topic);
-            sl_strbuf_puts(&sb, "]}");
-        } else if (dot) {
-            sl_strbuf_printf(&sb, "  \"topic:%s\" -> \"%s\" -> \"topic:%s\";\n", q->source->topic, q->id, q->sink->topic);
-            if (right)
-                sl_strbuf_printf(&sb, "  \"topic:%s\" -> \"%s\";\n", right->topic, q->id);
-            if (q->repartition_topic)
-                sl_strbuf_printf(&sb, "  \"%s\" -> \"topic:%s\" -> \"%s\";\n", q->id, q->repartition_topic, q->id);
-        } else {
-            sl_strbuf_printf(&sb, "Query %s (sub-topology %d)\n", q->id, i);
-            sl_strbuf_printf(&sb, "  Source: %s <- topic '%s' (key %s, value %s)\n", q->source->name, q->source->topic,
-                             sl_format_name(q->source->key_format), sl_format_name(q->source->value_format));
-            if (right)
-                sl_strbuf_printf(&sb, "  Join: %s <- topic '%s'%s\n", right->name, right->topic,
-                                 sl_join_is_foreign_key(q) ? " (foreign key)" : "");
-            if (q->repartition_topic)
-                sl_strbuf_printf(&sb, "  Repartition: by the %s key through topic '%s'\n", q->join ? "join" : "grouping",
-                                 q->repartition_topic);
-            if (q->where)
-                sl_strbuf_puts(&sb, "  Filter: WHERE predicate\n");
-            if (q->agg)
-                sl_strbuf_puts(&sb, "  Aggregate: GROUP BY\n");
-            sl_strbuf_printf(&sb, "  Project: %d column(s):", q->ncols);
-            for (int c = 0; c < q->ncols; c++)
-                sl_strbuf_printf(&sb, " %s%s", q->cols[c].name, q->cols[c].is_key ? " (key)" : "");
-            sl_strbuf_puts(&sb, "\n");
-            sl_strbuf_printf(&sb, "  Sink: %s -> %stopic '%s' (key %s, value %s)\n", q->sink->name,
-                             q->sink->internal ? "internal " : "", q->sink->topic,
-                             sl_format_name(q->sink->key_format), sl_format_name(q->sink->value_format));
-            sl_strbuf_puts(&sb, "  State stores:");
-            for (int k = 0; k < nstores; k++)
-                sl_strbuf_printf(&sb, " %s", stores[k]);
-            sl_strbuf_puts(&sb, nstores ? "\n" : " none\n");
-            sl_strbuf_puts(&sb, "  Changelog topics:");
-            for (int k = 0; k < nstores; k++)
-                sl_strbuf_printf(&sb, " %s", changelogs[k]);
-            sl_strbuf_puts(&sb, nstores ? "\n" : " none\n");
-            sl_strbuf_printf(&sb, "  Internal topics: %s\n", q->repartition_topic ? q->repartition_topic : "none");
-        }
-    }
-    sl_arena_destroy(a);
-    if (json)
-        sl_strbuf_puts(&sb, "]}\n");
-    if (dot)
-        sl_strbuf_puts(&sb, "}\n");
-    if (!sb.data)
-        sl_strbuf_puts(&sb, t->nqueries ? "" : "No persistent queries.\n");
-    return sb.data;
+    return t->queries[i];
 }
 
 void sl_task_foreach_store(sl_task *task, sl_store_each_fn fn, void *ctx)

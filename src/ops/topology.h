@@ -55,6 +55,8 @@ int sl_topology_query_count(const sl_topology *topo);
 const char *sl_topology_query_id(const sl_topology *topo, int i);
 const char *sl_topology_query_sink(const sl_topology *topo, int i);
 bool sl_topology_query_internal(const sl_topology *topo, int i);
+struct sl_query;
+const struct sl_query *sl_topology_query(const sl_topology *topo, int i);
 /* Topics the topology reads and writes (sources that are also sinks, as in
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);
@@ -104,6 +106,9 @@ void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
 /* what became of the records the task's i-th query read (ops/fate.h) */
 struct sl_query_stats;
 const struct sl_query_stats *sl_task_query_stats(const sl_task *task, int query);
+/* adds the counts since the last take into *into and starts them again
+ * (the records forwarded and not yet read back stay: they are in flight) */
+void sl_task_take_query_stats(sl_task *task, int query, struct sl_query_stats *into);
 /* Runs one input record through every query reading its topic. Decoding and
  * evaluation errors go to out->processing_error and return SL_OK; a non-OK
  * return is a failure of the task itself (err filled). Temporary data goes

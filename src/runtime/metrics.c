@@ -91,6 +91,7 @@ void sl_worker_metrics_destroy(sl_worker_metrics *m)
     free(m->pending_time);
     free(m->late_seen);
     sl_metrics_detail_destroy(m);
+    sl_metrics_query_destroy(m);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -213,6 +214,7 @@ void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *st
     }
     count_tasks(m, tasks, ntasks);
     sl_metrics_detail_stores(m, tasks, ntasks);
+    sl_metrics_query_commit(m, tasks, ntasks);
     atomic_store_explicit(&m->last_commit_ms, wall_ms(), memory_order_relaxed);
     atomic_store_explicit(&m->waiting_since_ms, 0, memory_order_relaxed);
     atomic_store_explicit(&m->brokers_down_since_ms, 0, memory_order_relaxed);
@@ -373,6 +375,7 @@ void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
         out->ntasks++;
     }
     sl_metrics_detail_read(m, out);
+    sl_metrics_query_read(m, out);
     pthread_mutex_unlock(&m->lock);
     free(parts);
 }
@@ -394,6 +397,7 @@ void sl_worker_snapshot_free(sl_worker_snapshot *s)
     free(s->group_id);
     free(s->member_id);
     free(s->instance_id);
+    sl_metrics_query_free(s);
     s->assigned = NULL;
     s->tasks = NULL;
     s->topics = NULL;

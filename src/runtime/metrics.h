@@ -170,6 +170,13 @@ typedef struct sl_store_view {
     int64_t entries, bytes;
 } sl_store_view;
 
+/* What became of the records one query read, in committed batches
+ * (ops/fate.h); unaccounted: records that ended in no fate (a bug) */
+typedef struct sl_query_view {
+    char *id; /* owned by the snapshot */
+    int64_t read, passed, filtered, late, failed, unaccounted, processing_errors;
+} sl_query_view;
+
 typedef struct sl_task_view {
     int32_t partition;
     int64_t stream_time; /* ms; INT64_MIN before a committed record */
@@ -203,6 +210,8 @@ typedef struct sl_worker_snapshot {
     int64_t nerrors_seen;
     /* consumer group membership; strings owned by the snapshot, NULL unknown */
     char *group_id, *member_id, *instance_id;
+    sl_query_view *queries; /* per query of the topology, in statement order */
+    int nqueries;
     int64_t assignments;   /* rebalances that assigned this worker partitions */
     int64_t assigned_ms;   /* wall clock of the last one; 0 none */
 } sl_worker_snapshot;

@@ -64,6 +64,8 @@ struct sl_worker_metrics {
     int64_t nerrors_seen;
     char *group_id, *member_id, *instance_id;
     int64_t assignments, assigned_ms;
+    struct sl_query_stats *query_totals; /* per query of the topology, committed batches */
+    int nquery_totals;
 
     /* the worker's own */
     int64_t batch_start_ns;   /* 0: no batch open */
@@ -107,5 +109,15 @@ bool sl_metrics_detail_assigned(sl_worker_metrics *m, int n);
 /* Under lock: copies the detail into out. */
 void sl_metrics_detail_read(sl_worker_metrics *m, sl_worker_snapshot *out);
 void sl_metrics_detail_destroy(sl_worker_metrics *m);
+
+/* ---- metrics_query.c, called by metrics.c ---- */
+
+/* At a commit (takes the lock): adds the tasks' per-query counts since the
+ * last commit (an aborted batch's are dropped with its tasks). */
+void sl_metrics_query_commit(sl_worker_metrics *m, sl_task *const *tasks, int ntasks);
+/* Under lock: copies the per-query totals into out. */
+void sl_metrics_query_read(sl_worker_metrics *m, sl_worker_snapshot *out);
+void sl_metrics_query_free(sl_worker_snapshot *s);
+void sl_metrics_query_destroy(sl_worker_metrics *m);
 
 #endif

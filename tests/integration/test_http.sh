@@ -117,7 +117,8 @@ for name in ["sluice_records_in_total", "sluice_records_out_total", "sluice_batc
              "sluice_batches_aborted_total", "sluice_failed_records_total", "sluice_late_records_dropped_total",
              "sluice_changelog_records_total", "sluice_commit_latency_seconds", "sluice_batch_size_records",
              "sluice_assigned_partitions", "sluice_restored_records_total", "sluice_restores_in_progress",
-             "sluice_stream_time_seconds", "sluice_consumer_lag_records"]:
+             "sluice_stream_time_seconds", "sluice_consumer_lag_records", "sluice_query_records_read_total",
+             "sluice_query_records_total", "sluice_query_processing_errors_total"]:
     assert "# HELP %s " % name in text and "# TYPE %s " % name in text, "no HELP/TYPE for " + name
 threads = {dict(l)["thread"] for (n, l) in s if n == "sluice_records_in_total"}
 assert threads == {"0", "1"}, threads
@@ -126,6 +127,20 @@ assert total(s, "sluice_batches_aborted_total") == 0
 assert total(s, "sluice_failed_records_total") == 0
 assert total(s, "sluice_changelog_records_total") >= 41, "changelog records %d" % total(s, "sluice_changelog_records_total")
 assert total(s, "sluice_restores_in_progress") == 0
+# per query: every record read, each with one fate (both queries pass them all)
+per_query = {}
+for (n, l), v in s.items():
+    if n in ("sluice_query_records_read_total", "sluice_query_records_total"):
+        d = dict(l)
+        key = (d["query"], d.get("fate", "read"))
+        per_query[key] = per_query.get(key, 0) + v
+queries = {q for q, _ in per_query}
+assert len(queries) == 2, per_query
+for q in queries:
+    assert per_query[(q, "read")] == N, ("query read", q, per_query)
+    assert per_query[(q, "passed")] == N, ("query passed", q, per_query)
+    for fate in ("filtered", "late", "failed", "unaccounted"):
+        assert per_query[(q, fate)] == 0, ("query", q, fate, per_query)
 assert total(s, "sluice_commit_latency_seconds_count") == total(s, "sluice_batches_committed_total")
 assert total(s, "sluice_batch_size_records_sum") == N
 inf = sum(v for (n, l), v in s.items() if n == "sluice_batch_size_records_bucket" and ("le", "+Inf") in l)
@@ -155,6 +170,8 @@ parts = sorted((a["topic"], a["partition"]) for w in j["workers"] for a in w["as
 assert parts == [("$in", 0), ("$in", 1), ("$in", 2)], parts
 assert sum(w["counts"]["records_in"] for w in j["workers"]) == N
 assert j["totals"]["records_in"] == N
+for q in j["queries"]:
+    assert q["records"]["read"] == N and q["records"]["passed"] == N, ("status per query", q)
 for w in j["workers"]:
     assert w["ready"] and w["state"] == "running", w
     for t in w["tasks"]:

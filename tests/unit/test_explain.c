@@ -2,7 +2,10 @@
  * running task creates them: every kind of store (aggregation, windowed
  * aggregation, joins, a foreign-key join's index, a table source) is
  * compared with the stores of a real task and the changelog topics the
- * runtime writes to. */
+ * runtime writes to. It shows the plan as it runs (windows with their
+ * defaults, join kinds and windows, filters as SQL, schemas, internal
+ * topics by their real names), and the expression printer behind it reads
+ * back to the same text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +16,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/arena.h"
+#include "common/strbuf.h"
 #include "ops/topology.h"
+#include "sql/expr_print.h"
+#include "sql/parser.h"
 #include "runtime/changelog.h"
 #include "state/store.h"
 
@@ -98,10 +105,101 @@ static void test_explain_names_the_stores_a_task_has(void **state)
     sl_topology_destroy(t);
 }
 
+static const char *PLAN_SQL =
+    "CREATE STREAM S (ID BIGINT KEY, A STRING, B DOUBLE) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');\n"
+    "CREATE STREAM T (ID BIGINT KEY, A STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');\n"
+    "CREATE STREAM O AS SELECT ID, A FROM S WHERE A LIKE 'x%' AND B > 2.5;\n"
+    "CREATE STREAM L AS SELECT R.ID, L.A, R.A AS RA FROM S L RIGHT JOIN T R "
+    "WITHIN (1 SECOND, 2 SECONDS) GRACE PERIOD 3 SECONDS ON L.ID = R.ID;\n"
+    "CREATE TABLE H AS SELECT A, COUNT(*) AS N FROM S WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS) "
+    "GROUP BY A HAVING COUNT(*) > 1 EMIT FINAL;\n";
+
+static void expect_in(const char *text, const char *what)
+{
+    if (!strstr(text, what))
+        fail_msg("explain lacks \"%s\":\n%s", what, text);
+}
+
+static void test_explain_shows_the_plan(void **state)
+{
+    sl_error err = {0};
+    sl_compile_options opts = {.internal_topic_prefix = "app-"};
+    sl_topology *t = sl_topology_compile(PLAN_SQL, "q.sql", &opts, &err);
+    if (!t)
+        fail_msg("compile: %s", err.msg);
+    char *text = sl_topology_describe(t, "text", "app");
+    expect_in(text, "Filter: WHERE A LIKE 'x%' AND B > 2.5");
+    expect_in(text, "columns: ID BIGINT KEY, A STRING, B DOUBLE");
+    expect_in(text, "Join: RIGHT JOIN (stream-stream) T <- topic 't'");
+    expect_in(text, "ON L.ID = R.ID");
+    expect_in(text, "WITHIN (1000 ms before, 2000 ms after), grace 3000 ms");
+    expect_in(text, "WINDOW HOPPING (size 10000 ms, advance 5000 ms), grace 0 ms");
+    expect_in(text, "EMIT FINAL");
+    expect_in(text, "HAVING COUNT(*) > 1");
+    expect_in(text, "Internal topics: app-CTAS_H_2-repartition");
+    expect_in(text, "app-CTAS_H_2-Aggregate-changelog");
+    free(text);
+
+    char *dot = sl_topology_describe(t, "dot", "app");
+    expect_in(dot, "\"topic:s\" [shape=box, style=rounded");
+    expect_in(dot, "\"query:CSAS_O_0\" [shape=ellipse");
+    expect_in(dot, "\"store:CTAS_H_2-Aggregate\" [shape=cylinder");
+    expect_in(dot, "\"topic:app-CTAS_H_2-repartition\" [shape=box, style=\"rounded,dashed\"");
+    free(dot);
+
+    char *js = sl_topology_describe(t, "json", "app");
+    json_error_t je;
+    json_t *d = json_loads(js, 0, &je);
+    if (!d)
+        fail_msg("explain json does not parse: %s", je.text);
+    json_t *ops = json_object_get(json_array_get(json_object_get(d, "queries"), 2), "operators");
+    json_t *agg = NULL;
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op)
+    {
+        if (!strcmp(json_string_value(json_object_get(op, "op")), "aggregate"))
+            agg = op;
+    }
+    assert_non_null(agg);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(agg, "window"), "advance_ms")), 5000);
+    json_decref(d);
+    free(js);
+    sl_topology_destroy(t);
+}
+
+/* printed, parsed again and printed: the same text */
+static void test_expression_printer_reads_back(void **state)
+{
+    const char *wheres[] = {
+        "(A LIKE 'x%' OR NOT B BETWEEN 1.5 AND 2) AND A IN ('it''s', 'q')",
+        "B - (1 - 2) > 0 AND CAST(B AS STRING) IS NOT NULL",
+        "CASE WHEN B > 1 THEN 'big' ELSE 'small' END = 'big' OR -B * (B + 1) / 2 < 3",
+        "ARRAY[1, 2][1] = 1 AND MAP('k' := 1)['k'] IS NULL AND STRUCT(F := 1)->F <> 2",
+    };
+    for (size_t w = 0; w < sizeof wheres / sizeof *wheres; w++) {
+        char sql[600];
+        snprintf(sql, sizeof sql, "CREATE STREAM O AS SELECT * FROM S WHERE %s;", wheres[w]);
+        sl_arena *a = sl_arena_new(0);
+        sl_stmt_list stmts;
+        sl_error err = {0};
+        if (sl_parse(sql, "q.sql", a, &stmts, &err))
+            fail_msg("parse %s: %s", wheres[w], err.msg);
+        sl_strbuf once;
+        sl_strbuf_init(&once);
+        sl_expr_print(&once, stmts.items[0]->select->where);
+        assert_string_equal(once.data, wheres[w]);
+        sl_strbuf_free(&once);
+        sl_arena_destroy(a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_explain_names_the_stores_a_task_has),
+        cmocka_unit_test(test_explain_shows_the_plan),
+        cmocka_unit_test(test_expression_printer_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
