@@ -512,11 +512,12 @@ static void emit_result_if(const sl_query *q, const sl_value *keys, const sl_val
 
 static void add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t end)
 {
+    /* one entry per session (key, start, end): a session that grew is a new
+     * one, and the old may stay in the store beside it (hidden from lookups
+     * by the retention, still emitted at its close) */
     for (size_t i = 0; i < s->npending; i++)
-        if (s->pending_len[i] == klen && !memcmp(s->pending[i], key, klen)) {
-            s->pending_end[i] = end; /* a session that grew */
+        if (s->pending_len[i] == klen && s->pending_end[i] == end && !memcmp(s->pending[i], key, klen))
             return;
-        }
     if (s->npending == s->cappending) {
         s->cappending = s->cappending ? s->cappending * 2 : 16;
         s->pending = realloc(s->pending, s->cappending * sizeof *s->pending);
@@ -845,7 +846,7 @@ static sl_fate process_session(const sl_query *q, sl_agg_state *s, const sl_valu
     w[0] = start;
     w[1] = end;
     if (p->emit_final) {
-        /* remembered by group key and start; emitted once closed if it is
+        /* remembered by group key, start and end; emitted once closed if it is
          * still a session then (a later record may merge it away) */
         sl_strbuf_reset(&s->kb);
         sl_strbuf_append(&s->kb, gk, gklen);
