@@ -2,8 +2,9 @@
 #define _GNU_SOURCE
 #include "common/datefmt.h"
 
+#include "common/tzfile.h"
+
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,9 +162,6 @@ bool sl_zone_valid(const char *zone)
     return fixed_offset(zone, &off) || region_exists(region_for(zone));
 }
 
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-static char tz_current[80];
-
 bool sl_zone_offset(const char *zone, int64_t epoch_sec, int *offset_sec, char abbr[16])
 {
     if (fixed_offset(zone, offset_sec)) {
@@ -177,25 +175,12 @@ bool sl_zone_offset(const char *zone, int64_t epoch_sec, int *offset_sec, char a
         return true;
     }
     const char *region = region_for(zone);
-    if (!region_exists(region))
+    /* the name is checked first: it becomes a path under the zoneinfo root */
+    const sl_tzfile *z = region_exists(region) ? sl_tzfile_get(NULL, region) : NULL;
+    if (!z)
         return false;
-    pthread_mutex_lock(&tz_lock);
-    if (strcmp(tz_current, region)) {
-        /* only this module reads local time; everything else uses gmtime_r */
-        setenv("TZ", region, 1);
-        tzset();
-        snprintf(tz_current, sizeof tz_current, "%s", region);
-    }
-    time_t t = (time_t)epoch_sec;
-    struct tm tm;
-    bool ok = localtime_r(&t, &tm) != NULL;
-    if (ok) {
-        *offset_sec = (int)tm.tm_gmtoff;
-        if (abbr)
-            snprintf(abbr, 16, "%s", tm.tm_zone ? tm.tm_zone : region);
-    }
-    pthread_mutex_unlock(&tz_lock);
-    return ok;
+    sl_tzfile_lookup(z, epoch_sec, offset_sec, abbr);
+    return true;
 }
 
 /* ---------- compile ---------- */
