@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/strbuf.h"
+#include "serde/windowed_key.h"
 
 #define RING 16       /* records kept per panel: more than a screen shows */
 #define MAX_COLS 12   /* value fields shown per row */
@@ -104,13 +105,12 @@ static char *key_text(const void *key, size_t klen, json_t *value)
 {
     const unsigned char *k = key;
     json_t *ws = json_object_get(value, "WINDOW_START");
-    if (klen > 8 && json_is_integer(ws)) {
-        uint64_t start = 0;
-        for (size_t i = klen - 8; i < klen; i++)
-            start = start << 8 | k[i];
-        if ((int64_t)start == json_integer_value(ws))
-            klen -= 8;
-    }
+    size_t inner;
+    int64_t start, end;
+    if (klen > 8 && json_is_integer(ws) &&
+        sl_windowed_key_split(key, klen, SL_WINDOW_TUMBLING, 0, &inner, &start, &end) &&
+        start == json_integer_value(ws))
+        klen = inner;
     sl_strbuf sb;
     sl_strbuf_init(&sb);
     for (size_t i = 0; i < klen; i++)

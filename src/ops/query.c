@@ -9,6 +9,7 @@
 #include "common/valcodec.h"
 #include "ops/aggregate.h"
 #include "ops/join.h"
+#include "serde/windowed_key.h"
 #include "state/store.h"
 
 #include <stdio.h>
@@ -692,14 +693,6 @@ void sl_query_state_destroy(const sl_query *q, void *state)
     free(s);
 }
 
-static void put_be64(sl_strbuf *sb, int64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
-    sl_strbuf_append(sb, b, 8);
-}
-
 /* Whose key an output row has. When it is the source record's own
  * (KEY_OF_SOURCE_*), it is null exactly when that was, as in ksqlDB: a
  * record without a key keeps none, and a key whose columns are all NULL is
@@ -738,14 +731,10 @@ static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value 
                 return;
             }
             if (window) {
-                /* windowed keys as Kafka Streams writes them: time windows
-                 * append the start, session windows the end then the start;
-                 * the inner key alone chooses the partition */
+                /* the inner key alone chooses the partition */
                 rec.partition_by_prefix = true;
                 rec.partition_prefix_len = em->keybuf->len;
-                if (sink->window_kind == SL_WINDOW_SESSION)
-                    put_be64(em->keybuf, window[1]);
-                put_be64(em->keybuf, window[0]);
+                sl_windowed_key_append(em->keybuf, sink->window_kind, window[0], window[1]);
             }
             rec.key = em->keybuf->data ? em->keybuf->data : "";
             rec.key_len = em->keybuf->len;
@@ -877,28 +866,10 @@ static bool decode_key(const sl_source *src, const sl_record *in, sl_value *row,
     sl_error_init(&err);
     size_t key_len = in->key ? in->key_len : 0;
     int64_t wstart = 0, wend = 0;
-    if (src->window_kind && in->key) {
-        /* windowed key: the key, then the start (time windows) or the end
-         * and the start (sessions), 8 bytes each, big-endian */
-        size_t suffix = src->window_kind == SL_WINDOW_SESSION ? 16 : 8;
-        if (key_len < suffix) {
-            out->processing_error(out->ctx, in, "Failed to deserialize windowed key: too short for its window");
-            return false;
-        }
-        const unsigned char *k = (const unsigned char *)in->key + key_len - suffix;
-        uint64_t v1 = 0, v2 = 0;
-        for (int i = 0; i < 8; i++)
-            v1 = v1 << 8 | k[i];
-        for (int i = 8; i < (int)suffix; i++)
-            v2 = v2 << 8 | k[i];
-        if (suffix == 16) {
-            wend = (int64_t)v1;
-            wstart = (int64_t)v2;
-        } else {
-            wstart = (int64_t)v1;
-            wend = wstart + src->window_size_ms;
-        }
-        key_len -= suffix;
+    if (src->window_kind && in->key &&
+        !sl_windowed_key_split(in->key, key_len, src->window_kind, src->window_size_ms, &key_len, &wstart, &wend)) {
+        out->processing_error(out->ctx, in, "Failed to deserialize windowed key: too short for its window");
+        return false;
     }
     if (sl_serde_decode(src->key_serde, in->key, key_len, row, a, &err)) {
         char msg[600];

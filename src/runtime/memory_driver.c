@@ -23,6 +23,7 @@
 #include "serde/json.h"
 #include "serde/registry.h"
 #include "serde/serde_int.h"
+#include "serde/windowed_key.h"
 #include "sql/ast.h"
 #include "sql/catalog.h"
 
@@ -270,27 +271,10 @@ json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
     size_t klen = out->key_len;
     json_t *window = NULL;
     if (sink && sink->window_kind && out->key) {
-        /* windowed key: time windows end with the start, sessions with
-         * end then start (8 bytes each, big-endian) */
         int64_t start = 0, end = 0;
-        size_t suffix = sink->window_kind == SL_WINDOW_SESSION ? 16 : 8;
-        if (klen >= suffix) {
-            const unsigned char *k = (const unsigned char *)out->key + klen - suffix;
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++)
-                v = v << 8 | k[i];
-            if (suffix == 16) {
-                end = (int64_t)v;
-                v = 0;
-                for (int i = 8; i < 16; i++)
-                    v = v << 8 | k[i];
-                start = (int64_t)v;
-            } else {
-                start = (int64_t)v;
-                end = start + sink->window_size_ms;
-            }
-            klen -= suffix;
-        }
+        size_t inner;
+        if (sl_windowed_key_split(out->key, klen, sink->window_kind, sink->window_size_ms, &inner, &start, &end))
+            klen = inner;
         window = json_pack("{s:I,s:I,s:s}", "start", (json_int_t)start, "end", (json_int_t)end, "type",
                            sink->window_kind == SL_WINDOW_SESSION ? "session" : "time");
     }
@@ -494,14 +478,7 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
         /* a windowed source's key carries its window, as Kafka Streams writes it */
         int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
         int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
-        unsigned char suffix[16];
-        int n = 0;
-        if (src->window_kind == SL_WINDOW_SESSION)
-            for (int b = 7; b >= 0; b--)
-                suffix[n++] = (unsigned char)((uint64_t)we >> (8 * b));
-        for (int b = 7; b >= 0; b--)
-            suffix[n++] = (unsigned char)((uint64_t)ws >> (8 * b));
-        sl_strbuf_append(&r->kb, suffix, (size_t)n);
+        sl_windowed_key_append(&r->kb, src->window_kind, ws, we);
     }
     if (!knull) {
         rec->key = r->kb.data ? r->kb.data : "";
