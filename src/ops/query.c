@@ -8,6 +8,7 @@
 
 #include "common/valcodec.h"
 #include "ops/aggregate.h"
+#include "ops/internal_record.h"
 #include "ops/join.h"
 #include "serde/windowed_key.h"
 #include "state/store.h"
@@ -599,13 +600,7 @@ static void send_table_change(const sl_query *q, const sl_value *old_row, const 
 {
     sl_strbuf body;
     sl_strbuf_init(&body);
-    sl_strbuf_putc(&body, 'T');
-    sl_strbuf_putc(&body, old_row && new_row ? 3 : old_row ? 1 : 2);
-    for (int r = 0; r < 2; r++) {
-        const sl_value *row = r ? new_row : old_row;
-        for (int i = 0; row && i < q->row_width; i++)
-            sl_valcodec_put(&body, &row[i]);
-    }
+    sl_internal_change_encode(&body, old_row, new_row, q->row_width);
     sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = ts,
                      .key = pk->data ? pk->data : "", .key_len = pk->len, .value = body.data, .value_len = body.len};
     em->out->send(em->out->ctx, &rec);
@@ -646,21 +641,10 @@ sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_
                                        sl_error *err)
 {
     query_state *qs = state;
-    const unsigned char *p = in->value;
-    size_t n = in->value ? in->value_len : 0, pos = 2;
-    if (n < 2 || p[0] != 'T' || !qs || !qs->agg)
-        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
-    if (p[1] < 1 || p[1] > 3)
-        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record");
-    sl_value *rows[2] = {NULL, NULL};
-    for (int r = 0; r < 2; r++) {
-        if (!(p[1] & (r ? 2 : 1)))
-            continue;
-        rows[r] = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *rows[r]);
-        for (int i = 0; i < q->row_width; i++)
-            if (!sl_valcodec_get(p, n, &pos, a, &rows[r][i]))
-                return sl_error_set(err, SL_ERR_RUNTIME, "truncated table change record");
-    }
+    sl_value *rows[2];
+    if (!qs || !qs->agg ||
+        !sl_internal_change_decode(in, q->row_width, q->row_width + q->ntf + 1, a, &rows[0], &rows[1]))
+        return sl_error_set(err, SL_ERR_RUNTIME, "not a table change record, or a truncated one");
     sl_query_emitter em = {out, in, keybuf, valbuf};
     sl_agg_process(q, qs->agg, rows[0], rows[1], in->timestamp, a, &em);
     return SL_OK;

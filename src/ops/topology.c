@@ -8,6 +8,7 @@
 
 #include "common/strbuf.h"
 #include "ops/fate.h"
+#include "ops/internal_record.h"
 #include "ops/join.h"
 #include "ops/query.h"
 #include "sql/catalog.h"
@@ -354,15 +355,6 @@ void sl_task_enable_repartition(sl_task *k)
     }
 }
 
-/* The repartition record carries the original record whole: 'S', flags
- * (1 key, 2 value), key length (4 bytes), key, topic length (2 bytes),
- * topic, value. Its own key is the partition key; its time the original's. */
-static void put_u(sl_strbuf *b, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--)
-        sl_strbuf_putc(b, (char)(v >> (8 * i)));
-}
-
 static bool repartition(sl_task *k, const sl_query *q, int side, const sl_record *in, sl_arena *arena,
                         const sl_collector *out)
 {
@@ -372,17 +364,7 @@ static bool repartition(sl_task *k, const sl_query *q, int side, const sl_record
         sl_strbuf_free(&pk);
         return false; /* undecodable or keyless: the direct path reports or drops it */
     }
-    sl_strbuf_reset(&k->valbuf);
-    sl_strbuf_putc(&k->valbuf, 'S');
-    sl_strbuf_putc(&k->valbuf, (char)((in->key ? 1 : 0) | (in->value ? 2 : 0)));
-    put_u(&k->valbuf, in->key ? in->key_len : 0, 4);
-    if (in->key)
-        sl_strbuf_append(&k->valbuf, in->key, in->key_len);
-    size_t tl = strlen(in->topic);
-    put_u(&k->valbuf, tl, 2);
-    sl_strbuf_append(&k->valbuf, in->topic, tl);
-    if (in->value)
-        sl_strbuf_append(&k->valbuf, in->value, in->value_len);
+    sl_internal_source_encode(&k->valbuf, in);
     sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = in->timestamp,
                      .key = pk.data ? pk.data : "", .key_len = pk.len,
                      .value = k->valbuf.data, .value_len = k->valbuf.len};
@@ -418,20 +400,10 @@ sl_err_t sl_task_process(sl_task *k, const sl_record *in, sl_arena *arena, const
     return SL_OK;
 }
 
-static uint64_t get_u(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena *arena, const sl_collector *out,
                                        sl_error *err)
 {
     const sl_topology *t = k->topo;
-    const unsigned char *p = (const unsigned char *)in->value;
-    size_t n = in->value ? in->value_len : 0;
     for (int i = 0; i < t->nqueries; i++) {
         const sl_query *q = t->queries[i];
         if (!q->repartition_topic || strcmp(q->repartition_topic, in->topic))
@@ -440,32 +412,13 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
             out->query_begin(out->ctx, q->id);
         /* a table's change was counted where it was read (and may come
          * back as two records: its old and its new group) */
-        if (n >= 2 && p[0] == 'T')
+        if (sl_internal_is_change(in))
             return sl_query_process_table_change(q, k->query_state[i], in, arena, &k->keybuf, &k->valbuf, out, err);
-        if (n < 8 || p[0] != 'S')
+        sl_record orig;
+        if (!sl_internal_source_decode(in, arena, &orig))
             return sl_error_set(err, SL_ERR_RUNTIME, "not a repartition record");
-        int flags = p[1];
-        size_t kl = (size_t)get_u(p + 2, 4), pos = 6;
-        if (kl > n - pos)
-            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
-        const void *key = (flags & 1) ? p + pos : NULL;
-        pos += kl;
-        if (n - pos < 2)
-            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
-        size_t tl = (size_t)get_u(p + pos, 2);
-        pos += 2;
-        if (tl > n - pos)
-            return sl_error_set(err, SL_ERR_RUNTIME, "truncated repartition record");
-        char *topic = sl_arena_strndup(arena, (const char *)p + pos, tl);
-        pos += tl;
-        sl_record orig = *in;
-        orig.topic = topic;
-        orig.key = key;
-        orig.key_len = kl;
-        orig.value = (flags & 2) ? p + pos : NULL;
-        orig.value_len = (flags & 2) ? n - pos : 0;
-        if (!sl_query_reads(q, topic))
-            return sl_error_set(err, SL_ERR_RUNTIME, "repartition record of an unknown topic %s", topic);
+        if (!sl_query_reads(q, orig.topic))
+            return sl_error_set(err, SL_ERR_RUNTIME, "repartition record of an unknown topic %s", orig.topic);
         sl_fate_tally tally;
         sl_fate_tally_begin(&tally, out);
         sl_query_process(q, k->query_state[i], &orig, arena, &k->keybuf, &k->valbuf, &tally.wrapped);

@@ -14,6 +14,7 @@
 #include <avro.h>
 
 #include "serde/avro.h"
+#include "serde/confluent_header.h"
 #include "serde/registry.h"
 #include "serde/serde_int.h"
 
@@ -373,9 +374,7 @@ static sl_err_t avro_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, s
     size_t size = 0;
     if (avro_value_sizeof(&im->wvalue, &size))
         return sl_error_set(err, SL_ERR_RUNTIME, "%s", avro_strerror());
-    unsigned char hdr[5] = {0, (unsigned char)(im->wid >> 24), (unsigned char)(im->wid >> 16),
-                            (unsigned char)(im->wid >> 8), (unsigned char)im->wid};
-    sl_strbuf_append(out, hdr, 5);
+    sl_confluent_header_put(out, im->wid);
     sl_strbuf_reserve(out, size);
     avro_writer_t w = avro_writer_memory(out->data + out->len, (int64_t)size);
     int wrc = avro_value_write(w, &im->wvalue);
@@ -517,9 +516,9 @@ static bool avro_fits(avro_schema_t sc, avro_cursor *c, int depth)
 static sl_err_t avro_decode(sl_serde *s, const void *data, size_t len, sl_value *cols, sl_arena *a, sl_error *err)
 {
     const unsigned char *p = data;
-    if (len < 5 || p[0] != 0)
+    int32_t id;
+    if (!sl_confluent_header_get(data, len, &id))
         return sl_error_set(err, SL_ERR_RUNTIME, "Unknown magic byte!");
-    int id = (int)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
     writer_cache *w = writer_for(s, id, err);
     if (!w)
         return err->code ? err->code : sl_error_set(err, SL_ERR_RUNTIME, "unknown schema id %d", id);

@@ -4,6 +4,8 @@
  * JSON_SR is the same text behind the Confluent wire header (magic byte 0
  * and a 4-byte schema id). */
 #include "serde/json.h"
+
+#include "serde/confluent_header.h"
 #include "serde/serde_int.h"
 
 #include <string.h>
@@ -12,11 +14,11 @@ static sl_err_t json_decode(sl_serde *s, const void *data, size_t len, sl_value 
 {
     const sl_type *schema = s->schema;
     if (s->format == SL_FORMAT_JSON_SR) {
-        const unsigned char *p = data;
-        if (len < 5 || p[0] != 0)
+        int32_t id;
+        if (!sl_confluent_header_get(data, len, &id))
             return sl_error_set(err, SL_ERR_RUNTIME, "Unknown magic byte!");
-        data = p + 5;
-        len -= 5;
+        data = (const unsigned char *)data + SL_CONFLUENT_HEADER_LEN;
+        len -= SL_CONFLUENT_HEADER_LEN;
     }
     if (s->opts.unwrapped && schema->nfields == 1)
         return sl_json_parse_typed(data, len, schema->fields[0].type, &cols[0], a, err);
@@ -33,9 +35,7 @@ static sl_err_t json_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, s
 {
     const sl_type *schema = s->schema;
     if (s->format == SL_FORMAT_JSON_SR) {
-        uint32_t id = (uint32_t)s->opts.schema_id;
-        char header[5] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
-        sl_strbuf_append(out, header, 5);
+        sl_confluent_header_put(out, s->opts.schema_id);
     }
     if (s->opts.unwrapped && schema->nfields == 1) {
         sl_json_write(out, &cols[0], schema->fields[0].type);

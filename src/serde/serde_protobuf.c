@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/datefmt.h"
+#include "serde/confluent_header.h"
 #include "serde/serde_int.h"
 
 #define MAX_DEPTH 64
@@ -509,9 +510,10 @@ static sl_err_t pb_decode(sl_serde *s, const void *data, size_t len, sl_value *c
 {
     cursor c = {data, (const unsigned char *)data + len};
     if (s->format == SL_FORMAT_PROTOBUF) {
-        if (len < 5 || c.p[0] != 0)
+        int32_t id;
+        if (!sl_confluent_header_get(data, len, &id))
             return sl_error_set(err, SL_ERR_RUNTIME, "Unknown magic byte!");
-        c.p += 5;
+        c.p += SL_CONFLUENT_HEADER_LEN;
         /* message indexes: a zigzag count, then that many zigzag indexes */
         uint64_t count, idx;
         if (!get_varint(&c, &count) || (count >> 1) > 64)
@@ -526,9 +528,8 @@ static sl_err_t pb_decode(sl_serde *s, const void *data, size_t len, sl_value *c
 static sl_err_t pb_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_error *err)
 {
     if (s->format == SL_FORMAT_PROTOBUF) {
-        uint32_t id = (uint32_t)s->opts.schema_id;
-        char header[6] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id, 0};
-        sl_strbuf_append(out, header, 6);
+        sl_confluent_header_put(out, s->opts.schema_id);
+        sl_strbuf_putc(out, 0); /* the message index path [0], written as its short form */
     }
     return encode_message(out, cols, (uint32_t)s->schema->nfields, s->schema, err, 0);
 }
