@@ -43,6 +43,13 @@ typedef struct worker {
     int ntasks;
     sl_arena *arena;
     rd_kafka_topic_partition_list_t *offsets; /* next offset per input partition in this batch */
+    /* The batch's transaction, a small state machine: closed, begin_batch
+     * opens it (with a record to process), commit_batch or abort_batch
+     * closes it (abort also rewinds the inputs and drops the tasks, whose
+     * state is restored from the changelogs); fatal is terminal: nothing
+     * more is committed, an open transaction is aborted on the way out, and
+     * the worker stops. Every transactional call goes through
+     * sl_kafka_retry, which decides retries in one place. */
     bool txn_open;
     bool fatal;
     bool consumer_fenced; /* the consumer hit a fatal error: see reopen_consumer */
@@ -276,19 +283,46 @@ static void rewind_to_committed(worker *w)
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/* ---------- the transactional calls, each retried by the one policy ---------- */
+
+static rd_kafka_error_t *call_abort(void *ctx)
+{
+    return rd_kafka_abort_transaction(((worker *)ctx)->producer, -1);
+}
+
+static rd_kafka_error_t *call_begin(void *ctx)
+{
+    return rd_kafka_begin_transaction(((worker *)ctx)->producer);
+}
+
+static rd_kafka_error_t *call_commit(void *ctx)
+{
+    return rd_kafka_commit_transaction(((worker *)ctx)->producer, -1);
+}
+
+static rd_kafka_error_t *call_init(void *ctx)
+{
+    return rd_kafka_init_transactions(((worker *)ctx)->producer, 60000);
+}
+
+typedef struct offsets_call {
+    worker *w;
+    rd_kafka_consumer_group_metadata_t *group;
+} offsets_call;
+
+static rd_kafka_error_t *call_send_offsets(void *ctx)
+{
+    offsets_call *c = ctx;
+    return rd_kafka_send_offsets_to_transaction(c->w->producer, c->w->offsets, c->group, -1);
+}
+
 static void abort_batch(worker *w)
 {
     w->stats.aborted_batches++;
     sl_worker_metrics_aborted(w->o->metrics, &w->stats);
     if (w->o->exactly_once) {
-        for (;;) {
-            sl_kafka_action a = sl_kafka_classify(rd_kafka_abort_transaction(w->producer, -1), "abort_transaction");
-            if (a == SL_KAFKA_RETRY)
-                continue;
-            if (a == SL_KAFKA_FATAL)
-                w->fatal = true;
-            break;
-        }
+        if (sl_kafka_retry(call_abort, w, "abort_transaction") == SL_KAFKA_FATAL)
+            w->fatal = true;
         rd_kafka_poll(w->producer, 0); /* the purged records' reports */
     }
     report_undelivered(w, "the batch is redone from the last commit");
@@ -307,18 +341,8 @@ static void begin_batch(worker *w)
 {
     if (w->txn_open)
         return;
-    if (w->o->exactly_once) {
-        for (;;) {
-            sl_kafka_action a = sl_kafka_classify(rd_kafka_begin_transaction(w->producer), "begin_transaction");
-            if (a == SL_KAFKA_RETRY) {
-                usleep(100000);
-                continue;
-            }
-            if (a != SL_KAFKA_OK)
-                w->fatal = true;
-            break;
-        }
-    }
+    if (w->o->exactly_once && sl_kafka_retry(call_begin, w, "begin_transaction") != SL_KAFKA_OK)
+        w->fatal = true;
     w->txn_open = true;
     sl_worker_metrics_batch_begin(w->o->metrics);
 }
@@ -346,28 +370,9 @@ static void commit_batch(worker *w)
         }
     if (w->o->exactly_once) {
         if (w->offsets->cnt) {
-            rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(w->consumer);
-            for (;;) {
-                sl_kafka_action a = sl_kafka_classify(
-                    rd_kafka_send_offsets_to_transaction(w->producer, w->offsets, cgmd, -1), "send_offsets_to_transaction");
-                if (a == SL_KAFKA_RETRY)
-                    continue;
-                rd_kafka_consumer_group_metadata_destroy(cgmd);
-                if (a == SL_KAFKA_ABORT) {
-                    abort_batch(w);
-                    return;
-                }
-                if (a == SL_KAFKA_FATAL) {
-                    w->fatal = true;
-                    return;
-                }
-                break;
-            }
-        }
-        for (;;) {
-            sl_kafka_action a = sl_kafka_classify(rd_kafka_commit_transaction(w->producer, -1), "commit_transaction");
-            if (a == SL_KAFKA_RETRY)
-                continue;
+            offsets_call oc = {w, rd_kafka_consumer_group_metadata(w->consumer)};
+            sl_kafka_action a = sl_kafka_retry(call_send_offsets, &oc, "send_offsets_to_transaction");
+            rd_kafka_consumer_group_metadata_destroy(oc.group);
             if (a == SL_KAFKA_ABORT) {
                 abort_batch(w);
                 return;
@@ -376,7 +381,15 @@ static void commit_batch(worker *w)
                 w->fatal = true;
                 return;
             }
-            break;
+        }
+        sl_kafka_action a = sl_kafka_retry(call_commit, w, "commit_transaction");
+        if (a == SL_KAFKA_ABORT) {
+            abort_batch(w);
+            return;
+        }
+        if (a == SL_KAFKA_FATAL) {
+            w->fatal = true;
+            return;
         }
     } else {
         rd_kafka_flush(w->producer, -1);
@@ -612,8 +625,7 @@ static bool reopen_consumer(worker *w)
     sl_warn("consumer", "the group fenced this consumer (%s); joining again with a new one", reason);
     if (w->txn_open) {
         if (w->o->exactly_once) {
-            sl_kafka_action a = sl_kafka_classify(rd_kafka_abort_transaction(w->producer, -1), "abort_transaction");
-            if (a == SL_KAFKA_FATAL)
+            if (sl_kafka_retry(call_abort, w, "abort_transaction") == SL_KAFKA_FATAL)
                 w->fatal = true;
             rd_kafka_poll(w->producer, 0);
         }
@@ -671,14 +683,8 @@ static bool make_clients(worker *w)
         return false;
     }
     if (o->exactly_once) {
-        for (;;) {
-            sl_kafka_action a = sl_kafka_classify(rd_kafka_init_transactions(w->producer, 60000), "init_transactions");
-            if (a == SL_KAFKA_RETRY)
-                continue;
-            if (a != SL_KAFKA_OK)
-                return false;
-            break;
-        }
+        if (sl_kafka_retry(call_init, w, "init_transactions") != SL_KAFKA_OK)
+            return false;
         sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
     }
 

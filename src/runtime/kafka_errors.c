@@ -4,6 +4,7 @@
 #include "runtime/kafka_errors.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -29,6 +30,19 @@ sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what)
            rd_kafka_error_string(err));
     rd_kafka_error_destroy(err);
     return a;
+}
+
+sl_kafka_action sl_kafka_retry(sl_kafka_call_fn fn, void *ctx, const char *what)
+{
+    useconds_t wait_us = 100000;
+    for (;;) {
+        sl_kafka_action a = sl_kafka_classify(fn(ctx), what);
+        if (a != SL_KAFKA_RETRY)
+            return a;
+        usleep(wait_us);
+        if (wait_us < 2000000)
+            wait_us *= 2;
+    }
 }
 
 static void route_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)

@@ -16,6 +16,13 @@ typedef enum sl_kafka_action {
 /* Classifies and destroys err (NULL is OK). what names the call for logs. */
 sl_kafka_action sl_kafka_classify(rd_kafka_error_t *err, const char *what);
 
+/* The one retry policy for transactional calls: calls fn(ctx) until its
+ * error is not retriable, sleeping between attempts (100 ms, doubling to
+ * 2 s: a broker that is failing over is not hammered, and a worker never
+ * spins), and returns the final action (never SL_KAFKA_RETRY). */
+typedef rd_kafka_error_t *(*sl_kafka_call_fn)(void *ctx);
+sl_kafka_action sl_kafka_retry(sl_kafka_call_fn fn, void *ctx, const char *what);
+
 /* A new client configuration whose log lines go through Sluice's logger:
  * leveled (librdkafka's syslog levels mapped to Sluice's), tagged
  * "rdkafka" with the client's name and facility, and throttled per
