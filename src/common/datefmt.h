@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/arena.h"
+#include "common/calendar.h" /* sl_floor_div and the civil dates, which every user of formats needs */
 #include "common/strbuf.h"
 
 typedef struct sl_datefmt sl_datefmt;
@@ -42,11 +43,5 @@ bool sl_datefmt_has_time_fields(const sl_datefmt *f);
 bool sl_zone_offset(const char *zone, int64_t epoch_sec, int *offset_sec, char abbr[16]);
 bool sl_zone_valid(const char *zone);
 
-/* a / b rounded toward negative infinity (times before 1970 included) */
-int64_t sl_floor_div(int64_t a, int64_t b);
-
-/* proleptic Gregorian helpers */
-int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d);
-void sl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

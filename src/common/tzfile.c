@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/datefmt.h"
+#include "common/calendar.h"
 
 typedef struct rule_date {
     char kind;    /* 'J': Julian day 1-365 without Feb 29; 'D': day 0-365; 'M': month.week.weekday */
