@@ -44,6 +44,7 @@
 
 #include "common/valcodec.h"
 #include "ops/closing_windows.h"
+#include "ops/sink.h"
 #include "ops/udaf.h"
 #include "ops/window.h"
 #include "serde/serde.h"

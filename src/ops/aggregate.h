@@ -13,7 +13,7 @@
 
 #include "state/store.h"
 
-#include "ops/query.h"
+#include "ops/plan.h"
 
 typedef struct sl_agg_plan sl_agg_plan;
 typedef struct sl_agg_state sl_agg_state;

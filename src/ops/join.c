@@ -1,13 +1,16 @@
-/* Join operator: state, decoding a side, emitting a result, and the
- * dispatch to the kind of join (join_stream.c: stream-stream;
- * join_table.c: stream-table, table-table, foreign key). The plan is built
- * in join_plan.c. */
+/* Join operator: its state, and what the processors of every kind of join
+ * share (decoding a side, its key, the stores' entries, emitting a result).
+ * The processors are in join_stream.c (stream-stream) and join_table.c
+ * (stream-table, table-table, foreign key); join_process.c hands a record
+ * to the one its join needs; the plan is built in join_plan.c. */
 #include "ops/join_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/valcodec.h"
+#include "ops/sink.h"
+#include "ops/source.h"
 
 /* ---------- state ---------- */
 
@@ -244,33 +247,4 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
     if (!sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
         return;
     sl_query_emit(q, vals, vals, ts, NULL, a, em);
-}
-
-/* ---------- dispatch ---------- */
-
-void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
-                     sl_strbuf *valbuf, const sl_collector *out)
-{
-    const sl_join_plan *p = q->join;
-    sl_join_out o = {q, s, arena, {out, in, keybuf, valbuf}};
-    /* a topic both sides read feeds the left side first; the record has
-     * one fate, the better of its two */
-    sl_fate fate = SL_FATE_COUNT;
-    for (int side = 0; side < 2; side++) {
-        if (strcmp(in->topic, p->side[side].src->topic))
-            continue;
-        sl_fate f;
-        if (p->fk)
-            f = sl_join_process_foreign_key(q, s, side, in, &o, out);
-        else if (p->stream_stream)
-            f = sl_join_process_stream(q, s, side, in, &o, out);
-        else if (p->stream_table)
-            f = sl_join_process_stream_table(q, s, side, in, &o, out);
-        else
-            f = sl_join_process_table(q, s, side, in, &o, out);
-        if (f < fate)
-            fate = f;
-    }
-    if (fate != SL_FATE_COUNT)
-        sl_report_fate(out, fate);
 }

@@ -18,7 +18,7 @@
 
 #include "state/store.h"
 
-#include "ops/query.h"
+#include "ops/plan.h"
 
 typedef struct sl_join_plan sl_join_plan;
 typedef struct sl_join_state sl_join_state;

@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
+#include "ops/source.h"
 
 #define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
 #define STEP_KEY_NAME "JOIN_KEY"

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "common/valcodec.h"
+#include "ops/source.h"
 
 #define MIN_TIME_KEY "M"    /* the outer store's minTime; entry keys are longer */
 #define STREAM_TIME_KEY "T" /* ... and its stream time, again (see note_stream_time) */

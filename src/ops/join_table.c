@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/source.h"
+
 /* (ts, row) of a key in a table store; false when absent */
 static bool table_get(sl_store *st, const char *k, size_t klen, sl_arena *a, int64_t *ts, const sl_value **row)
 {

@@ -10,6 +10,8 @@
 #include "ops/aggregate.h"
 #include "ops/internal_record.h"
 #include "ops/join.h"
+#include "ops/sink.h"
+#include "ops/source.h"
 #include "serde/windowed_key.h"
 #include "state/store.h"
 
@@ -677,90 +679,6 @@ void sl_query_state_destroy(const sl_query *q, void *state)
     free(s);
 }
 
-/* Whose key an output row has. When it is the source record's own
- * (KEY_OF_SOURCE_*), it is null exactly when that was, as in ksqlDB: a
- * record without a key keeps none, and a key whose columns are all NULL is
- * still written ("," or, for one column, "" in DELIMITED). A computed key
- * (KEY_COMPUTED) whose one column is NULL is no key. */
-enum { KEY_COMPUTED, KEY_OF_SOURCE_NULL, KEY_OF_SOURCE_PRESENT };
-
-static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts,
-                     const int64_t *window, int key_of, sl_arena *a, sl_query_emitter *em);
-
-void sl_query_emit(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts, const int64_t *window,
-                   sl_arena *a, sl_query_emitter *em)
-{
-    emit_row(q, keyvals, vals, ts, window, KEY_COMPUTED, a, em);
-}
-
-static void emit_row(const sl_query *q, const sl_value *keyvals, const sl_value *vals, int64_t ts,
-                     const int64_t *window, int key_of, sl_arena *a, sl_query_emitter *em)
-{
-    const sl_source *sink = q->sink;
-    sl_error err;
-    sl_error_init(&err);
-    sl_record rec = {.topic = sink->topic, .partition = -1, .timestamp = ts};
-    if (sink->nkey && !q->null_key && key_of != KEY_OF_SOURCE_NULL) {
-        bool all_null = true;
-        for (int i = 0; i < sink->nkey; i++)
-            if (!keyvals[i].null)
-                all_null = false;
-        /* a one-column key whose column is NULL: no key, except that a
-         * DELIMITED source key passed through is written as it was, empty */
-        bool written = !(all_null && sink->nkey == 1) ||
-                       (key_of == KEY_OF_SOURCE_PRESENT && sink->key_format == SL_FORMAT_DELIMITED);
-        if (written) {
-            if (sl_serde_encode(sink->key_serde, keyvals, em->keybuf, &err)) {
-                em->out->processing_error(em->out->ctx, em->source, err.msg);
-                return;
-            }
-            if (window) {
-                /* the inner key alone chooses the partition */
-                rec.partition_by_prefix = true;
-                rec.partition_prefix_len = em->keybuf->len;
-                sl_windowed_key_append(em->keybuf, sink->window_kind, window[0], window[1]);
-            }
-            rec.key = em->keybuf->data ? em->keybuf->data : "";
-            rec.key_len = em->keybuf->len;
-        }
-    }
-    if (vals && !sl_serde_writes_null(sink->value_serde, vals + sink->nkey)) {
-        if (sl_serde_encode(sink->value_serde, vals + sink->nkey, em->valbuf, &err)) {
-            em->out->processing_error(em->out->ctx, em->source, err.msg);
-            return;
-        }
-        rec.value = em->valbuf->data ? em->valbuf->data : "";
-        rec.value_len = em->valbuf->len;
-    }
-    em->out->send(em->out->ctx, &rec);
-}
-
-static void fill_headers(const sl_source *src, const sl_record *in, sl_value *row, sl_arena *a)
-{
-    for (int i = src->nkey + src->nvalue; i < src->ncols; i++) {
-        const sl_column *c = &src->cols[i];
-        if (c->role == SL_COL_HEADER) {
-            row[i] = sl_null(SL_BYTES);
-            for (size_t h = in->nheaders; h-- > 0;)
-                if (!strcmp(in->headers[h].key, c->header_key)) {
-                    if (in->headers[h].value)
-                        row[i] = sl_bytes(in->headers[h].value, (uint32_t)in->headers[h].value_len);
-                    break;
-                }
-        } else {
-            sl_value arr = sl_array_new(a, (uint32_t)in->nheaders);
-            for (size_t h = 0; h < in->nheaders; h++) {
-                sl_value st = sl_struct_new(a, 2);
-                st.u.c.items[0] = sl_cstring(in->headers[h].key);
-                st.u.c.items[1] = in->headers[h].value ? sl_bytes(in->headers[h].value, (uint32_t)in->headers[h].value_len)
-                                                       : sl_null(SL_BYTES);
-                arr.u.c.items[h] = st;
-            }
-            row[i] = arr;
-        }
-    }
-}
-
 /* The predicate compiled against the key and pseudo-columns alone: NULL
  * when it names a value or header column (it then fails to resolve) */
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred)
@@ -834,70 +752,11 @@ static bool project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
         window[1] = row[q->idx_rowoffset + 2].u.l;
         w = window;
     }
-    int key_of = !q->key_passes || !em->source ? KEY_COMPUTED
-                 : em->source->key                ? KEY_OF_SOURCE_PRESENT
-                                                  : KEY_OF_SOURCE_NULL;
-    emit_row(q, vals, tombstone ? NULL : vals, ts, w, key_of, a, em);
+    sl_key_origin key_of = !q->key_passes || !em->source ? SL_KEY_COMPUTED
+                 : em->source->key                ? SL_KEY_OF_SOURCE_PRESENT
+                                                  : SL_KEY_OF_SOURCE_NULL;
+    sl_sink_emit_row(q, vals, tombstone ? NULL : vals, ts, w, key_of, a, em);
     return true;
-}
-
-/* the key columns and pseudo-columns of a record; false (logged) when
- * the key does not decode */
-static bool decode_key(const sl_source *src, const sl_record *in, sl_value *row, sl_arena *a,
-                       const sl_collector *out)
-{
-    sl_error err;
-    sl_error_init(&err);
-    size_t key_len = in->key ? in->key_len : 0;
-    int64_t wstart = 0, wend = 0;
-    if (src->window_kind && in->key &&
-        !sl_windowed_key_split(in->key, key_len, src->window_kind, src->window_size_ms, &key_len, &wstart, &wend)) {
-        out->processing_error(out->ctx, in, "Failed to deserialize windowed key: too short for its window");
-        return false;
-    }
-    if (sl_serde_decode(src->key_serde, in->key, key_len, row, a, &err)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Failed to deserialize key from topic: %s. %s", in->topic, err.msg);
-        out->processing_error(out->ctx, in, msg);
-        return false;
-    }
-    row[src->ncols] = sl_bigint(in->timestamp);
-    row[src->ncols + 1] = sl_int(in->partition);
-    row[src->ncols + 2] = sl_bigint(in->offset);
-    if (src->window_kind) {
-        row[src->ncols + 3] = sl_bigint(wstart);
-        row[src->ncols + 4] = sl_bigint(wend);
-    }
-    return true;
-}
-
-bool sl_source_decode(const sl_source *src, const sl_record *in, sl_value *row, bool *deleted, sl_arena *a,
-                      const sl_collector *out)
-{
-    if (!decode_key(src, in, row, a, out))
-        return false;
-    sl_error err;
-    sl_error_init(&err);
-    *deleted = !in->value;
-    if (*deleted) {
-        for (int i = src->nkey; i < src->nkey + src->nvalue; i++)
-            row[i] = sl_null(src->cols[i].type->kind);
-    } else if (sl_serde_decode(src->value_serde, in->value, in->value_len, row + src->nkey, a, &err)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "Failed to deserialize value from topic: %s. %s", in->topic, err.msg);
-        out->processing_error(out->ctx, in, msg);
-        return false;
-    }
-    fill_headers(src, in, row, a);
-    return true;
-}
-
-void sl_source_log_null_value(const sl_source *src, const sl_record *in, const sl_collector *out)
-{
-    /* dropped as ksqlDB drops it, but never silently */
-    char msg[600];
-    snprintf(msg, sizeof msg, "Record with a null value on stream %s dropped: a stream has no deletes", src->name);
-    out->processing_error(out->ctx, in, msg);
 }
 
 void sl_query_flush(const sl_query *q, void *state, sl_arena *a, sl_strbuf *keybuf, sl_strbuf *valbuf,
@@ -927,7 +786,7 @@ void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_ar
     if (q->key_where) {
         /* rejected on its key: the value is never decoded (nor, if it is
          * malformed, reported: see docs/ksqldb-differences.md) */
-        if (!decode_key(src, in, row, a, out)) {
+        if (!sl_source_decode_key(src, in, row, a, out)) {
             sl_report_fate(out, SL_FATE_FAILED);
             return;
         }
