@@ -1,0 +1,118 @@
+/* Private to the aggregation operator (aggregate*.c): its plan, its
+ * per-task state, and the helpers its parts share. aggregate_plan.c builds
+ * the plan; aggregate.c runs records through it (groups, time windows,
+ * EMIT CHANGES, expiry, restore); aggregate_session.c merges sessions;
+ * aggregate_final.c emits what closes under EMIT FINAL. */
+#ifndef SL_AGGREGATE_INT_H
+#define SL_AGGREGATE_INT_H
+
+#include "ops/aggregate.h"
+
+#include "common/strbuf.h"
+#include "ops/closing_windows.h"
+#include "ops/udaf.h"
+
+#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
+#define MIN_SEGMENT_MS 60000
+
+struct sl_agg_plan {
+    int nkeys;
+    sl_cexpr **key_exprs; /* over the source row */
+    const sl_expr **key_ast;
+    int naggs;
+    sl_agg_fn *fns;
+    sl_cexpr ***args; /* per aggregate, over the source row */
+    int *argc;
+    const sl_expr **agg_ast;
+    int post_width; /* WINDOWSTART, WINDOWEND, keys, aggs */
+    sl_cexpr *having;
+    sl_window_def window;
+    int64_t grace;
+    int64_t retention; /* how long the window store keeps a window */
+    int64_t segment;   /* session store segments: max(retention / 2, 60 s) */
+    bool emit_final;
+    sl_scope *pre;
+};
+
+struct sl_agg_state {
+    sl_store *store; /* also holds the stream time */
+    sl_strbuf kb, vb;
+    /* EMIT FINAL on time windows: the windows waiting to close */
+    sl_closing_windows *closing;
+    /* EMIT FINAL on session windows: sessions with pending results (store
+     * keys), and when each ends */
+    char **pending;
+    size_t *pending_len;
+    int64_t *pending_end;
+    size_t npending, cappending;
+    /* EMIT FINAL, as Kafka Streams emits on window close: the close time
+     * of the last emission */
+    int64_t last_emit_close;
+    /* the window store's clock: the latest window start (session end)
+     * written; with the retention it decides which windows have expired */
+    int64_t store_clock;
+    /* expired entries were swept up to this bound (clock - retention) */
+    int64_t swept_below;
+    uint64_t late_dropped; /* record-windows dropped: the window had closed */
+    /* EMIT CHANGES: the groups changed in this batch, in first-change order */
+    struct changed_group {
+        char *key; /* store key, in changed_arena */
+        size_t klen;
+        bool passed; /* HAVING held before the batch's first change */
+        bool windowed;
+        int64_t window[2];
+        struct { /* the last record that changed it (processing log) */
+            const char *topic; /* in changed_arena */
+            int32_t partition;
+            int64_t offset, timestamp;
+        } source;
+    } *changed;
+    size_t nchanged, capchanged;
+    sl_store *changed_index; /* store key -> slot */
+    sl_arena *changed_arena;
+    bool flushing; /* a driver that feeds outputs back in (sluice test) re-enters the flush */
+};
+
+#define SESSION_START(se) ((se)->u.c.items[0].u.l)
+#define SESSION_END(se) ((se)->u.c.items[1].u.l)
+
+typedef struct due_result {
+    int64_t t1, t2; /* time windows: start, start; sessions: end, start */
+    const char *order;
+    size_t order_len;
+    sl_value *keys;
+    sl_value agg;
+} due_result;
+
+/* aggregate.c: the store's entries, results through HAVING to the sink,
+ * the window store's clock */
+void agg_put_be64(sl_strbuf *sb, int64_t v);
+sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
+                          bool *existed);
+void agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign, sl_arena *a);
+void agg_store_put(sl_agg_state *s, const void *key, size_t klen, const sl_value *v);
+bool agg_having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                       sl_arena *a);
+void agg_emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
+                        sl_arena *a, sl_query_emitter *em, bool old_passed);
+void agg_note_clock(sl_agg_state *s, int64_t t);
+bool agg_session_segment_live(const sl_agg_plan *p, const sl_agg_state *s, int64_t end);
+
+/* aggregate_final.c: sessions waiting for EMIT FINAL, time windows' and
+ * sessions' emission in the store's order */
+void agg_add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t end);
+bool agg_decode_window_key(const sl_query *q, const char *key, size_t klen, sl_value *keys, int64_t *start,
+                           sl_arena *a);
+void agg_drop_pending(sl_agg_state *s, size_t i);
+void agg_emit_due(const sl_query *q, sl_agg_state *s, due_result *due, size_t n, bool session, sl_arena *a,
+                  sl_query_emitter *em);
+void agg_flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
+
+/* aggregate_session.c */
+sl_value agg_load_sessions(sl_agg_state *s, const char *gk, size_t gklen, sl_arena *a);
+sl_fate agg_process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk,
+                            size_t gklen, const sl_value *const *argv, int64_t ts, sl_arena *a,
+                            sl_query_emitter *em);
+void agg_flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
+
+#endif
