@@ -1,7 +1,7 @@
 /* EMIT FINAL: a window (a session) is emitted once stream time - grace
  * passes its end, as Kafka Streams' on-window-close emission reads it from
  * its store: the windows closing together in the store's order. */
-#include "ops/aggregate_int.h"
+#include "ops/aggregate_final.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +132,7 @@ static bool same_windows(const sl_agg_plan *p, int64_t a_ts, int64_t b_ts)
  * the store (start >= clock - retention) are emitted. As Kafka Streams,
  * nothing is read (and the last close stays) while no window boundary
  * lies in that range. */
-static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
+void agg_flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
 {
     const sl_agg_plan *p = q->agg;
     int64_t size = p->window.size_ms;
@@ -186,10 +186,3 @@ static void flush_final_time(const sl_query *q, sl_agg_state *s, sl_arena *a, sl
     agg_emit_due(q, s, due, n, false, a, em);
 }
 
-void agg_flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em)
-{
-    if (q->agg->window.kind != SL_WINDOW_SESSION)
-        flush_final_time(q, s, a, em);
-    else
-        agg_flush_final_session(q, s, a, em);
-}

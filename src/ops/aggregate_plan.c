@@ -2,7 +2,7 @@
  * arguments over the source row, HAVING and the projection over the
  * result row (keys, aggregates, window bounds), the window with the grace
  * and retention its defaults give. */
-#include "ops/aggregate_int.h"
+#include "ops/aggregate_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

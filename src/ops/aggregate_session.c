@@ -2,7 +2,7 @@
  * session its key's store shows within the gap, as Kafka Streams'
  * KStreamSessionWindowAggregate does; under EMIT FINAL closed sessions are
  * emitted in the store's order and stay in the store. */
-#include "ops/aggregate_int.h"
+#include "ops/aggregate_session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
+#include "ops/aggregate_final.h"
 #include "ops/sink.h"
 #include "ops/window.h"
 #include "serde/serde.h"

@@ -1,10 +1,13 @@
 /* Private to the aggregation operator (aggregate*.c): its plan, its
- * per-task state, and the helpers its parts share. aggregate_plan.c builds
- * the plan; aggregate.c runs records through it (groups, time windows,
- * EMIT CHANGES, expiry, restore); aggregate_session.c merges sessions;
- * aggregate_final.c emits what closes under EMIT FINAL. */
-#ifndef SL_AGGREGATE_INT_H
-#define SL_AGGREGATE_INT_H
+ * per-task state, and the helpers its parts share (aggregate_state.c).
+ * aggregate_plan.c builds the plan; aggregate.c runs records through it
+ * (groups, time windows, EMIT CHANGES, expiry, restore);
+ * aggregate_session.c merges sessions; aggregate_final.c emits what closes
+ * under EMIT FINAL. The parts include this header and the headers of the
+ * parts below them, never of those above: aggregate.c, then
+ * aggregate_session.c, then aggregate_final.c, then aggregate_state.c. */
+#ifndef SL_AGGREGATE_STATE_H
+#define SL_AGGREGATE_STATE_H
 
 #include "ops/aggregate.h"
 
@@ -84,8 +87,8 @@ typedef struct due_result {
     sl_value agg;
 } due_result;
 
-/* aggregate.c: the store's entries, results through HAVING to the sink,
- * the window store's clock */
+/* the store's entries, results through HAVING to the sink, the window
+ * store's clock */
 void agg_put_be64(sl_strbuf *sb, int64_t v);
 sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
                           bool *existed);
@@ -96,23 +99,8 @@ bool agg_having_passes(const sl_query *q, const sl_value *keys, const sl_value *
 void agg_emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                         sl_arena *a, sl_query_emitter *em, bool old_passed);
 void agg_note_clock(sl_agg_state *s, int64_t t);
+/* the session store segment of an end time */
+int64_t agg_segment_of(const sl_agg_plan *p, int64_t t);
 bool agg_session_segment_live(const sl_agg_plan *p, const sl_agg_state *s, int64_t end);
-
-/* aggregate_final.c: sessions waiting for EMIT FINAL, time windows' and
- * sessions' emission in the store's order */
-void agg_add_pending(sl_agg_state *s, const void *key, size_t klen, int64_t end);
-bool agg_decode_window_key(const sl_query *q, const char *key, size_t klen, sl_value *keys, int64_t *start,
-                           sl_arena *a);
-void agg_drop_pending(sl_agg_state *s, size_t i);
-void agg_emit_due(const sl_query *q, sl_agg_state *s, due_result *due, size_t n, bool session, sl_arena *a,
-                  sl_query_emitter *em);
-void agg_flush_final(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
-
-/* aggregate_session.c */
-sl_value agg_load_sessions(sl_agg_state *s, const char *gk, size_t gklen, sl_arena *a);
-sl_fate agg_process_session(const sl_query *q, sl_agg_state *s, const sl_value *keys, const char *gk,
-                            size_t gklen, const sl_value *const *argv, int64_t ts, sl_arena *a,
-                            sl_query_emitter *em);
-void agg_flush_final_session(const sl_query *q, sl_agg_state *s, sl_arena *a, sl_query_emitter *em);
 
 #endif
