@@ -135,7 +135,7 @@ static json_t *operators_of(const sl_query *q)
 static json_t *query_json(const sl_query *q, const char *app)
 {
     store_names names = {json_array(), json_array(), app ? app : "<application.id>"};
-    void *state = sl_query_state_new(q);
+    sl_query_state *state = sl_query_state_new(q);
     sl_query_state_foreach_store(state, add_store, &names);
     sl_query_state_destroy(q, state);
     json_t *internal = json_array();

@@ -23,10 +23,6 @@
 #include "common/log.h"
 #include "sql/cast.h"
 
-sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
-                              sl_format *value, bool *has_key, bool *has_value, const char *file,
-                              sl_pos pos, sl_error *err);
-
 #define QFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
 
 
@@ -581,7 +577,7 @@ sink:;
     return SL_OK;
 }
 
-typedef struct query_state {
+struct sl_query_state {
     sl_agg_state *agg;
     sl_join_state *join;
     sl_store *table; /* latest row per key of a table source */
@@ -590,7 +586,7 @@ typedef struct query_state {
      * sends each change (the old row out, the new row in) to the
      * repartition topic; the task that reads it back aggregates */
     bool table_stage1;
-} query_state;
+};
 
 /* A table change on the repartition topic, keyed by its group: 'T', then
  * 1 and the old row (it leaves the group), 2 and the new row (it joins
@@ -631,18 +627,18 @@ static void send_table_changes(const sl_query *q, const sl_value *old_row, const
     sl_strbuf_free(&npk);
 }
 
-void sl_query_state_table_stage1(void *state)
+void sl_query_state_table_stage1(sl_query_state *state)
 {
-    query_state *s = state;
+    sl_query_state *s = state;
     if (s)
         s->table_stage1 = true;
 }
 
-sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_record *in, sl_arena *a,
+sl_err_t sl_query_process_table_change(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *a,
                                        sl_strbuf *keybuf, sl_strbuf *valbuf, const sl_collector *out,
                                        sl_error *err)
 {
-    query_state *qs = state;
+    sl_query_state *qs = state;
     sl_value *rows[2];
     if (!qs || !qs->agg ||
         !sl_internal_change_decode(in, q->row_width, q->row_width + q->ntf + 1, a, &rows[0], &rows[1]))
@@ -652,11 +648,11 @@ sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_
     return SL_OK;
 }
 
-void *sl_query_state_new(const sl_query *q)
+sl_query_state *sl_query_state_new(const sl_query *q)
 {
     if (!q->agg && !q->join && !q->source->is_table)
         return NULL;
-    query_state *s = calloc(1, sizeof *s);
+    sl_query_state *s = calloc(1, sizeof *s);
     if (q->agg)
         s->agg = sl_agg_state_new(q);
     if (q->join)
@@ -667,9 +663,9 @@ void *sl_query_state_new(const sl_query *q)
     return s;
 }
 
-void sl_query_state_destroy(const sl_query *q, void *state)
+void sl_query_state_destroy(const sl_query *q, sl_query_state *state)
 {
-    query_state *s = state;
+    sl_query_state *s = state;
     if (!s)
         return;
     sl_agg_state_destroy(s->agg);
@@ -759,10 +755,10 @@ static bool project_and_emit(const sl_query *q, const sl_value *row, int64_t ts,
     return true;
 }
 
-void sl_query_flush(const sl_query *q, void *state, sl_arena *a, sl_strbuf *keybuf, sl_strbuf *valbuf,
+void sl_query_flush(const sl_query *q, sl_query_state *state, sl_arena *a, sl_strbuf *keybuf, sl_strbuf *valbuf,
                     const sl_collector *out)
 {
-    query_state *qs = state;
+    sl_query_state *qs = state;
     if (!qs || !qs->agg)
         return;
     /* a group always has the record that changed it; this one is never used */
@@ -771,10 +767,10 @@ void sl_query_flush(const sl_query *q, void *state, sl_arena *a, sl_strbuf *keyb
     sl_agg_flush(q, qs->agg, a, &em);
 }
 
-void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
+void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *a, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out)
 {
-    query_state *qs = state;
+    sl_query_state *qs = state;
     const sl_source *src = q->source;
     if (q->join) {
         sl_join_process(q, qs->join, in, a, keybuf, valbuf, out);
@@ -913,9 +909,9 @@ bool sl_query_reads(const sl_query *q, const char *topic)
     return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
 }
 
-void sl_query_state_foreach_store(void *state, sl_store_each_fn fn, void *ctx)
+void sl_query_state_foreach_store(sl_query_state *state, sl_store_each_fn fn, void *ctx)
 {
-    query_state *s = state;
+    sl_query_state *s = state;
     if (!s)
         return;
     if (s->agg)
@@ -926,16 +922,16 @@ void sl_query_state_foreach_store(void *state, sl_store_each_fn fn, void *ctx)
         fn(ctx, s->table);
 }
 
-void sl_query_state_after_restore(const sl_query *q, void *state)
+void sl_query_state_after_restore(const sl_query *q, sl_query_state *state)
 {
-    query_state *s = state;
+    sl_query_state *s = state;
     if (s && s->agg)
         sl_agg_state_after_restore(q, s->agg);
 }
 
-void sl_query_state_stats(const void *state, sl_store_stats *into)
+void sl_query_state_stats(const sl_query_state *state, sl_store_stats *into)
 {
-    const query_state *s = state;
+    const sl_query_state *s = state;
     if (!s)
         return;
     sl_agg_state_stats(s->agg, into);

@@ -17,14 +17,15 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *stmt, sl_query *
 /* Whether the query reads the topic (its source, or its join's right side). */
 bool sl_query_reads(const sl_query *q, const char *topic);
 
-/* Per task state of a query (NULL for stateless ones). */
-void *sl_query_state_new(const sl_query *q);
-void sl_query_state_destroy(const sl_query *q, void *state);
-void sl_query_state_stats(const void *state, sl_store_stats *into);
-void sl_query_state_foreach_store(void *state, sl_store_each_fn fn, void *ctx);
+/* Per task state of a query (NULL for stateless ones): its stores. */
+typedef struct sl_query_state sl_query_state;
+sl_query_state *sl_query_state_new(const sl_query *q);
+void sl_query_state_destroy(const sl_query *q, sl_query_state *state);
+void sl_query_state_stats(const sl_query_state *state, sl_store_stats *into);
+void sl_query_state_foreach_store(sl_query_state *state, sl_store_each_fn fn, void *ctx);
 /* the stores were filled from changelogs: rebuild what operators derive
  * from them (EMIT FINAL's pending windows) */
-void sl_query_state_after_restore(const sl_query *q, void *state);
+void sl_query_state_after_restore(const sl_query *q, sl_query_state *state);
 
 /* The bytes a repartition record of side (0 source/left, 1 right) is keyed
  * by: the grouping key, or the join key as the other side's key format
@@ -33,20 +34,20 @@ void sl_query_state_after_restore(const sl_query *q, void *state);
 bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
 /* sluice run, a table aggregated by a non-key column: the source task
  * sends changes (old row out, new row in) to the repartition topic... */
-void sl_query_state_table_stage1(void *state);
+void sl_query_state_table_stage1(sl_query_state *state);
 /* ...and the task reading them back applies one to the aggregation */
-sl_err_t sl_query_process_table_change(const sl_query *q, void *state, const sl_record *in, sl_arena *arena,
+sl_err_t sl_query_process_table_change(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *arena,
                                        sl_strbuf *keybuf, sl_strbuf *valbuf, const sl_collector *out,
                                        sl_error *err);
 /* decides repartition_side for a built query; the topology names the topic */
 void sl_query_plan_repartition(sl_query *q);
 
 /* Runs one record of the query's source topic through it. */
-void sl_query_process(const sl_query *q, void *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
+void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out);
 /* End of a batch: what the query held back (an aggregation's changed
  * groups) is emitted. */
-void sl_query_flush(const sl_query *q, void *state, sl_arena *arena, sl_strbuf *keybuf, sl_strbuf *valbuf,
+void sl_query_flush(const sl_query *q, sl_query_state *state, sl_arena *arena, sl_strbuf *keybuf, sl_strbuf *valbuf,
                     const sl_collector *out);
 
 #endif

@@ -28,7 +28,7 @@ struct sl_task {
     int32_t partition;
     bool repartition;
     sl_strbuf keybuf, valbuf;
-    void **query_state; /* per query; NULL for stateless ones */
+    sl_query_state **query_state; /* per query; NULL for stateless ones */
     sl_query_stats *stats; /* per query */
 };
 

@@ -36,7 +36,7 @@ typedef struct sl_compile_options {
      * NULL-terminated key, value pairs; may be NULL */
     const char *const *properties;
     /* for AVRO: schema lookup; NULL when no registry */
-    void *schema_registry;
+    struct sl_schema_registry *schema_registry;
     /* prefix of internal topic names (sluice run: "<application.id>-") */
     const char *internal_topic_prefix;
 } sl_compile_options;

@@ -22,7 +22,8 @@
 #include "ops/topology.h"
 #include "serde/json.h"
 #include "serde/registry.h"
-#include "serde/serde_int.h"
+#include "serde/confluent_header.h"
+#include "serde/serde.h"
 #include "serde/windowed_key.h"
 #include "sql/ast.h"
 #include "sql/catalog.h"
@@ -94,9 +95,7 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
     char *t = raw ? strdup(raw) : to_text(j);
     if (fmt == SL_FORMAT_JSON_SR) {
         /* the wire header, then the JSON text as written in the test */
-        uint32_t id = (uint32_t)serde->opts.schema_id;
-        char header[5] = {0, (char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
-        sl_strbuf_append(out, header, 5);
+        sl_confluent_header_put(out, sl_serde_options_of(serde)->schema_id);
         sl_strbuf_puts(out, t);
         free(t);
         return SL_OK;
@@ -112,7 +111,7 @@ static sl_err_t encode_side(mem_run *r, const sl_source *src, bool key, json_t *
                                                       : SL_JSON_KSQL;
     sl_value *cols = sl_arena_calloc(r->arena, (size_t)schema->nfields + 1, sizeof *cols);
     sl_err_t rc;
-    bool unwrapped = serde->opts.unwrapped || (schema->nfields == 1 && !json_is_object(j));
+    bool unwrapped = sl_serde_options_of(serde)->unwrapped || (schema->nfields == 1 && !json_is_object(j));
     if (unwrapped && schema->nfields >= 1) {
         rc = sl_json_parse_dialect(t, strlen(t), schema->fields[0].type, dialect, &cols[0], r->arena, err);
     } else {
@@ -190,7 +189,7 @@ static json_t *decode_side(mem_run *r, const sl_source *sink, bool key, const vo
         return json_sprintf("<undecodable: %s>", err.msg);
     sl_strbuf sb;
     sl_strbuf_init(&sb);
-    if (schema->nfields == 1 && (key || serde->opts.unwrapped || fmt == SL_FORMAT_KAFKA)) {
+    if (schema->nfields == 1 && (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA)) {
         sl_json_write(&sb, &cols[0], schema->fields[0].type);
     } else {
         sl_value row = sl_struct_new(r->arena, (uint32_t)schema->nfields);
@@ -221,7 +220,7 @@ static json_t *canonical_side(mem_run *r, const sl_source *sink, bool key, json_
     if (fmt == SL_FORMAT_KAFKA && schema->fields[0].type->kind == SL_BYTES)
         return NULL; /* text, as decode_side shows it */
     bool unwrapped = schema->nfields == 1 &&
-                     (key || serde->opts.unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
+                     (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
     /* as in ksqlDB, a field the schema lacks is ignored and a missing one is null */
     if (!unwrapped && !json_is_object(j))
         return NULL;

@@ -118,3 +118,8 @@ sl_err_t sl_serde_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_e
     sl_strbuf_reset(out);
     return s->vt->encode(s, cols, out, err);
 }
+
+const sl_serde_options *sl_serde_options_of(const sl_serde *serde)
+{
+    return &serde->opts;
+}

@@ -41,7 +41,7 @@ typedef struct sl_serde_options {
     const char *avro_schema_json;  /* writer/reader schema, may be NULL: generated */
     const char *avro_record_name;  /* for generated schemas, e.g. "KsqlDataSourceSchema" */
     int schema_id;                 /* Confluent wire format id to write */
-    void *schema_registry;         /* sl_schema_registry*, may be NULL */
+    struct sl_schema_registry *schema_registry; /* may be NULL */
     const char *subject;           /* registry subject of the writer schema, e.g. "topic-value" */
 } sl_serde_options;
 
@@ -71,5 +71,8 @@ sl_err_t sl_serde_decode(sl_serde *serde, const void *data, size_t len, sl_value
 bool sl_serde_writes_null(const sl_serde *serde, const sl_value *cols);
 /* one value per column -> bytes appended to out (out is reset first). */
 sl_err_t sl_serde_encode(sl_serde *serde, const sl_value *cols, sl_strbuf *out, sl_error *err);
+
+/* the options the serde was made with (its schema id, unwrapping) */
+const sl_serde_options *sl_serde_options_of(const sl_serde *serde);
 
 #endif

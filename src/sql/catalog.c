@@ -43,10 +43,10 @@ struct sl_catalog {
     int count, cap;
     const char **props; /* name, value pairs */
     int nprops, capprops;
-    void *registry;
+    struct sl_schema_registry *registry;
 };
 
-void sl_catalog_set_registry(sl_catalog *c, void *registry)
+void sl_catalog_set_registry(sl_catalog *c, struct sl_schema_registry *registry)
 {
     c->registry = registry;
 }
@@ -222,7 +222,7 @@ static bool delimiter_char(const char *s, char *out)
     return true;
 }
 
-sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char *file, sl_pos pos,
+sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *registry, const char *file, sl_pos pos,
                           sl_error *err)
 {
     sl_field *kf = sl_arena_calloc(a, (size_t)s->ncols + 1, sizeof *kf);
@@ -284,9 +284,6 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, void *registry, const char 
 }
 
 /* Formats from FORMAT / KEY_FORMAT / VALUE_FORMAT with ksqlDB's defaults. */
-sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
-                              sl_format *value, bool *has_key, bool *has_value, const char *file,
-                              sl_pos pos, sl_error *err);
 sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
                               sl_format *value, bool *has_key, bool *has_value, const char *file,
                               sl_pos pos, sl_error *err)

@@ -56,7 +56,7 @@ typedef struct sl_catalog sl_catalog;
 
 sl_catalog *sl_catalog_new(sl_arena *arena);
 /* The schema registry AVRO sources and sinks use (borrowed; may be NULL). */
-void sl_catalog_set_registry(sl_catalog *cat, void *registry);
+void sl_catalog_set_registry(sl_catalog *cat, struct sl_schema_registry *registry);
 void *sl_catalog_registry(const sl_catalog *cat);
 void sl_catalog_destroy(sl_catalog *cat); /* destroys the serdes too */
 sl_source *sl_catalog_find(sl_catalog *cat, const char *name);
@@ -82,10 +82,17 @@ const char *sl_catalog_physical_topic(const sl_catalog *cat, const char *topic);
 sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *stmt, const char *file, sl_error *err);
 
 /* Builds the key/value schemas and serdes of src from its columns. */
-sl_err_t sl_source_finish(sl_source *src, sl_arena *arena, void *schema_registry, const char *file,
+sl_err_t sl_source_finish(sl_source *src, sl_arena *arena, struct sl_schema_registry *schema_registry, const char *file,
                           sl_pos pos, sl_error *err);
 
 /* Looks a WITH property up by name (upper case); NULL when absent. */
 const sl_property *sl_with_find(const sl_property_list *with, const char *name);
+
+/* The key and value formats a statement's WITH clause names (FORMAT,
+ * KEY_FORMAT, VALUE_FORMAT), with the catalog's defaults; has_key and
+ * has_value say which were given. */
+sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, sl_format *key,
+                              sl_format *value, bool *has_key, bool *has_value, const char *file,
+                              sl_pos pos, sl_error *err);
 
 #endif
