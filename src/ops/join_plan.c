@@ -28,7 +28,7 @@
  * (pseudo-columns included), each remembering its source, alias and name,
  * keyed by the join key; its lineage tells the next step which expressions
  * the key equals. */
-#include "ops/join_int.h"
+#include "ops/join_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +42,6 @@
 #define STEP_KEY_NAME "JOIN_KEY"
 #define STEP_VIEW_TIME_NAME "VIEW_TIME"
 
-static const char *const PSEUDO[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
-
 #define JFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
 
 const sl_source *sl_join_right(const sl_join_plan *p)
@@ -54,280 +52,6 @@ const sl_source *sl_join_right(const sl_join_plan *p)
 const sl_join_lineage *sl_join_lineage_of(const sl_join_plan *p)
 {
     return p->lineage;
-}
-
-static bool is_pseudo(const char *name)
-{
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(name, PSEUDO[i]))
-            return true;
-    return false;
-}
-
-/* A column of an original source behind the join: its qualifier (alias or
- * name), source name, column name, type and slot in the joined row. */
-typedef struct orig_col {
-    const char *q, *src, *name;
-    const sl_type *type;
-    int slot;
-    bool pseudo;
-} orig_col;
-
-typedef struct orig_list {
-    orig_col *cols;
-    int n;
-} orig_list;
-
-static void collect_origs(const sl_join_side *sd, orig_list *o)
-{
-    const sl_source *src = sd->src;
-    if (src->lineage) {
-        /* an earlier step: the columns with an origin are the originals */
-        for (int i = 0; i < src->ncols; i++) {
-            const sl_column *c = &src->cols[i];
-            if (!c->origin_name)
-                continue;
-            o->cols[o->n++] = (orig_col){c->origin_alias ? c->origin_alias : c->origin_source, c->origin_source,
-                                         c->origin_name, c->type, sd->base + i, is_pseudo(c->origin_name)};
-        }
-        return;
-    }
-    const char *q = sd->alias ? sd->alias : src->name;
-    for (int i = 0; i < src->ncols; i++)
-        o->cols[o->n++] = (orig_col){q, src->name, src->cols[i].name, src->cols[i].type, sd->base + i, false};
-    static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
-    for (int i = 0; i < 3; i++)
-        o->cols[o->n++] = (orig_col){q, src->name, PSEUDO[i], ptypes[i], sd->base + src->ncols + i, true};
-}
-
-/* how many original sources have a column of that name (pseudo-columns:
- * every source) */
-static int clash_count(const orig_list *o, const char *name)
-{
-    int n = 0;
-    for (int i = 0; i < o->n; i++) {
-        if (strcmp(o->cols[i].name, name))
-            continue;
-        bool seen = false;
-        for (int k = 0; k < i && !seen; k++)
-            seen = !strcmp(o->cols[k].name, name) && !strcmp(o->cols[k].q, o->cols[i].q);
-        n += !seen;
-    }
-    return n;
-}
-
-static void add_side(sl_scope *scope, const sl_join_side *sd)
-{
-    const sl_source *src = sd->src;
-    for (int i = 0; i < src->ncols + 3; i++) {
-        sl_scope_col *c = &scope->cols[scope->ncols++];
-        static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
-        c->name = i < src->ncols ? src->cols[i].name : PSEUDO[i - src->ncols];
-        c->type = i < src->ncols ? src->cols[i].type : ptypes[i - src->ncols];
-        c->source = src->name;
-        c->alt_source = sd->alias;
-        c->index = sd->base + i;
-        c->hidden = i >= src->ncols;
-        if (i < src->ncols && src->cols[i].origin_name) {
-            /* an earlier step's column answers to its original name */
-            c->name = src->cols[i].origin_name;
-            c->source = src->cols[i].origin_source;
-            c->alt_source = src->cols[i].origin_alias;
-            c->hidden = is_pseudo(c->name);
-        } else if (src->lineage) {
-            /* the step's own key and pseudo-columns answer to nothing */
-            c->name = "";
-        }
-    }
-}
-
-/* the scope column a column reference resolves to (-1: none or ambiguous) */
-static int resolve(const sl_scope *sc, const char *q, const char *name)
-{
-    int found = -1;
-    for (int i = 0; i < sc->ncols; i++) {
-        const sl_scope_col *c = &sc->cols[i];
-        if (strcmp(c->name, name))
-            continue;
-        if (q && !(c->source && !strcmp(c->source, q)) && !(c->alt_source && !strcmp(c->alt_source, q)))
-            continue;
-        if (found >= 0 && sc->cols[found].index != c->index)
-            return -1;
-        found = i;
-    }
-    return found;
-}
-
-static const char *col_qualifier(const sl_scope_col *c)
-{
-    return c->alt_source ? c->alt_source : c->source;
-}
-
-/* A canonical text of an expression with every column reference written as
- * its source's qualifier and name, so that ksqlDB's comparisons of
- * qualified expressions (the equivalence set, the projection's key item)
- * can be made across steps. */
-static void canon(const sl_scope *sc, const sl_expr *x, sl_strbuf *b);
-
-static void canon_list(const sl_scope *sc, const sl_expr_list *l, sl_strbuf *b)
-{
-    for (int i = 0; i < l->count; i++) {
-        if (i)
-            sl_strbuf_putc(b, ',');
-        canon(sc, l->items[i], b);
-    }
-}
-
-static void canon(const sl_scope *sc, const sl_expr *x, sl_strbuf *b)
-{
-    switch (x->kind) {
-    case SL_E_COLUMN: {
-        int i = resolve(sc, x->u.col.qualifier, x->u.col.name);
-        if (i < 0)
-            sl_strbuf_printf(b, "C(?%p)", (const void *)x);
-        else
-            sl_strbuf_printf(b, "C(%s.%s)", col_qualifier(&sc->cols[i]), sc->cols[i].name);
-        return;
-    }
-    case SL_E_LITERAL: {
-        sl_strbuf v;
-        sl_strbuf_init(&v);
-        sl_valcodec_put(&v, &x->u.lit.value);
-        sl_strbuf_printf(b, "L%d(", (int)x->u.lit.value.kind);
-        for (size_t i = 0; i < v.len; i++)
-            sl_strbuf_printf(b, "%02x", (unsigned char)v.data[i]);
-        sl_strbuf_putc(b, ')');
-        sl_strbuf_free(&v);
-        return;
-    }
-    case SL_E_UNARY:
-        sl_strbuf_printf(b, "U%d(", (int)x->u.unary.op);
-        canon(sc, x->u.unary.arg, b);
-        break;
-    case SL_E_BINARY:
-        sl_strbuf_printf(b, "B%d(", (int)x->u.binary.op);
-        canon(sc, x->u.binary.left, b);
-        sl_strbuf_putc(b, ',');
-        canon(sc, x->u.binary.right, b);
-        break;
-    case SL_E_CALL: {
-        sl_strbuf_append(b, "F", 1);
-        for (const char *p = x->u.call.name; *p; p++)
-            sl_strbuf_putc(b, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));
-        sl_strbuf_printf(b, "%s(", x->u.call.star ? "*" : "");
-        canon_list(sc, &x->u.call.args, b);
-        break;
-    }
-    case SL_E_CAST:
-        sl_strbuf_printf(b, "K%s(", sl_type_to_sql(sc->arena, x->u.cast.to));
-        canon(sc, x->u.cast.arg, b);
-        break;
-    case SL_E_DEREF:
-        sl_strbuf_printf(b, "D%s(", x->u.deref.field);
-        canon(sc, x->u.deref.base, b);
-        break;
-    case SL_E_SUBSCRIPT:
-        sl_strbuf_append(b, "S(", 2);
-        canon(sc, x->u.sub.base, b);
-        sl_strbuf_putc(b, ',');
-        canon(sc, x->u.sub.index, b);
-        break;
-    case SL_E_IS_NULL:
-        sl_strbuf_printf(b, "N%d(", (int)x->u.isnull.negated);
-        canon(sc, x->u.isnull.arg, b);
-        break;
-    default:
-        /* other expressions never compare equal to anything but themselves */
-        sl_strbuf_printf(b, "X(%p", (const void *)x);
-        break;
-    }
-    sl_strbuf_putc(b, ')');
-}
-
-static const char *canon_text(const sl_scope *sc, const sl_expr *x)
-{
-    sl_strbuf b;
-    sl_strbuf_init(&b);
-    canon(sc, x, &b);
-    const char *t = sl_arena_strndup(sc->arena, b.data ? b.data : "", b.len);
-    sl_strbuf_free(&b);
-    return t;
-}
-
-/* the (qualifier, name) of a plain column reference */
-static bool colref(const sl_scope *sc, const sl_expr *x, const char **q, const char **name, const sl_type **type)
-{
-    if (x->kind != SL_E_COLUMN)
-        return false;
-    int i = resolve(sc, x->u.col.qualifier, x->u.col.name);
-    if (i < 0)
-        return false;
-    *q = col_qualifier(&sc->cols[i]);
-    *name = sc->cols[i].name;
-    *type = sc->cols[i].type;
-    return true;
-}
-
-static bool in_list(const char **l, int n, const char *t)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(l[i], t))
-            return true;
-    return false;
-}
-
-/* ksqlDB's JoinTree for this step: the equivalence set and the viable key
- * columns, stored as a lineage (the next step's, or this one's for the
- * projection) */
-static sl_join_lineage *build_lineage(sl_arena *a, const sl_scope *full, const sl_join_plan *p, const sl_expr *lx,
-                                      const sl_expr *rx, const char *lcanon, const char *rcanon)
-{
-    sl_join_lineage *l = sl_arena_calloc(a, 1, sizeof *l);
-    const sl_join_lineage *prev = p->side[0].src->lineage;
-    int cap = 2 + (prev ? prev->nequiv + prev->nviable : 0);
-    l->equiv = sl_arena_calloc(a, (size_t)cap, sizeof *l->equiv);
-    l->viable_q = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_q);
-    l->viable_name = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_name);
-    l->viable_type = sl_arena_calloc(a, (size_t)cap, sizeof *l->viable_type);
-    if (p->type == SL_JOIN_FULL)
-        return l; /* the key of a FULL OUTER join equals neither side's expression */
-    l->equiv[l->nequiv++] = lcanon;
-    if (strcmp(lcanon, rcanon))
-        l->equiv[l->nequiv++] = rcanon;
-    bool meets = prev && (in_list(prev->equiv, prev->nequiv, lcanon) || in_list(prev->equiv, prev->nequiv, rcanon));
-    if (meets)
-        for (int i = 0; i < prev->nequiv; i++)
-            if (!in_list(l->equiv, l->nequiv, prev->equiv[i]))
-                l->equiv[l->nequiv++] = prev->equiv[i];
-    /* viable: the earlier step's, then this step's column references, in
-     * the equivalence set */
-    const char *cq[64], *cn[64];
-    const sl_type *ct[64];
-    int nc = 0;
-    for (int i = 0; prev && i < prev->nviable && nc < 62; i++, nc++) {
-        cq[nc] = prev->viable_q[i];
-        cn[nc] = prev->viable_name[i];
-        ct[nc] = prev->viable_type[i];
-    }
-    if (colref(full, lx, &cq[nc], &cn[nc], &ct[nc]))
-        nc++;
-    if (colref(full, rx, &cq[nc], &cn[nc], &ct[nc]))
-        nc++;
-    for (int i = 0; i < nc; i++) {
-        const char *t = sl_arena_sprintf(a, "C(%s.%s)", cq[i], cn[i]);
-        if (!in_list(l->equiv, l->nequiv, t))
-            continue;
-        bool dup = false;
-        for (int k = 0; k < l->nviable && !dup; k++)
-            dup = !strcmp(l->viable_q[k], cq[i]) && !strcmp(l->viable_name[k], cn[i]);
-        if (dup)
-            continue;
-        l->viable_q[l->nviable] = cq[i];
-        l->viable_name[l->nviable] = cn[i];
-        l->viable_type[l->nviable] = ct[i];
-        l->nviable++;
-    }
-    return l;
 }
 
 /* ---------- the projection ---------- */
@@ -381,11 +105,11 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
             !strcmp(e->u.col.name, synthetic_name))
             x->ident = "#KEY";
         else if (e->kind == SL_E_COLUMN)
-            x->ident = canon_text(full, e);
+            x->ident = sl_join_canon_text(full, e);
         if (si->alias)
             x->name = si->alias;
         else if (e->kind == SL_E_COLUMN && e->u.col.qualifier &&
-                 (is_pseudo(e->u.col.name) || clash_count(origs, e->u.col.name) > 1))
+                 (sl_join_is_pseudo(e->u.col.name) || sl_join_clash_count(origs, e->u.col.name) > 1))
             x->name = sl_arena_sprintf(a, "%s_%s", e->u.col.qualifier, e->u.col.name);
         else
             x->name = sl_expr_default_name(e);
@@ -536,10 +260,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     ronly.cols = sl_arena_calloc(a, (size_t)rw, sizeof *ronly.cols);
     full.file = lonly.file = ronly.file = qb->file;
     full.arena = lonly.arena = ronly.arena = a;
-    add_side(&full, &p->side[0]);
-    add_side(&full, &p->side[1]);
-    add_side(&lonly, &p->side[0]);
-    add_side(&ronly, &p->side[1]);
+    sl_join_add_side(&full, &p->side[0]);
+    sl_join_add_side(&full, &p->side[1]);
+    sl_join_add_side(&lonly, &p->side[0]);
+    sl_join_add_side(&ronly, &p->side[1]);
 
     /* ON left = right, one expression per side in either order */
     const sl_expr *on = j->on;
@@ -570,7 +294,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         JFAIL(SL_ERR_INVALID, on->pos,
               "Map keys, including types that contain maps, are not supported as they may lead to unexpected "
               "behavior due to inconsistent serialization.");
-    const char *lcanon = canon_text(&full, lx), *rcanon = canon_text(&full, rx);
+    const char *lcanon = sl_join_canon_text(&full, lx), *rcanon = sl_join_canon_text(&full, rx);
 
     /* which sides are keyed by their expression */
     const sl_join_lineage *prev = left->lineage;
@@ -578,9 +302,9 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         if (prev->fk_q) {
             const char *fq, *fn;
             const sl_type *ft;
-            p->side[0].keyed = colref(&full, lx, &fq, &fn, &ft) && !strcmp(fq, prev->fk_q) && !strcmp(fn, prev->fk_name);
+            p->side[0].keyed = sl_join_colref(&full, lx, &fq, &fn, &ft) && !strcmp(fq, prev->fk_q) && !strcmp(fn, prev->fk_name);
         } else {
-            p->side[0].keyed = in_list(prev->equiv, prev->nequiv, lcanon);
+            p->side[0].keyed = sl_join_in_list(prev->equiv, prev->nequiv, lcanon);
         }
     } else {
         p->side[0].keyed = left->nkey == 1 && sl_cexpr_column_index(lk) == 0;
@@ -621,7 +345,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
         }
         p->fk = true;
     }
-    sl_join_lineage *lin = build_lineage(a, &full, p, lx, rx, lcanon, rcanon);
+    sl_join_lineage *lin = sl_join_build_lineage(a, &full, p, lx, rx, lcanon, rcanon);
     if (p->fk) {
         lin->fk_q = p->side[0].alias ? p->side[0].alias : left->name;
         lin->fk_name = left->cols[0].name;
@@ -636,8 +360,8 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
 
     /* the original columns behind the join, for names and the projection */
     orig_list origs = {sl_arena_calloc(a, (size_t)(lw + rw + 6), sizeof(orig_col)), 0};
-    collect_origs(&p->side[0], &origs);
-    collect_origs(&p->side[1], &origs);
+    sl_join_collect_origs(&p->side[0], &origs);
+    sl_join_collect_origs(&p->side[1], &origs);
 
     /* a key no viable column carries gets ksqlDB's synthetic column */
     p->synthetic_slot = -1;
