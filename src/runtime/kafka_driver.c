@@ -821,14 +821,17 @@ int sl_kafka_run(const sl_driver_options *o)
                 break;
             }
             const char *topic = rd_kafka_topic_name(m->rkt);
-            sl_header hs[32];
+            /* every header, however many: the record's arena holds them */
+            sl_header *hs = NULL;
             size_t nh = 0;
             rd_kafka_headers_t *hdrs = NULL;
             if (!rd_kafka_message_headers(m, &hdrs)) {
+                size_t count = rd_kafka_header_cnt(hdrs);
+                hs = sl_arena_alloc(w.arena, (count ? count : 1) * sizeof *hs);
                 const char *hn;
                 const void *hv;
                 size_t hl;
-                for (size_t i = 0; nh < 32 && !rd_kafka_header_get_all(hdrs, i, &hn, &hv, &hl); i++) {
+                for (size_t i = 0; nh < count && !rd_kafka_header_get_all(hdrs, i, &hn, &hv, &hl); i++) {
                     hs[nh].key = hn;
                     hs[nh].value = hv;
                     hs[nh].value_len = hl;

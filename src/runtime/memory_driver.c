@@ -489,6 +489,11 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
     }
     json_t *hs = json_object_get(in, "headers");
     size_t nh = 0;
+    if (json_array_size(hs) > 64) {
+        sl_error_set(err, SL_ERR_RUNTIME, "a test record has %zu headers; sluice test takes at most 64",
+                     json_array_size(hs));
+        return 3;
+    }
     for (size_t h = 0; h < json_array_size(hs) && nh < 64; h++) {
         json_t *hj = json_array_get(hs, h);
         r->headers[nh].key = json_string_value(json_object_get(hj, "KEY"));
