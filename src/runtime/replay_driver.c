@@ -21,6 +21,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,21 +66,45 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A client configuration with pairs (name, value, ..., NULL) set; NULL
+ * with err filled when librdkafka refuses one. */
+static rd_kafka_conf_t *client_conf(sl_error *err, ...)
+{
+    rd_kafka_conf_t *conf = sl_kafka_conf_new();
+    char errstr[512];
+    va_list ap;
+    va_start(ap, err);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        const char *value = va_arg(ap, const char *);
+        if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            sl_error_set(err, SL_ERR_RUNTIME, "%s=%s: %s", name, value, errstr);
+            rd_kafka_conf_destroy(conf);
+            conf = NULL;
+            break;
+        }
+    }
+    va_end(ap);
+    return conf;
+}
+
 /* the topics the queries read and nobody writes: the test's inputs */
 static bool create_inputs(const sl_topology *t, const char *bootstrap, sl_error *err)
 {
     char errstr[512];
-    rd_kafka_conf_t *conf = sl_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
+    rd_kafka_conf_t *conf = client_conf(err, "bootstrap.servers", bootstrap, NULL);
+    if (!conf)
+        return false;
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         sl_error_set(err, SL_ERR_RUNTIME, "cannot create a Kafka client: %s", errstr);
         return false;
     }
-    rd_kafka_NewTopic_t *nt[64];
-    const char *names[64];
+    /* as many as the statements declare: no fixed limit */
+    int ntopics = sl_topology_topic_count(t);
+    rd_kafka_NewTopic_t **nt = calloc((size_t)ntopics + 1, sizeof *nt);
+    const char **names = calloc((size_t)ntopics + 1, sizeof *names);
     int n = 0;
-    for (int i = 0; i < sl_topology_topic_count(t) && n < 64; i++) {
+    for (int i = 0; i < ntopics && nt && names; i++) {
         const sl_topic_info *ti = sl_topology_topic(t, i);
         if (!ti->is_source || ti->is_sink)
             continue;
@@ -131,6 +156,8 @@ static bool create_inputs(const sl_topology *t, const char *bootstrap, sl_error 
     }
     for (int i = 0; i < n; i++)
         rd_kafka_NewTopic_destroy(nt[i]);
+    free(nt);
+    free(names);
     rd_kafka_destroy(rk);
     return ok;
 }
@@ -183,13 +210,11 @@ static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char 
     const sl_topology *t = sl_test_case_topology(tc);
     char errstr[512], group[256];
     snprintf(group, sizeof group, "%sverify", prefix);
-    rd_kafka_conf_t *conf = sl_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, sizeof errstr);
+    rd_kafka_conf_t *conf =
+        client_conf(err, "bootstrap.servers", bootstrap, "group.id", group, "isolation.level", "read_committed",
+                    "enable.partition.eof", "true", "enable.auto.commit", "false", "fetch.wait.max.ms", "10", NULL);
+    if (!conf)
+        return NULL;
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!c) {
         sl_error_set(err, SL_ERR_RUNTIME, "cannot create a Kafka consumer: %s", errstr);
@@ -301,11 +326,10 @@ int sl_replay_run(const char *sql, const char *file, json_t *input, json_t *expe
     pthread_create(&th, NULL, run_driver, &r);
     started = true;
     char errstr[512];
-    rd_kafka_conf_t *pc = sl_kafka_conf_new();
-    rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
-    rd_kafka_conf_set(pc, "enable.idempotence", "true", errstr, sizeof errstr);
-    rd_kafka_conf_set(pc, "partitioner", "murmur2_random", errstr, sizeof errstr);
-    rd_kafka_conf_set(pc, "linger.ms", "0", errstr, sizeof errstr);
+    rd_kafka_conf_t *pc = client_conf(err, "bootstrap.servers", bootstrap, "enable.idempotence", "true",
+                                      "partitioner", "murmur2_random", "linger.ms", "0", NULL);
+    if (!pc)
+        goto out;
     producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof errstr);
     if (!producer) {
         sl_error_set(err, SL_ERR_RUNTIME, "cannot create a producer: %s", errstr);
