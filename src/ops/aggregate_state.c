@@ -9,14 +9,6 @@
 #include "common/valcodec.h"
 #include "ops/sink.h"
 
-void agg_put_be64(sl_strbuf *sb, int64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
-    sl_strbuf_append(sb, b, 8);
-}
-
 /* value layout in the store: STRUCT(maxts BIGINT, states...) */
 sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
                           bool *existed)
@@ -42,27 +34,6 @@ sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, s
     for (int i = 0; i < p->naggs; i++)
         p->fns[i].udaf->init(&p->fns[i], &out.u.c.items[i + 1], a);
     return out;
-}
-
-void agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign, sl_arena *a)
-{
-    const sl_agg_plan *p = q->agg;
-    if (ts > agg->u.c.items[0].u.l)
-        agg->u.c.items[0].u.l = ts;
-    for (int i = 0; i < p->naggs; i++) {
-        const sl_agg_fn *f = &p->fns[i];
-        if (sign > 0)
-            f->udaf->add(f, &agg->u.c.items[i + 1], argv[i], a);
-        else if (f->udaf->undo)
-            f->udaf->undo(f, &agg->u.c.items[i + 1], argv[i], a);
-    }
-}
-
-void agg_store_put(sl_agg_state *s, const void *key, size_t klen, const sl_value *v)
-{
-    sl_strbuf_reset(&s->vb);
-    sl_valcodec_put(&s->vb, v);
-    sl_store_put(s->store, key, klen, s->vb.data, s->vb.len);
 }
 
 static void build_post_row(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
@@ -121,12 +92,6 @@ void agg_emit_result_if(const sl_query *q, const sl_value *keys, const sl_value 
     if (ctx.errors && em->out->processing_error)
         em->out->processing_error(em->out->ctx, em->source, err.msg);
     sl_query_emit(q, keys, vals, ts, window, a, em);
-}
-
-void agg_note_clock(sl_agg_state *s, int64_t t)
-{
-    if (t > s->store_clock)
-        s->store_clock = t;
 }
 
 /* Java's long division (truncates toward zero), as segment ids are computed */

@@ -12,6 +12,8 @@
 #include "ops/aggregate.h"
 
 #include "common/strbuf.h"
+#include "common/valcodec.h"
+#include "state/store.h"
 #include "ops/closing_windows.h"
 #include "ops/udaf.h"
 
@@ -88,17 +90,50 @@ typedef struct due_result {
 } due_result;
 
 /* the store's entries, results through HAVING to the sink, the window
- * store's clock */
-void agg_put_be64(sl_strbuf *sb, int64_t v);
+ * store's clock; the small ones inline, as they run once per record-window */
+static inline void agg_put_be64(sl_strbuf *sb, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+    sl_strbuf_append(sb, b, 8);
+}
+
+static inline void agg_store_put(sl_agg_state *s, const void *key, size_t klen, const sl_value *v)
+{
+    sl_strbuf_reset(&s->vb);
+    sl_valcodec_put(&s->vb, v);
+    sl_store_put(s->store, key, klen, s->vb.data, s->vb.len);
+}
+
+static inline void agg_note_clock(sl_agg_state *s, int64_t t)
+{
+    if (t > s->store_clock)
+        s->store_clock = t;
+}
+
+/* adds (sign > 0) or undoes a row's arguments in a group's aggregate */
+static inline void agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign,
+                            sl_arena *a)
+{
+    const sl_agg_plan *p = q->agg;
+    if (ts > agg->u.c.items[0].u.l)
+        agg->u.c.items[0].u.l = ts;
+    for (int i = 0; i < p->naggs; i++) {
+        const sl_agg_fn *f = &p->fns[i];
+        if (sign > 0)
+            f->udaf->add(f, &agg->u.c.items[i + 1], argv[i], a);
+        else if (f->udaf->undo)
+            f->udaf->undo(f, &agg->u.c.items[i + 1], argv[i], a);
+    }
+}
+
 sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
                           bool *existed);
-void agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign, sl_arena *a);
-void agg_store_put(sl_agg_state *s, const void *key, size_t klen, const sl_value *v);
 bool agg_having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                        sl_arena *a);
 void agg_emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                         sl_arena *a, sl_query_emitter *em, bool old_passed);
-void agg_note_clock(sl_agg_state *s, int64_t t);
 /* the session store segment of an end time */
 int64_t agg_segment_of(const sl_agg_plan *p, int64_t t);
 bool agg_session_segment_live(const sl_agg_plan *p, const sl_agg_state *s, int64_t end);

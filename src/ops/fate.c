@@ -5,8 +5,6 @@
  * synchronously (sluice test) nests tallies without sharing one. */
 #include "ops/fate.h"
 
-#include <string.h>
-
 static void tally_send(void *ctx, const sl_record *out)
 {
     sl_fate_tally *t = ctx;
@@ -42,17 +40,17 @@ static void tally_fate(void *ctx, sl_fate fate)
 
 void sl_fate_tally_begin(sl_fate_tally *t, const sl_collector *inner)
 {
-    memset(t, 0, sizeof *t);
+    /* once per record and query: fields set one by one, nothing cleared twice */
     t->inner = inner;
-    t->wrapped = (sl_collector){
-        .send = tally_send,
-        .processing_error = tally_processing_error,
-        .ctx = t,
-        /* a NULL fatal_error means "treat as a processing error": keep it */
-        .fatal_error = inner->fatal_error ? tally_fatal_error : NULL,
-        .query_begin = inner->query_begin ? tally_query_begin : NULL,
-        .fate = tally_fate,
-    };
+    t->fates = 0;
+    t->errors = 0;
+    t->wrapped.send = tally_send;
+    t->wrapped.processing_error = tally_processing_error;
+    t->wrapped.ctx = t;
+    /* a NULL fatal_error means "treat as a processing error": keep it */
+    t->wrapped.fatal_error = inner->fatal_error ? tally_fatal_error : NULL;
+    t->wrapped.query_begin = inner->query_begin ? tally_query_begin : NULL;
+    t->wrapped.fate = tally_fate;
 }
 
 void sl_fate_tally_end(const sl_fate_tally *t, sl_query_stats *stats, bool read)
