@@ -1,8 +1,8 @@
 /* `sluice explain` and the status page's query list: the topology as it
  * runs, query by query. One description is built (a JSON document, the
  * `--format json` output) and the text and dot forms are drawn from it, so
- * the three cannot disagree. Store and changelog names come from a
- * throwaway state of each query (what a task really creates), windows and
+ * the three cannot disagree. Store and changelog names are the topology's
+ * list (what a task really creates), windows and
  * joins from their plans with defaults applied, and filters, conditions and
  * keys are printed back from the statement as SQL. */
 #include <jansson.h>
@@ -64,19 +64,6 @@ static const char *join_type_name(sl_join_type t)
     return t == SL_JOIN_INNER ? "INNER" : t == SL_JOIN_LEFT ? "LEFT" : t == SL_JOIN_RIGHT ? "RIGHT" : "FULL OUTER";
 }
 
-typedef struct store_names {
-    json_t *stores, *changelogs;
-    const char *app;
-} store_names;
-
-static void add_store(void *ctx, sl_store *store)
-{
-    store_names *c = ctx;
-    char topic[640];
-    sl_store_changelog_topic(c->app, sl_store_name(store), topic, sizeof topic);
-    json_array_append_new(c->stores, json_string(sl_store_name(store)));
-    json_array_append_new(c->changelogs, json_string(topic));
-}
 
 /* the operators in the order a record meets them */
 static json_t *operators_of(const sl_query *q)
@@ -132,20 +119,24 @@ static json_t *operators_of(const sl_query *q)
     return ops;
 }
 
-static json_t *query_json(const sl_query *q, const char *app)
+static json_t *query_json(const sl_topology *t, int index, const char *app)
 {
-    store_names names = {json_array(), json_array(), app ? app : "<application.id>"};
-    sl_query_state *state = sl_query_state_new(q);
-    sl_query_state_foreach_store(state, add_store, &names);
-    sl_query_state_destroy(q, state);
+    const sl_query *q = sl_topology_query(t, index);
+    json_t *stores = json_array(), *changelogs = json_array();
+    for (const char *const *name = sl_topology_query_stores(t, index); *name; name++) {
+        char topic[640];
+        sl_store_changelog_topic(app ? app : "<application.id>", *name, topic, sizeof topic);
+        json_array_append_new(stores, json_string(*name));
+        json_array_append_new(changelogs, json_string(topic));
+    }
     json_t *internal = json_array();
     if (q->repartition_topic)
         json_array_append_new(internal, json_string(q->repartition_topic));
     json_t *sink = source_json(q->sink);
     json_object_set_new(sink, "internal", json_boolean(q->sink->internal));
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", q->id, "source", source_json(q->source),
-                     "operators", operators_of(q), "sink", sink, "state_stores", names.stores, "changelog_topics",
-                     names.changelogs, "internal_topics", internal);
+                     "operators", operators_of(q), "sink", sink, "state_stores", stores, "changelog_topics",
+                     changelogs, "internal_topics", internal);
 }
 
 /* ---------- text ---------- */
@@ -334,7 +325,7 @@ char *sl_topology_describe(const sl_topology *t, const char *format, const char 
 {
     json_t *queries = json_array();
     for (int i = 0; i < sl_topology_query_count(t); i++)
-        json_array_append_new(queries, query_json(sl_topology_query(t, i), app));
+        json_array_append_new(queries, query_json(t, i, app));
     char *out;
     if (format && !strcmp(format, "json")) {
         json_t *doc = json_pack("{s:o}", "queries", queries);

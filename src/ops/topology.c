@@ -21,7 +21,49 @@ struct sl_topology {
     int nqueries;
     sl_topic_info *topics;
     int ntopics;
+    /* the state stores a task of this topology creates, per query, named as
+     * the task names them: what changelogs, restore, explain and metrics
+     * are about (one list, learnt once from the queries' own state) */
+    const char ***stores; /* per query, NULL-terminated */
 };
+
+typedef struct store_list {
+    const char **names;
+    int n, cap;
+    sl_arena *arena;
+} store_list;
+
+static void add_store_name(void *ctx, sl_store *store)
+{
+    store_list *l = ctx;
+    if (l->n + 1 >= l->cap) {
+        int cap = l->cap ? l->cap * 2 : 8;
+        const char **names = sl_arena_calloc(l->arena, (size_t)cap, sizeof *names);
+        for (int i = 0; i < l->n; i++)
+            names[i] = l->names[i];
+        l->names = names;
+        l->cap = cap;
+    }
+    l->names[l->n++] = sl_arena_strdup(l->arena, sl_store_name(store));
+    l->names[l->n] = NULL;
+}
+
+static void list_stores(sl_topology *t)
+{
+    t->stores = sl_arena_calloc(t->arena, (size_t)t->nqueries + 1, sizeof *t->stores);
+    for (int i = 0; i < t->nqueries; i++) {
+        store_list l = {.arena = t->arena};
+        sl_query_state *state = sl_query_state_new(t->queries[i]);
+        sl_query_state_foreach_store(state, add_store_name, &l);
+        sl_query_state_destroy(t->queries[i], state);
+        t->stores[i] = l.names ? l.names : sl_arena_calloc(t->arena, 1, sizeof *l.names);
+    }
+}
+
+const char *const *sl_topology_query_stores(const sl_topology *t, int query)
+{
+    return t->stores[query];
+}
 
 struct sl_task {
     const sl_topology *topo;
@@ -271,6 +313,7 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         if (q->sink->is_table)
             mark_table_sink(t, q->sink->topic);
     }
+    list_stores(t);
     return t;
 fail:
     sl_topology_destroy(t);

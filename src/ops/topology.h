@@ -57,6 +57,10 @@ const char *sl_topology_query_sink(const sl_topology *topo, int i);
 bool sl_topology_query_internal(const sl_topology *topo, int i);
 struct sl_query;
 const struct sl_query *sl_topology_query(const sl_topology *topo, int i);
+/* the names of the state stores a task creates for the i-th query
+ * (NULL-terminated; "<query id>-<role>"): the topology's one list, which
+ * changelogs, restore, explain and the metrics read */
+const char *const *sl_topology_query_stores(const sl_topology *topo, int i);
 /* Topics the topology reads and writes (sources that are also sinks, as in
  * chained queries, appear once with both flags). Borrowed from topo. */
 int sl_topology_topic_count(const sl_topology *topo);

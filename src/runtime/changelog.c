@@ -23,26 +23,11 @@ void sl_changelog_topic(const char *app, const char *store, char *out, size_t n)
     sl_store_changelog_topic(app, store, out, n);
 }
 
-typedef struct name_ctx {
-    sl_changelog_name_fn fn;
-    void *ctx;
-} name_ctx;
-
-static void visit_name(void *ctx, sl_store *store)
-{
-    name_ctx *c = ctx;
-    c->fn(c->ctx, sl_store_name(store));
-}
-
 void sl_changelog_store_names(const sl_topology *topo, sl_changelog_name_fn fn, void *ctx)
 {
-    /* a task's stores are what the topology needs; a throwaway one lists them */
-    sl_task *probe = sl_task_new(topo, 0);
-    if (!probe)
-        return;
-    name_ctx c = {fn, ctx};
-    sl_task_foreach_store(probe, visit_name, &c);
-    sl_task_destroy(probe);
+    for (int i = 0; i < sl_topology_query_count(topo); i++)
+        for (const char *const *name = sl_topology_query_stores(topo, i); *name; name++)
+            fn(ctx, *name);
 }
 
 /* ---------- writing ---------- */

@@ -46,6 +46,13 @@ static void collect(void *ctx, sl_store *store)
         snprintf(c->list[c->n++], sizeof c->list[0], "%s", sl_store_name(store));
 }
 
+static void collect_name(void *ctx, const char *name)
+{
+    names *c = ctx;
+    if (c->n < 32)
+        snprintf(c->list[c->n++], sizeof c->list[0], "%s", name);
+}
+
 static bool listed(const names *c, const char *name)
 {
     for (int i = 0; i < c->n; i++)
@@ -90,6 +97,26 @@ static void test_explain_names_the_stores_a_task_has(void **state)
         }
     }
     assert_int_equal(explained, real.n);
+
+    /* and they are the changelog topics sluice run creates (topics.c makes
+     * one per name sl_changelog_store_names gives) */
+    names created = {0};
+    sl_changelog_store_names(t, collect_name, &created);
+    assert_int_equal(created.n, real.n);
+    for (int c = 0; c < created.n; c++) {
+        char topic[640];
+        sl_changelog_topic("app", created.list[c], topic, sizeof topic);
+        bool found = false;
+        json_array_foreach(json_object_get(d, "queries"), i, q)
+        {
+            json_array_foreach(json_object_get(q, "changelog_topics"), k, s)
+            {
+                found = found || !strcmp(json_string_value(s), topic);
+            }
+        }
+        if (!found)
+            fail_msg("sluice run creates %s, which explain does not name", topic);
+    }
     json_decref(d);
     free(text);
 
