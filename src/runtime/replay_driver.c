@@ -203,6 +203,43 @@ static bool wait_caught_up(const sl_driver_progress *pr, int64_t produced, const
     }
 }
 
+/* The run's topics (inputs, sinks, changelogs, repartition topics, the
+ * processing log: all named with its prefix) are deleted when it ends, so
+ * that thousands of runs do not fill a shared cluster. Best effort: a
+ * failure is logged, never the test's. */
+static void delete_topics(const char *bootstrap, const char *prefix)
+{
+    sl_error err = {0};
+    rd_kafka_conf_t *conf = client_conf(&err, "bootstrap.servers", bootstrap, NULL);
+    char errstr[512];
+    rd_kafka_t *rk = conf ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr) : NULL;
+    if (!rk)
+        return;
+    const struct rd_kafka_metadata *md = NULL;
+    if (!rd_kafka_metadata(rk, 1, NULL, &md, 10000)) {
+        size_t plen = strlen(prefix), n = 0;
+        rd_kafka_DeleteTopic_t **dt = calloc((size_t)md->topic_cnt + 1, sizeof *dt);
+        for (int i = 0; dt && i < md->topic_cnt; i++)
+            if (!strncmp(md->topics[i].topic, prefix, plen))
+                dt[n++] = rd_kafka_DeleteTopic_new(md->topics[i].topic);
+        if (n) {
+            rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+            rd_kafka_DeleteTopics(rk, dt, n, NULL, q);
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+            if (!ev || rd_kafka_event_error(ev))
+                sl_warn("replay", "could not delete the run's topics (%s*)", prefix);
+            if (ev)
+                rd_kafka_event_destroy(ev);
+            rd_kafka_queue_destroy(q);
+        }
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_DeleteTopic_destroy(dt[i]);
+        free(dt);
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_destroy(rk);
+}
+
 /* every committed record of the sink topics, as test JSON, times unshifted */
 static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char *prefix, int64_t shift,
                             sl_error *err)
@@ -383,6 +420,7 @@ out:
         rd_kafka_destroy(producer);
     if (cfg)
         sl_config_destroy(cfg);
+    delete_topics(bootstrap, prefix);
     nftw(state_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     sl_test_case_close(tc);
     return rc;
