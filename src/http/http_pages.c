@@ -167,6 +167,7 @@ void sl_http_query_totals(const sl_http_view *v, const char *query_id, sl_query_
             out->failed += x->failed;
             out->unaccounted += x->unaccounted;
             out->processing_errors += x->processing_errors;
+            out->in_flight += x->in_flight;
         }
 }
 
@@ -196,6 +197,16 @@ static void query_families(sl_strbuf *o, const sl_http_view *v)
                 put_label(o, x->id);
                 sl_strbuf_printf(o, "\",fate=\"%s\"} %" PRId64 "\n", fates[f], counts[f]);
             }
+        }
+    family(o, "sluice_query_records_in_flight", "gauge",
+           "Records a query sent to its repartition topic that it has not read back yet (summed over the workers: "
+           "one worker sends, another may read).");
+    for (int w = 0; w < v->nworkers; w++)
+        for (int q = 0; q < v->workers[w].nqueries; q++) {
+            const sl_query_view *x = &v->workers[w].queries[q];
+            sl_strbuf_printf(o, "sluice_query_records_in_flight{thread=\"%d\",query=\"", v->workers[w].thread_index);
+            put_label(o, x->id);
+            sl_strbuf_printf(o, "\"} %" PRId64 "\n", x->in_flight);
         }
     family(o, "sluice_query_processing_errors_total", "counter",
            "Processing-log entries a query wrote (a failed record, or an expression that failed and gave NULL).");
@@ -505,11 +516,11 @@ json_t *sl_http_status_json(const sl_http_view *v)
         sl_query_view t;
         sl_http_query_totals(v, json_string_value(json_object_get(q, "id")), &t);
         json_object_set_new(q, "records",
-                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read", (json_int_t)t.read, "passed",
-                                      (json_int_t)t.passed, "filtered", (json_int_t)t.filtered, "late",
-                                      (json_int_t)t.late, "failed", (json_int_t)t.failed, "unaccounted",
-                                      (json_int_t)t.unaccounted, "processing_errors",
-                                      (json_int_t)t.processing_errors));
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read", (json_int_t)t.read,
+                                      "passed", (json_int_t)t.passed, "filtered", (json_int_t)t.filtered, "late",
+                                      (json_int_t)t.late, "failed", (json_int_t)t.failed, "in_flight",
+                                      (json_int_t)t.in_flight, "unaccounted", (json_int_t)t.unaccounted,
+                                      "processing_errors", (json_int_t)t.processing_errors));
     }
     int64_t lag = sl_http_total_lag(v);
     json_object_set_new(j, "total_lag", lag >= 0 ? json_integer(lag) : json_null());

@@ -329,6 +329,10 @@ static void queries(sl_strbuf *o, const sl_http_view *v)
         put_count(o, (double)fates.late);
         sl_strbuf_puts(o, ", failed ");
         put_count(o, (double)fates.failed);
+        if (fates.in_flight) {
+            sl_strbuf_puts(o, ", in flight ");
+            put_count(o, (double)fates.in_flight);
+        }
         if (fates.unaccounted) {
             sl_strbuf_puts(o, ", <b class=\"bad\">unaccounted ");
             put_count(o, (double)fates.unaccounted);

@@ -495,13 +495,10 @@ const sl_query_stats *sl_task_query_stats(const sl_task *k, int query)
 
 void sl_task_take_query_stats(sl_task *k, int query, sl_query_stats *into)
 {
-    sl_query_stats *s = &k->stats[query];
-    int64_t in_flight = s->fate[SL_FATE_FORWARDED];
-    s->fate[SL_FATE_FORWARDED] = 0;
-    sl_query_stats_add(into, s);
-    memset(s, 0, sizeof *s);
-    s->fate[SL_FATE_FORWARDED] = in_flight;
-    into->fate[SL_FATE_FORWARDED] = 0;
+    /* forwarded counts +1 where a record is sent and -1 where it is read
+     * back, often in another task: summed, it is what is in flight */
+    sl_query_stats_add(into, &k->stats[query]);
+    memset(&k->stats[query], 0, sizeof k->stats[query]);
 }
 
 sl_err_t sl_task_flush(sl_task *k, sl_arena *arena, const sl_collector *out, sl_error *err)

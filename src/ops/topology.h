@@ -110,8 +110,7 @@ void sl_task_store_stats(const sl_task *task, sl_store_stats *out);
 /* what became of the records the task's i-th query read (ops/fate.h) */
 struct sl_query_stats;
 const struct sl_query_stats *sl_task_query_stats(const sl_task *task, int query);
-/* adds the counts since the last take into *into and starts them again
- * (the records forwarded and not yet read back stay: they are in flight) */
+/* adds the counts since the last take into *into and starts them again */
 void sl_task_take_query_stats(sl_task *task, int query, struct sl_query_stats *into);
 /* Runs one input record through every query reading its topic. Decoding and
  * evaluation errors go to out->processing_error and return SL_OK; a non-OK

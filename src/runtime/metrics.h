@@ -175,6 +175,7 @@ typedef struct sl_store_view {
 typedef struct sl_query_view {
     char *id; /* owned by the snapshot */
     int64_t read, passed, filtered, late, failed, unaccounted, processing_errors;
+    int64_t in_flight; /* sent to a repartition topic, not yet read back (over all workers) */
 } sl_query_view;
 
 typedef struct sl_task_view {

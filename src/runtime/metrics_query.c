@@ -53,6 +53,7 @@ void sl_metrics_query_read(sl_worker_metrics *m, sl_worker_snapshot *out)
         v->failed = s->fate[SL_FATE_FAILED];
         v->unaccounted = (int64_t)s->unaccounted;
         v->processing_errors = (int64_t)s->processing_errors;
+        v->in_flight = s->fate[SL_FATE_FORWARDED];
     }
     out->nqueries = m->nquery_totals;
 }
