@@ -23,7 +23,8 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json] [--bootstrap HOST:PORT | --stats FILE]\n");
+    fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json]\n"
+                    "                   [--bootstrap HOST:PORT | --stats FILE]\n");
     return 2;
 }
 

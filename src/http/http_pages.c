@@ -175,7 +175,8 @@ void sl_http_query_totals(const sl_http_view *v, const char *query_id, sl_query_
 static void query_families(sl_strbuf *o, const sl_http_view *v)
 {
     family(o, "sluice_query_records_read_total", "counter",
-           "Records a query read from its sources (and from the topics of the queries it follows), in committed batches.");
+           "Records a query read from its sources (and from the topics of the queries it follows), "
+           "in committed batches.");
     for (int w = 0; w < v->nworkers; w++)
         for (int q = 0; q < v->workers[w].nqueries; q++) {
             const sl_query_view *x = &v->workers[w].queries[q];

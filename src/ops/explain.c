@@ -222,7 +222,8 @@ static void text_query(sl_strbuf *sb, json_t *q, int index)
                 sl_strbuf_printf(sb, "\n      WINDOW SESSION (gap %lld ms), grace %lld ms, retention %lld ms",
                                  num(w, "gap_ms"), num(w, "grace_ms"), num(w, "retention_ms"));
             else if (w)
-                sl_strbuf_printf(sb, "\n      WINDOW %s (size %lld ms, advance %lld ms), grace %lld ms, retention %lld ms",
+                sl_strbuf_printf(sb,
+                                 "\n      WINDOW %s (size %lld ms, advance %lld ms), grace %lld ms, retention %lld ms",
                                  str(w, "kind"), num(w, "size_ms"), num(w, "advance_ms"), num(w, "grace_ms"),
                                  num(w, "retention_ms"));
             sl_strbuf_printf(sb, "\n      EMIT %s\n", str(op, "emit"));
@@ -294,7 +295,8 @@ static void dot_query(sl_strbuf *sb, json_t *q)
     json_t *src = json_object_get(q, "source"), *sink = json_object_get(q, "sink");
     dot_node(sb, "query:", id, QUERY);
     dot_node(sb, "topic:", str(src, "topic"), TOPIC);
-    dot_node(sb, "topic:", str(sink, "topic"), json_is_true(json_object_get(sink, "internal")) ? INTERNAL_TOPIC : TOPIC);
+    bool internal_sink = json_is_true(json_object_get(sink, "internal"));
+    dot_node(sb, "topic:", str(sink, "topic"), internal_sink ? INTERNAL_TOPIC : TOPIC);
     dot_edge(sb, "topic:", str(src, "topic"), "query:", id, "");
     size_t i;
     json_t *op;

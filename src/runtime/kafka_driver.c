@@ -351,7 +351,11 @@ static void commit_batch(worker *w)
 {
     if (!w->txn_open)
         return;
-    sl_collector c = {.send = on_send, .processing_error = on_processing_error, .ctx = w, .fatal_error = on_fatal_error, .query_begin = on_query_begin};
+    sl_collector c = {.send = on_send,
+                      .processing_error = on_processing_error,
+                      .ctx = w,
+                      .fatal_error = on_fatal_error,
+                      .query_begin = on_query_begin};
     sl_error err;
     sl_error_init(&err);
     for (int i = 0; i < w->ntasks; i++)
@@ -781,7 +785,11 @@ int sl_kafka_run(const sl_driver_options *o)
     int64_t interval = sl_config_int(o->config, "commit.interval.ms");
     if (max_records < 1)
         max_records = 1;
-    sl_collector c = {.send = on_send, .processing_error = on_processing_error, .ctx = &w, .fatal_error = on_fatal_error, .query_begin = on_query_begin};
+    sl_collector c = {.send = on_send,
+                      .processing_error = on_processing_error,
+                      .ctx = &w,
+                      .fatal_error = on_fatal_error,
+                      .query_begin = on_query_begin};
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !w.fatal) {

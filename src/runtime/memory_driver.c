@@ -354,7 +354,11 @@ static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
 
 static void process(mem_run *r, const sl_record *rec)
 {
-    sl_collector c = {.send = on_send, .processing_error = on_processing_error, .ctx = r, .fatal_error = on_fatal_error, .query_begin = on_query_begin};
+    sl_collector c = {.send = on_send,
+                      .processing_error = on_processing_error,
+                      .ctx = r,
+                      .fatal_error = on_fatal_error,
+                      .query_begin = on_query_begin};
     sl_error err = {0};
     if (sl_task_process(r->task, rec, r->arena, &c, &err) && !r->failed) {
         *r->err = err;
