@@ -60,12 +60,15 @@ def make_source(rng, name, kind, key_type=None, shared=(), join_col_type=None):
         used.add(c)
         cols.append((c, rng.choice(VALUE_TYPES)))
     if join_col_type:
-        c = rng.choice(["FK", "JK", name + "_FK"])
-        if c not in used:
-            cols.append((c, join_col_type))
-            used.add(c)
-        else:
-            cols.append((c + "2", join_col_type))
+        c = base = rng.choice(["FK", "JK", name + "_FK"])
+        # a free name: a shared column may have taken JK2 already (the
+        # statement would then be refused for its duplicate column)
+        n = 2
+        while c in used:
+            c = "%s%d" % (base, n)
+            n += 1
+        cols.append((c, join_col_type))
+        used.add(c)
     if not cols:
         cols.append(("V0", "BIGINT"))
     fmt = "JSON" if rng.random() < 0.8 else "DELIMITED"
