@@ -380,13 +380,18 @@ static void errors(sl_strbuf *o, const sl_http_view *v)
             worker_of[j - 1] = tw;
         }
     /* a bad record read by several queries is logged once per query, with
-     * the same message: one row, with how many entries */
+     * the same message: one row, with how many entries. The entries need
+     * not be next to each other (a query that repartitions reports later). */
     int times[64 * SL_METRICS_ERRORS], m = 0;
     for (int i = 0; i < n; i++) {
-        if (m && worker_of[m - 1] == worker_of[i] && !strcmp(all[m - 1]->topic, all[i]->topic) &&
-            all[m - 1]->partition == all[i]->partition && all[m - 1]->offset == all[i]->offset &&
-            !strcmp(all[m - 1]->message, all[i]->message)) {
-            times[m - 1]++;
+        int same = -1;
+        for (int r = 0; r < m && same < 0; r++)
+            if (worker_of[r] == worker_of[i] && !strcmp(all[r]->topic, all[i]->topic) &&
+                all[r]->partition == all[i]->partition && all[r]->offset == all[i]->offset &&
+                !strcmp(all[r]->message, all[i]->message))
+                same = r;
+        if (same >= 0) {
+            times[same]++;
             continue;
         }
         all[m] = all[i];

@@ -71,14 +71,7 @@ for p in $(jobs -p); do
 done
 [ -n "$sluice_pid" ] && [ -n "$datagen_pid" ] || fail "the block did not start sluice and the generator: $(jobs -l)"
 
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*http: listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$WORK/deploy.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$sluice_pid" 2>/dev/null || { cat "$WORK/deploy.log" >&2; fail "sluice exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { tail -20 "$WORK/deploy.log" >&2; fail "no 'listening on' line"; }
+port=$(endpoint_port "$WORK/deploy.log" $sluice_pid)
 
 # records flow for a while, then the generator stops (SIGTERM: it flushes)
 "$PY" - "$BOOTSTRAP" <<'PY' || { tail -30 "$WORK/deploy.log" >&2; cat "$WORK/deploy.out" >&2; fail "no readings"; }

@@ -25,14 +25,7 @@ CREATE STREAM s (id STRING KEY, amount INT) WITH (KAFKA_TOPIC='$in', VALUE_FORMA
 CREATE STREAM $out AS SELECT id, amount FROM s;
 S
 "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2> "$WORK/sluice.log" & pid=$!; PIDS+=($pid)
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*http: listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$WORK/sluice.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$WORK/sluice.log" >&2; fail "sluice exited before listening"; }
-  sleep 0.1
-done
-[ -n "$port" ] || fail "no 'listening on' line in the log"
+port=$(endpoint_port "$WORK/sluice.log" $pid)
 "$PY" -c "import kafkalib; kafkalib.produce('$BOOTSTRAP', '$in', [('k%d' % i, {'amount': i}) for i in range(50)])"
 got=$("$PY" -c "import kafkalib; print(len(kafkalib.read_all('$BOOTSTRAP', '$out', expect=50, timeout=60)))")
 [ "$got" = 50 ] || fail "outputs before the outage: $got of 50"

@@ -33,15 +33,7 @@ S
 "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2> "$WORK/sluice.log" &
 pid=$!
 PIDS+=($pid)
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*http: listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$WORK/sluice.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$WORK/sluice.log" >&2; fail "sluice exited before listening"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { tail -20 "$WORK/sluice.log" >&2; fail "no 'listening on' line in the log"; }
-[ "$port" -gt 0 ] || fail "logged port $port"
+port=$(endpoint_port "$WORK/sluice.log" $pid)
 echo "endpoint on port $port"
 
 "$PY" - "$port" <<PY || { tail -30 "$WORK/sluice.log" >&2; fail "endpoint checks"; }

@@ -43,14 +43,7 @@ started=$(date +%s)
 "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2> "$WORK/sluice.log" &
 pid=$!
 PIDS+=($pid)
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*http: listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' "$WORK/sluice.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 $pid 2>/dev/null || { cat "$WORK/sluice.log" >&2; fail "sluice exited before listening"; }
-  sleep 0.1
-done
-[ -n "$port" ] || fail "no 'listening on' line"
+port=$(endpoint_port "$WORK/sluice.log" $pid)
 base=http://127.0.0.1:$port
 for _ in $(seq 1 600); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
@@ -191,7 +184,7 @@ check(all(re.search(r"read [0-9]", v) and "failed 3" in v for v in fates.values(
       "each query's record fates, the 3 bad records failed in each: %s" % {k: v[-120:] for k, v in fates.items()})
 
 errors = d.rows.get("errors", [])[1:]
-check(len(errors) == 3, "recent errors: %d rows, not one per bad record" % len(errors))
+check(len(errors) == 3, "recent errors: %d rows, not one per bad record: %s" % (len(errors), errors))
 check(all(topic in r[2] and r[3] == "2" and "JSON" in "".join(r[4:]) for r in errors),
       "errors name the record, its two entries (one per query) and the cause: %s" % errors)
 
