@@ -70,10 +70,8 @@ bool sl_join_has_outer_store(const sl_query *q);
 /* which sides are not keyed by their join expression (stream sides only) */
 void sl_join_repartition_sides(const sl_query *q, bool sides[2]);
 /* the join key of a record of side, encoded as the keyed side's key format
- * writes keys (valcodec when neither side is keyed by it); false for a
- * record without one (a NULL join key, a tombstone, undecodable bytes),
- * which the task then joins where it is */
-bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
+ * writes keys (valcodec when neither side is keyed by it) */
+sl_partition_key_kind sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
 
 void sl_join_process(const sl_query *q, sl_join_state *s, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                      sl_strbuf *valbuf, const sl_collector *out);

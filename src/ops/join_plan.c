@@ -445,7 +445,8 @@ static void ignore_error(void *ctx, const sl_record *src, const char *msg)
     (void)msg;
 }
 
-bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a, sl_strbuf *out)
+sl_partition_key_kind sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a,
+                                            sl_strbuf *out)
 {
     const sl_join_plan *p = q->join;
     const sl_join_side *sd = &p->side[side];
@@ -454,23 +455,23 @@ bool sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_
     /* decode without reporting: the direct path reports bad records */
     sl_collector quiet = {.processing_error = ignore_error};
     if (!sl_source_decode(sd->src, in, row + sd->base, &deleted, a, &quiet) || deleted)
-        return false;
+        return SL_PARTITION_DIRECT;
     sl_error err;
     sl_error_init(&err);
     sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
     sl_value key;
     sl_cexpr_eval(sd->expr, &ctx, &key);
     if (key.null)
-        return false;
+        return SL_PARTITION_NULL;
     /* the other side's keys are where the match lives: write this key as
      * they are written so that the partitioner sends it to their partition */
     const sl_source *keyed = p->side[!side].keyed ? p->side[!side].src : NULL;
     sl_strbuf_reset(out);
     if (keyed && keyed->nkey == 1 && !sl_serde_encode(keyed->key_serde, &key, out, &err))
-        return true;
+        return SL_PARTITION_KEYED;
     sl_strbuf_reset(out);
     sl_valcodec_put(out, &key);
-    return true;
+    return SL_PARTITION_KEYED;
 }
 
 bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)

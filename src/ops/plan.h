@@ -76,4 +76,12 @@ typedef struct sl_query_build {
     int query_index; /* for ids */
 } sl_query_build;
 
+/* What a record of a repartitioned side becomes. */
+typedef enum {
+    SL_PARTITION_DIRECT, /* undecodable bytes or a tombstone: the task reports or drops it where it is */
+    SL_PARTITION_NULL,   /* a NULL join key: sent with a null key, so that it keeps its place in the
+                          * stream (ksqlDB repartitions it too, and a LEFT or OUTER join emits it) */
+    SL_PARTITION_KEYED,  /* keyed by the bytes written to out */
+} sl_partition_key_kind;
+
 #endif

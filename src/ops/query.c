@@ -356,16 +356,19 @@ static void ignore_decode_error(void *ctx, const sl_record *src, const char *msg
     (void)msg;
 }
 
-bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a, sl_strbuf *out)
+sl_partition_key_kind sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a,
+                                             sl_strbuf *out)
 {
     if (q->join)
         return sl_join_partition_key(q, side, in, a, out);
     if (!q->agg)
-        return false;
+        return SL_PARTITION_DIRECT;
     sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
     bool deleted;
     sl_collector quiet = {.processing_error = ignore_decode_error};
     if (!sl_source_decode(q->source, in, row, &deleted, a, &quiet) || deleted)
-        return false;
-    return sl_agg_partition_key(q, row, a, out);
+        return SL_PARTITION_DIRECT;
+    /* (NULL grouping keys are written too: the aggregation drops them) */
+    sl_agg_partition_key(q, row, a, out);
+    return SL_PARTITION_KEYED;
 }

@@ -30,8 +30,9 @@ void sl_query_state_after_restore(const sl_query *q, sl_query_state *state);
 /* The bytes a repartition record of side (0 source/left, 1 right) is keyed
  * by: the grouping key, or the join key as the other side's key format
  * writes it (so that the default partitioner puts it where that side's
- * keys are). false when the record cannot be decoded or has no key. */
-bool sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena, sl_strbuf *out);
+ * keys are). */
+sl_partition_key_kind sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena,
+                                             sl_strbuf *out);
 /* sluice run, a table aggregated by a non-key column: the source task
  * sends changes (old row out, new row in) to the repartition topic... */
 void sl_query_state_table_stage1(sl_query_state *state);

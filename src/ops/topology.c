@@ -403,13 +403,15 @@ static bool repartition(sl_task *k, const sl_query *q, int side, const sl_record
 {
     sl_strbuf pk;
     sl_strbuf_init(&pk);
-    if (!sl_query_partition_key(q, side, in, arena, &pk)) {
+    sl_partition_key_kind kind = sl_query_partition_key(q, side, in, arena, &pk);
+    if (kind == SL_PARTITION_DIRECT) {
         sl_strbuf_free(&pk);
-        return false; /* undecodable or keyless: the direct path reports or drops it */
+        return false; /* undecodable or a tombstone: the direct path reports or drops it */
     }
     sl_internal_source_encode(&k->valbuf, in);
     sl_record rec = {.topic = q->repartition_topic, .partition = -1, .timestamp = in->timestamp,
-                     .key = pk.data ? pk.data : "", .key_len = pk.len,
+                     .key = kind == SL_PARTITION_NULL ? NULL : pk.data ? pk.data : "",
+                     .key_len = kind == SL_PARTITION_NULL ? 0 : pk.len,
                      .value = k->valbuf.data, .value_len = k->valbuf.len};
     out->send(out->ctx, &rec);
     sl_strbuf_free(&pk);
