@@ -474,9 +474,14 @@ sl_err_t sl_task_process_repartitioned(sl_task *k, const sl_record *in, sl_arena
     return sl_error_set(err, SL_ERR_RUNTIME, "no query reads the repartition topic %s", in->topic);
 }
 
-uint64_t sl_topology_order_mask(const sl_topology *t, const char *topic)
+int sl_topology_order_words(const sl_topology *t)
 {
-    uint64_t mask = 0;
+    return (t->nqueries + 63) / 64;
+}
+
+void sl_topology_order_set(const sl_topology *t, const char *topic, uint64_t *words)
+{
+    memset(words, 0, (size_t)sl_topology_order_words(t) * sizeof *words);
     for (int i = 0; i < t->nqueries; i++) {
         const sl_query *q = t->queries[i];
         if (!q->join)
@@ -485,9 +490,8 @@ uint64_t sl_topology_order_mask(const sl_topology *t, const char *topic)
         if ((!q->repartition_side[0] && !strcmp(q->source->topic, topic)) ||
             (!q->repartition_side[1] && !strcmp(sl_join_right(q->join)->topic, topic)) ||
             (repartitioned && q->repartition_topic && !strcmp(q->repartition_topic, topic)))
-            mask |= 1ull << (i % 64);
+            words[i / 64] |= 1ull << (i % 64);
     }
-    return mask;
 }
 
 const sl_query_stats *sl_task_query_stats(const sl_task *k, int query)

@@ -91,11 +91,13 @@ void sl_topology_copartition(const sl_topology *topo, int i, const char **left_t
  * joins run in one task, so sluice run needs their topics single-partition */
 const char *sl_topology_fk_join_topic(const sl_topology *topo, int i);
 /* The joins whose records from this topic must be taken in timestamp
- * order with their other side's, in the task that joins: a bit per join
- * query (its index mod 64). 0 when the topic's records can go in any order
- * relative to other topics' (a join's side that is repartitioned first is
- * ordered through the repartition topic). */
-uint64_t sl_topology_order_mask(const sl_topology *topo, const char *topic);
+ * order with their other side's, in the task that joins: a set with a bit
+ * per query (bit i of word i / 64), sl_topology_order_words(topo) words,
+ * as many as the queries need. Empty when the topic's records can go in
+ * any order relative to other topics' (a join's side that is repartitioned
+ * first is ordered through the repartition topic). */
+int sl_topology_order_words(const sl_topology *topo);
+void sl_topology_order_set(const sl_topology *topo, const char *topic, uint64_t *words);
 /* true for the internal repartition topics of the topology */
 bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
 /* a record read back from a repartition topic: run by its query only */

@@ -490,9 +490,17 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
         sl_worker_metrics_member(w->o->metrics, rk);
         wait_stable_offsets(w, parts);
         rd_kafka_assign(rk, parts);
-        for (int i = 0; i < parts->cnt; i++)
-            sl_pgroup_assign(w->pending, parts->elems[i].topic, parts->elems[i].partition,
-                             sl_topology_order_mask(w->o->topology, parts->elems[i].topic));
+        int words = sl_topology_order_words(w->o->topology);
+        uint64_t *order_set = calloc((size_t)words + 1, sizeof *order_set);
+        if (!order_set) {
+            fprintf(stderr, "sluice: out of memory\n");
+            abort();
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+            sl_topology_order_set(w->o->topology, parts->elems[i].topic, order_set);
+            sl_pgroup_assign(w->pending, parts->elems[i].topic, parts->elems[i].partition, order_set, words);
+        }
+        free(order_set);
         /* each task's state is restored now, before any of its input */
         for (int i = 0; i < parts->cnt && !w->fatal; i++)
             task_for(w, parts->elems[i].partition);

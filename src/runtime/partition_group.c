@@ -12,7 +12,9 @@
 typedef struct rqueue {
     char *topic;
     int32_t partition;
-    uint64_t order_mask; /* the joins it feeds: ordered with queues sharing a bit */
+    uint64_t *order_set; /* the joins it feeds: ordered with queues sharing a bit */
+    int order_words;
+    bool ordered; /* order_set is not empty */
     int task; /* index into sl_pgroup.tasks */
     struct held {
         void *record;
@@ -98,6 +100,7 @@ void sl_pgroup_clear(sl_pgroup *g)
     sl_pgroup_rewind(g);
     for (int i = 0; i < g->nqueues; i++) {
         free(g->queues[i]->ring);
+        free(g->queues[i]->order_set);
         free(g->queues[i]->topic);
         free(g->queues[i]);
     }
@@ -137,7 +140,7 @@ static int task_index(sl_pgroup *g, int32_t partition)
     return g->ntasks++;
 }
 
-void sl_pgroup_assign(sl_pgroup *g, const char *topic, int32_t partition, uint64_t order_mask)
+void sl_pgroup_assign(sl_pgroup *g, const char *topic, int32_t partition, const uint64_t *order_set, int nwords)
 {
     if (find_queue(g, topic, partition))
         return;
@@ -147,7 +150,12 @@ void sl_pgroup_assign(sl_pgroup *g, const char *topic, int32_t partition, uint64
         abort();
     }
     q->partition = partition;
-    q->order_mask = order_mask;
+    q->order_words = nwords;
+    q->order_set = xrealloc(NULL, (size_t)nwords * sizeof *q->order_set);
+    for (int i = 0; i < nwords; i++) {
+        q->order_set[i] = order_set[i];
+        q->ordered |= order_set[i] != 0;
+    }
     q->task = task_index(g, partition);
     g->queues = xrealloc(g->queues, (size_t)(g->nqueues + 1) * sizeof *g->queues);
     g->queues[g->nqueues++] = q;
@@ -189,7 +197,7 @@ sl_pgroup_push_result sl_pgroup_push(sl_pgroup *g, const char *topic, int32_t pa
     g->buffered++;
     if (q->len >= g->limit && !q->paused)
         pause_resume(g, q, true);
-    return q->order_mask ? SL_PGROUP_ORDERED : SL_PGROUP_KEPT;
+    return q->ordered ? SL_PGROUP_ORDERED : SL_PGROUP_KEPT;
 }
 
 void sl_pgroup_at_end(sl_pgroup *g, const char *topic, int32_t partition)
@@ -199,16 +207,25 @@ void sl_pgroup_at_end(sl_pgroup *g, const char *topic, int32_t partition)
         q->at_end = true;
 }
 
+static bool share_a_join(const rqueue *a, const rqueue *b)
+{
+    int n = a->order_words < b->order_words ? a->order_words : b->order_words;
+    for (int i = 0; i < n; i++)
+        if (a->order_set[i] & b->order_set[i])
+            return true;
+    return false;
+}
+
 /* q's head may go: no queue it is ordered with has an older head, or has
  * nothing buffered short of its end */
 static bool may_go(const task_queues *t, const rqueue *q)
 {
-    if (!q->order_mask)
+    if (!q->ordered)
         return true;
     int64_t ts = q->ring[q->head].timestamp;
     for (int i = 0; i < t->n; i++) {
         const rqueue *r = t->queues[i];
-        if (r == q || !(r->order_mask & q->order_mask))
+        if (r == q || !share_a_join(r, q))
             continue;
         if (!r->len) {
             if (!r->at_end)

@@ -40,9 +40,10 @@ sl_pgroup *sl_pgroup_new(size_t queue_limit, sl_pgroup_flow_fn flow, sl_pgroup_d
 void sl_pgroup_destroy(sl_pgroup *g);
 
 /* A partition of a new assignment joins its task, with nothing known about
- * it yet (records of partitions it shares a bit of order_mask with wait
- * until it has a record or reports its end). */
-void sl_pgroup_assign(sl_pgroup *g, const char *topic, int32_t partition, uint64_t order_mask);
+ * it yet. order_set (nwords words, copied) holds a bit per join the
+ * partition feeds: records of partitions it shares a bit with wait until
+ * it has a record or reports its end. */
+void sl_pgroup_assign(sl_pgroup *g, const char *topic, int32_t partition, const uint64_t *order_set, int nwords);
 /* Everything buffered is dropped and every partition forgotten (revoked). */
 void sl_pgroup_clear(sl_pgroup *g);
 /* Everything buffered is dropped, partitions stay (after a seek). */

@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/arena.h"
+#include "common/strbuf.h"
 #include "ops/topology.h"
 
 typedef struct tally {
@@ -243,6 +245,42 @@ static void test_late_join_records_counted(void **state)
     run_close(&r);
 }
 
+/* 70 joins of distinct streams: the topics of join i are ordered with
+ * join i only (a mask of 64 bits by query index mod 64 made joins 0 and
+ * 64 wait for each other's records) */
+static void test_order_sets_of_many_joins_are_disjoint(void **state)
+{
+    (void)state;
+    enum { joins = 70 };
+    sl_strbuf sql;
+    sl_strbuf_init(&sql);
+    for (int i = 0; i < joins; i++)
+        sl_strbuf_printf(&sql,
+                          "CREATE STREAM L%d (K INT KEY, V INT) WITH (KAFKA_TOPIC='l%d', VALUE_FORMAT='JSON');\n"
+                          "CREATE STREAM R%d (K INT KEY, W INT) WITH (KAFKA_TOPIC='r%d', VALUE_FORMAT='JSON');\n"
+                          "CREATE STREAM J%d AS SELECT * FROM L%d JOIN R%d WITHIN 1 SECOND ON L%d.K = R%d.K;\n",
+                          i, i, i, i, i, i, i, i, i);
+    sl_error err = {0};
+    sl_compile_options opts = {0};
+    sl_topology *topo = sl_topology_compile(sql.data, "t.sql", &opts, &err);
+    if (!topo)
+        fail_msg("compile: %s", err.msg);
+    int words = sl_topology_order_words(topo);
+    assert_true(words * 64 >= joins);
+    uint64_t *set = calloc((size_t)words, sizeof *set);
+    char topic[16];
+    for (int i = 0; i < joins; i++)
+        for (int side = 0; side < 2; side++) {
+            snprintf(topic, sizeof topic, "%c%d", side ? 'r' : 'l', i);
+            sl_topology_order_set(topo, topic, set);
+            for (int b = 0; b < words * 64; b++)
+                assert_int_equal((set[b / 64] >> (b % 64)) & 1, b == i);
+        }
+    free(set);
+    sl_topology_destroy(topo);
+    sl_strbuf_free(&sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_table_delete_and_its_time),
         cmocka_unit_test(test_join_discards),
         cmocka_unit_test(test_late_join_records_counted),
+        cmocka_unit_test(test_order_sets_of_many_joins_are_disjoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

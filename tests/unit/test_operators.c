@@ -104,7 +104,7 @@ static void test_key_only_filter_runs_before_the_value(void **state)
 /* which partitions a task must take in time order together: a join's two
  * sides, through the repartition topic when a side is repartitioned first;
  * an aggregation's input and anything else go in fetch order */
-static void test_order_masks(void **state)
+static void test_order_sets(void **state)
 {
     const char *sql =
         "CREATE TABLE A (ID STRING PRIMARY KEY, C INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');\n"
@@ -128,11 +128,16 @@ static void test_order_masks(void **state)
     }
     assert_non_null(join_repartition);
     assert_non_null(agg_repartition);
-    uint64_t table = sl_topology_order_mask(topo, "a");
+    assert_int_equal(sl_topology_order_words(topo), 1); /* two queries */
+    uint64_t table, repartition, stream, agg;
+    sl_topology_order_set(topo, "a", &table);
+    sl_topology_order_set(topo, join_repartition, &repartition);
+    sl_topology_order_set(topo, "b", &stream);
+    sl_topology_order_set(topo, agg_repartition, &agg);
     assert_true(table != 0);
-    assert_true((table & sl_topology_order_mask(topo, join_repartition)) != 0);
-    assert_int_equal(sl_topology_order_mask(topo, "b"), 0);           /* repartitioned before the join */
-    assert_int_equal(sl_topology_order_mask(topo, agg_repartition), 0); /* an aggregation reads one topic */
+    assert_true((table & repartition) != 0);
+    assert_int_equal(stream, 0); /* repartitioned before the join */
+    assert_int_equal(agg, 0);    /* an aggregation reads one topic */
     sl_topology_destroy(topo);
 }
 
@@ -365,7 +370,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_only_filter_runs_before_the_value),
-        cmocka_unit_test(test_order_masks),
+        cmocka_unit_test(test_order_sets),
         cmocka_unit_test(test_stream_stream_join_retention),
         cmocka_unit_test(test_session_merge_out_of_order),
         cmocka_unit_test(test_emit_final_once_per_window),

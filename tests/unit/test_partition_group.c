@@ -50,6 +50,12 @@ static void push(sl_pgroup *g, const char *topic, int32_t partition, int64_t ts)
         free(r);
 }
 
+/* a partition feeding the joins of mask's bits (the first 64 queries) */
+static void assign(sl_pgroup *g, const char *topic, int32_t partition, uint64_t mask)
+{
+    sl_pgroup_assign(g, topic, partition, &mask, 1);
+}
+
 /* the next record's "topic/partition@ts", or "" when nothing can go */
 static const char *next(sl_pgroup *g)
 {
@@ -67,8 +73,8 @@ static void test_oldest_head_first(void **state)
     (void)state;
     flow_log f = {0};
     sl_pgroup *g = sl_pgroup_new(100, flow, drop, &f);
-    sl_pgroup_assign(g, "bids", 0, 1);
-    sl_pgroup_assign(g, "auctions", 0, 1);
+    assign(g, "bids", 0, 1);
+    assign(g, "auctions", 0, 1);
     /* fetched in the wrong order: all bids, then the auctions */
     push(g, "bids", 0, 20);
     push(g, "bids", 0, 40);
@@ -96,8 +102,8 @@ static void test_tasks_do_not_wait_for_each_other(void **state)
     (void)state;
     sl_pgroup *g = sl_pgroup_new(100, NULL, drop, NULL);
     for (int p = 0; p < 2; p++) {
-        sl_pgroup_assign(g, "bids", p, 1);
-        sl_pgroup_assign(g, "auctions", p, 1);
+        assign(g, "bids", p, 1);
+        assign(g, "auctions", p, 1);
     }
     sl_pgroup_at_end(g, "auctions", 1);
     push(g, "bids", 0, 5); /* task 0 waits for auctions/0 */
@@ -118,9 +124,9 @@ static void test_unordered_partitions_do_not_wait(void **state)
 {
     (void)state;
     sl_pgroup *g = sl_pgroup_new(100, NULL, drop, NULL);
-    sl_pgroup_assign(g, "bids", 0, 0);
-    sl_pgroup_assign(g, "repartition", 0, 2);
-    sl_pgroup_assign(g, "auctions", 0, 2);
+    assign(g, "bids", 0, 0);
+    assign(g, "repartition", 0, 2);
+    assign(g, "auctions", 0, 2);
     push(g, "bids", 0, 50);
     push(g, "repartition", 0, 10); /* waits for auctions/0 */
     assert_string_equal(next(g), "bids/0@50");
@@ -137,7 +143,7 @@ static void test_single_partition_task_never_waits(void **state)
 {
     (void)state;
     sl_pgroup *g = sl_pgroup_new(100, NULL, drop, NULL);
-    sl_pgroup_assign(g, "in", 3, 0);
+    assign(g, "in", 3, 0);
     push(g, "in", 3, 9);
     push(g, "in", 3, 1); /* out of order in one partition: offset order stays */
     assert_string_equal(next(g), "in/3@9");
@@ -150,7 +156,7 @@ static void test_pause_when_full_resume_when_drained(void **state)
     (void)state;
     flow_log f = {0};
     sl_pgroup *g = sl_pgroup_new(16, flow, drop, &f);
-    sl_pgroup_assign(g, "in", 0, 0);
+    assign(g, "in", 0, 0);
     for (int i = 0; i < 200; i++) /* the ring grows past its first size */
         push(g, "in", 0, i);
     assert_int_equal(f.pauses, 1);
@@ -169,8 +175,8 @@ static void test_rewind_and_clear_drop_everything(void **state)
     (void)state;
     flow_log f = {0};
     sl_pgroup *g = sl_pgroup_new(16, flow, drop, &f);
-    sl_pgroup_assign(g, "a", 0, 1);
-    sl_pgroup_assign(g, "b", 0, 1);
+    assign(g, "a", 0, 1);
+    assign(g, "b", 0, 1);
     for (int i = 0; i < 20; i++)
         push(g, "a", 0, i);
     sl_pgroup_at_end(g, "b", 0);
@@ -190,6 +196,29 @@ static void test_rewind_and_clear_drop_everything(void **state)
     sl_pgroup_destroy(g);
 }
 
+/* joins 0 and 64 are different joins: a partition of one never waits for
+ * a partition of the other, however many words their sets take */
+static void test_joins_past_64_are_told_apart(void **state)
+{
+    (void)state;
+    sl_pgroup *g = sl_pgroup_new(100, NULL, drop, NULL);
+    uint64_t join0[2] = {1, 0}, join64[2] = {0, 1}, both[2] = {1, 1};
+    sl_pgroup_assign(g, "a", 0, join0, 2);
+    sl_pgroup_assign(g, "b", 0, join64, 2);
+    push(g, "a", 0, 20);
+    assert_string_equal(next(g), "a/0@20"); /* b/0 is not awaited */
+    sl_pgroup_assign(g, "c", 0, both, 2);
+    push(g, "a", 0, 30);
+    push(g, "b", 0, 25);
+    assert_string_equal(next(g), ""); /* both wait for c/0 */
+    push(g, "c", 0, 10);
+    assert_string_equal(next(g), "c/0@10");
+    sl_pgroup_at_end(g, "c", 0);
+    assert_string_equal(next(g), "b/0@25");
+    assert_string_equal(next(g), "a/0@30");
+    sl_pgroup_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_single_partition_task_never_waits),
         cmocka_unit_test(test_pause_when_full_resume_when_drained),
         cmocka_unit_test(test_rewind_and_clear_drop_everything),
+        cmocka_unit_test(test_joins_past_64_are_told_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
