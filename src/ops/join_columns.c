@@ -245,10 +245,11 @@ sl_join_lineage *sl_join_build_lineage(sl_arena *a, const sl_scope *full, const 
                 l->equiv[l->nequiv++] = prev->equiv[i];
     /* viable: the earlier step's, then this step's column references, in
      * the equivalence set */
-    const char *cq[64], *cn[64];
-    const sl_type *ct[64];
+    int room = 2 + (prev ? prev->nviable : 0);
+    const char **cq = sl_arena_calloc(a, (size_t)room, sizeof *cq), **cn = sl_arena_calloc(a, (size_t)room, sizeof *cn);
+    const sl_type **ct = sl_arena_calloc(a, (size_t)room, sizeof *ct);
     int nc = 0;
-    for (int i = 0; prev && i < prev->nviable && nc < 62; i++, nc++) {
+    for (int i = 0; prev && i < prev->nviable; i++, nc++) {
         cq[nc] = prev->viable_q[i];
         cn[nc] = prev->viable_name[i];
         ct[nc] = prev->viable_type[i];

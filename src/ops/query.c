@@ -287,7 +287,7 @@ void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record 
     if (pass && q->ntf) {
         /* one output per element; shorter arrays give NULLs */
         sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-        sl_value arrays[16];
+        sl_value *arrays = sl_arena_alloc(a, (size_t)q->ntf * sizeof *arrays);
         uint32_t n = 0;
         for (int i = 0; i < q->ntf; i++) {
             sl_cexpr_eval(q->tf_args[i], &ctx, &arrays[i]);

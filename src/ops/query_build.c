@@ -120,12 +120,12 @@ static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x,
         return NULL;
     }
     sl_query *q = h->q;
-    if (q->ntf == 16) {
-        sl_error_at(err, SL_ERR_UNSUPPORTED, scope->file, x->pos.line, x->pos.col, "too many table functions");
-        return NULL;
+    if (!(q->ntf & (q->ntf - 1))) { /* 0, 1, 2, 4, ...: room for twice as many */
+        sl_cexpr **grown = sl_arena_calloc(scope->arena, (size_t)(q->ntf ? q->ntf * 2 : 1), sizeof *grown);
+        if (q->ntf)
+            memcpy(grown, q->tf_args, (size_t)q->ntf * sizeof *grown);
+        q->tf_args = grown;
     }
-    if (!q->tf_args)
-        q->tf_args = sl_arena_calloc(scope->arena, 16, sizeof *q->tf_args);
     if (cube) {
         /* the exploded array is the list of combinations */
         sl_cexpr *combos = sl_arena_calloc(scope->arena, 1, sizeof *combos);

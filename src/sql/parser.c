@@ -255,16 +255,20 @@ static const sl_type *parse_type(parser *p)
     }
     if (!strcmp(n, "STRUCT")) {
         expect_op(p, "<");
-        sl_field fields[256];
-        int nf = 0;
+        int nf = 0, cap = 16;
+        sl_field *fields = sl_arena_alloc(p->arena, (size_t)cap * sizeof *fields);
         if (!is_op(peek(p), ">")) {
             do {
                 sl_token *ft = peek(p);
                 if (ft->kind != SL_TOK_IDENT)
                     unexpected(p, "a field name");
                 next(p);
-                if (nf == 256)
-                    fail_at(p, ft, "%s", "too many struct fields");
+                if (nf == cap) { /* (the arena frees the old array with the rest) */
+                    sl_field *grown = sl_arena_alloc(p->arena, (size_t)cap * 2 * sizeof *fields);
+                    memcpy(grown, fields, (size_t)nf * sizeof *fields);
+                    fields = grown;
+                    cap *= 2;
+                }
                 for (int i = 0; i < nf; i++)
                     if (!strcmp(fields[i].name, ft->text))
                         fail_at(p, ft, "Duplicate field names found in STRUCT: '%s'", ft->text);
