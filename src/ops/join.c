@@ -169,8 +169,8 @@ bool sl_join_decode_side(const sl_query *q, int side, const sl_record *in, sl_va
     *ts = in->timestamp;
     if (*deleted) {
         /* a tombstone: the key decoded, every other slot NULL */
-        sl_value keep[8];
-        int nk = sd->src->nkey < 8 ? sd->src->nkey : 8;
+        int nk = sd->src->nkey;
+        sl_value *keep = sl_arena_alloc(a, (size_t)(nk ? nk : 1) * sizeof *keep);
         memcpy(keep, row + sd->base, (size_t)nk * sizeof *keep);
         sl_join_null_side(p, row, side);
         memcpy(row + sd->base, keep, (size_t)nk * sizeof *keep);

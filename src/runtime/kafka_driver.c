@@ -481,9 +481,12 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     worker *w = opaque;
     char list[1024] = "";
     size_t n = 0;
-    for (int i = 0; i < parts->cnt && n < sizeof list - 64; i++)
-        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s/%d", i ? " " : "", parts->elems[i].topic,
-                              parts->elems[i].partition);
+    int listed = 0;
+    for (; listed < parts->cnt && n < sizeof list - 300; listed++) /* (a topic name has at most 249 bytes) */
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s/%d", listed ? " " : "", parts->elems[listed].topic,
+                              parts->elems[listed].partition);
+    if (listed < parts->cnt) /* a long list ends with its count, never silently */
+        snprintf(list + n, sizeof list - n, " and %d more (%d partitions)", parts->cnt - listed, parts->cnt);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sl_info("consumer", "assigned: %s", list);
         sl_worker_metrics_assigned(w->o->metrics, parts);

@@ -159,7 +159,7 @@ typedef struct sl_history_second {
 
 typedef struct sl_error_entry {
     int64_t time_ms; /* wall clock when the worker saw it */
-    char topic[128];
+    char topic[256]; /* Kafka's topic names have at most 249 bytes */
     int32_t partition;
     int64_t offset;
     char message[256];
