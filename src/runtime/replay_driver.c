@@ -139,8 +139,10 @@ static bool create_inputs(const sl_topology *t, const char *bootstrap, sl_error 
         rd_kafka_queue_destroy(q);
     }
     /* the driver checks the topics in metadata at once: wait until the new
-     * ones show there */
-    for (int64_t deadline = now_ms() + 15000; ok && n && now_ms() < deadline; usleep(50000)) {
+     * ones show there (a busy broker, creating hundreds of partitions for
+     * another application, took more than 15 s), and say so if they never do */
+    bool shown = !ok || !n;
+    for (int64_t deadline = now_ms() + 120000; !shown && now_ms() < deadline; usleep(50000)) {
         const struct rd_kafka_metadata *md = NULL;
         if (rd_kafka_metadata(rk, 1, NULL, &md, 5000))
             continue;
@@ -151,8 +153,12 @@ static bool create_inputs(const sl_topology *t, const char *bootstrap, sl_error 
                     md->topics[m].partition_cnt > 0)
                     seen++;
         rd_kafka_metadata_destroy(md);
-        if (seen == n)
-            break;
+        shown = seen == n;
+    }
+    if (!shown) {
+        sl_error_set(err, SL_ERR_RUNTIME, "the %d input topic(s) created did not show in the broker's metadata "
+                                          "within 120 s", n);
+        ok = false;
     }
     for (int i = 0; i < n; i++)
         rd_kafka_NewTopic_destroy(nt[i]);

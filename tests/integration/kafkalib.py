@@ -51,11 +51,12 @@ def partitions(client, topic, timeout=30):
         time.sleep(0.2)
 
 
-def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
+def read_all(bootstrap, topic, expect=None, timeout=60, idle=5, raw_keys=False):
     """Reads the topic from the beginning with read_committed until `expect`
     records arrived (or, without expect, until `idle` seconds pass with
     nothing new), at most `timeout` seconds. Returns (key, value, partition,
-    offset, timestamp) tuples in partition/offset order per partition."""
+    offset, timestamp) tuples in partition/offset order per partition; keys
+    as text, or as bytes with raw_keys (a windowed key's suffix is binary)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify-%f" % time.time(),
                   "isolation.level": "read_committed", "auto.offset.reset": "earliest",
                   "enable.auto.commit": False})
@@ -74,7 +75,7 @@ def read_all(bootstrap, topic, expect=None, timeout=60, idle=5):
         if m.error():
             continue
         last = time.time()
-        k = m.key().decode() if m.key() is not None else None
+        k = m.key() if raw_keys or m.key() is None else m.key().decode()
         out.append((k, m.value(), m.partition(), m.offset(), m.timestamp()[1]))
     c.close()
     return out
