@@ -26,6 +26,12 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
  * "forwarded","processing_errors","unaccounted","overcounted"}] */
 int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                         json_t **stats, sl_error *err);
+/* the same, and when changelog is not NULL, *changelog (caller owns): the
+ * changelog records the batches wrote, in order, as
+ * [{"store","key","value"}] with key and value in hex (value null for a
+ * delete): what `sluice run` would write to "<app>-<store>-changelog" */
+int sl_memory_run_full(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                       json_t **stats, json_t **changelog, sl_error *err);
 
 /* The parts of a test case any driver needs: its compiled topology and the
  * mapping between the test file's JSON records and bytes. topic_prefix
