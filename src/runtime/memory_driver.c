@@ -315,15 +315,19 @@ static json_t *hex_or_null(const void *p, size_t n)
     return j;
 }
 
+json_t *sl_test_case_change(const char *store, const void *key, size_t key_len, const void *value, size_t value_len)
+{
+    return json_pack("{s:s, s:o, s:o}", "store", store, "key", hex_or_null(key, key_len), "value",
+                     hex_or_null(value, value_len));
+}
+
 /* the batch's changelog step: kept for --changelog, otherwise dropped
  * (the stores are the only state of a test) */
 static bool on_change(void *ctx, const sl_state_change *c)
 {
     mem_run *r = ctx;
     if (r->changelog)
-        json_array_append_new(r->changelog, json_pack("{s:s, s:o, s:o}", "store", c->store, "key",
-                                                      hex_or_null(c->key, c->key_len), "value",
-                                                      hex_or_null(c->value, c->value_len)));
+        json_array_append_new(r->changelog, sl_test_case_change(c->store, c->key, c->key_len, c->value, c->value_len));
     return true;
 }
 
