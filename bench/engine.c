@@ -4,13 +4,14 @@
  * the engine with another.
  *
  * Feeds Nexmark events (the same model bench_nexmark writes to Kafka) to a
- * task of a workload from bench/queries, in batches of 10,000 records as
- * `sluice run` does (sl_task_flush at the end of each batch). Bids go to
- * the `bids` topic, auctions to `auctions` (for the join, first), persons
- * are skipped. Records a query sends to its repartition topic are fed back
- * through the task as `sluice run` would read them; every other output is
- * counted and dropped; stores track their changes and each batch's are
- * taken, as for the changelog (counted, not produced). Prints records/s, ns per input record and outputs,
+ * workload from bench/queries through the micro-batch `sluice run` uses
+ * (runtime/batch.h), in batches of 10,000 records, one partition. Bids go
+ * to the `bids` topic, auctions to `auctions` (for the join, first),
+ * persons are skipped. Records a query sends to its repartition topic are
+ * fed back through the batch before it commits, as `sluice run` would read
+ * them; every other output is counted and dropped (no record cache, so
+ * that every update counts); the batch's changelog records are counted,
+ * not produced. Prints records/s, ns per input record and outputs,
  * and the ratio to the first workload given (the baseline: q0, pass-through,
  * is the cost of decoding and encoding alone).
  *
@@ -24,6 +25,7 @@
 #include "common/arena.h"
 #include "common/fileio.h"
 #include "ops/topology.h"
+#include "runtime/batch.h"
 #include "nexmark_model.h"
 
 #define BATCH 10000
@@ -36,7 +38,7 @@ typedef struct held {
 
 typedef struct sink {
     const sl_topology *topo;
-    long outputs, errors;
+    long outputs, errors, changes;
     size_t bytes;
     held *again; /* repartitioned records, to read back */
     size_t nagain, cap;
@@ -68,31 +70,26 @@ static void on_send(void *ctx, const sl_record *r)
     s->bytes += r->key_len + r->value_len;
 }
 
-static void on_error(void *ctx, const sl_record *src, const char *msg)
+static void on_error(void *ctx, const char *query, const sl_record *src, const char *msg)
 {
     sink *s = ctx;
     if (!s->errors++)
         fprintf(stderr, "first record error: %s\n", msg);
-    (void)src;
+    (void)src, (void)query;
 }
 
-/* as sluice run does: stores track their changes, and each batch's
- * changes are taken for the changelog (here counted, not produced) */
-static void track(void *ctx, sl_store *store)
+static void on_failed(void *ctx, const sl_record *src, const sl_error *err)
 {
-    (void)ctx;
-    sl_store_track_changes(store, true);
+    (void)ctx, (void)src;
+    fprintf(stderr, "%s\n", err->msg);
 }
 
-static void count_change(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+/* the batch's changelog step: counted, not produced */
+static bool count_change(void *ctx, const sl_state_change *c)
 {
-    (*(long *)ctx)++;
-    (void)key, (void)klen, (void)val, (void)vlen;
-}
-
-static void take_changes(void *ctx, sl_store *store)
-{
-    sl_store_take_dirty(store, count_change, ctx);
+    ((sink *)ctx)->changes++;
+    (void)c;
+    return true;
 }
 
 static double now_s(void)
@@ -102,17 +99,14 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool feed_back(sl_task *task, sink *s, sl_arena *arena, const sl_collector *c)
+static bool feed_back(sl_batch *b, sink *s)
 {
-    sl_error err = {0};
     for (size_t i = 0; i < s->nagain; i++) {
         held *h = &s->again[i];
         sl_record rec = {.topic = h->topic, .partition = 0, .offset = (int64_t)i, .timestamp = h->timestamp,
                          .key = h->key, .key_len = h->key_len, .value = h->value, .value_len = h->value_len};
-        if (sl_task_process_repartitioned(task, &rec, arena, c, &err)) {
-            fprintf(stderr, "%s\n", err.msg);
+        if (!sl_batch_process(b, &rec))
             return false;
-        }
         free(h->topic);
         free(h->key);
         free(h->value);
@@ -137,13 +131,14 @@ static double run(const char *path, long events)
         fprintf(stderr, "%s: %s\n", path, err.msg);
         return -1;
     }
-    sl_task *task = sl_task_new(topo, 0);
-    sl_task_enable_repartition(task);
-    sl_task_foreach_store(task, track, NULL);
-    long changes = 0;
-    sl_arena *arena = sl_arena_new(1 << 20);
     sink s = {.topo = topo};
-    sl_collector c = {.send = on_send, .processing_error = on_error, .ctx = &s};
+    sl_batch_driver bd = {.ctx = &s,
+                          .produce = on_send,
+                          .changelog = count_change,
+                          .processing_error = on_error,
+                          .record_failed = on_failed};
+    sl_batch_options bo = {.repartition = true, .arena_size = 1 << 20};
+    sl_batch *b = sl_batch_new(topo, &bo, &bd);
     nx_model_config cfg = {.seed = 42, .base_time_ms = 1700000000000LL, .event_rate = 10000, .max_delay_ms = 4000};
     /* the events are made before timing: only the engine is measured */
     char *json = malloc((size_t)events * 600 + NX_MAX_EVENT_JSON);
@@ -175,28 +170,25 @@ static double run(const char *path, long events)
                          .timestamp = ev[i].event_time_ms, .key = key, .key_len = 8, .value = json + off[i],
                          .value_len = off[i + 1] - off[i]};
         bids += ev[i].kind == NX_BID;
-        if (sl_task_process(task, &rec, arena, &c, &err)) {
-            fprintf(stderr, "%s: %s\n", path, err.msg);
+        if (!sl_batch_process(b, &rec)) {
+            fprintf(stderr, "%s: the batch stopped\n", path);
             return -1;
         }
         if ((i + 1) % BATCH == 0 || i + 1 == n) {
-            if (!feed_back(task, &s, arena, &c) || sl_task_flush(task, arena, &c, &err))
+            if (!feed_back(b, &s) || sl_batch_commit(b) != SL_TXN_CLOSED)
                 return -1;
-            sl_task_foreach_store(task, take_changes, &changes);
-            sl_arena_reset(arena);
         }
     }
     double secs = now_s() - t0;
     double ns = secs * 1e9 / (double)n;
     printf("%-12s %8ld records (%ld bids) %9.0f rec/s %6.0f ns/rec %8ld outputs %6.1f MB out %8ld changes%s\n",
            strrchr(path, '/') ? strrchr(path, '/') + 1 : path, n, bids, (double)n / secs, ns, s.outputs,
-           (double)s.bytes / 1e6, changes, s.errors ? "  RECORD ERRORS" : "");
+           (double)s.bytes / 1e6, s.changes, s.errors ? "  RECORD ERRORS" : "");
     free(json);
     free(off);
     free(ev);
     free(s.again);
-    sl_arena_destroy(arena);
-    sl_task_destroy(task);
+    sl_batch_destroy(b);
     sl_topology_destroy(topo);
     return s.errors ? -1 : ns;
 }

@@ -1,8 +1,8 @@
 /* State memory benchmark: how many bytes the state stores cost per key
  * beyond the key and value bytes themselves.
  *
- * Runs real queries through the engine's task API (the same operators
- * `sluice run` uses, without Kafka): COUNT and SUM grouped over N distinct
+ * Runs real queries through the micro-batch `sluice run` uses
+ * (runtime/batch.h, without Kafka, no changelog): COUNT and SUM grouped over N distinct
  * keys, and a hopping-window COUNT (10 s windows advancing by 2 s: five
  * windows per record) over M keys. The heap in use is measured with glibc's
  * mallinfo2 before and after feeding the records, so allocator overhead
@@ -16,20 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/arena.h"
 #include "ops/topology.h"
+#include "runtime/batch.h"
 
-static void discard_send(void *ctx, const sl_record *out)
+static void count_errors(void *ctx, const char *query, const sl_record *src, const char *msg)
 {
-    (void)ctx;
-    (void)out;
+    (*(long *)ctx)++;
+    (void)query, (void)src, (void)msg;
 }
 
-static void count_errors(void *ctx, const sl_record *src, const char *msg)
+static void count_failures(void *ctx, const sl_record *src, const sl_error *err)
 {
     (*(long *)ctx)++;
     (void)src;
-    (void)msg;
+    fprintf(stderr, "%s\n", err->msg);
 }
 
 static size_t heap_in_use(void)
@@ -46,28 +46,27 @@ static int run(const char *label, const char *sql, long keys, int windows_per_re
         fprintf(stderr, "%s: %s\n", label, err.msg);
         return 1;
     }
-    sl_task *task = sl_task_new(topo, 0);
-    sl_arena *arena = sl_arena_new(64 * 1024);
     long errors = 0;
-    sl_collector out = {.send = discard_send, .processing_error = count_errors, .ctx = &errors};
+    /* outputs are dropped (no driver->produce) and not cached */
+    sl_batch_driver bd = {.ctx = &errors, .processing_error = count_errors, .record_failed = count_failures};
+    sl_batch_options bo = {0};
+    sl_batch *b = sl_batch_new(topo, &bo, &bd);
+    sl_task *task = sl_batch_task(b, 0);
     char key[32], value[64];
-    /* warm the arena so that its blocks are not counted as state */
-    sl_arena_reset(arena);
     size_t before = heap_in_use();
     for (long i = 0; i < keys; i++) {
         int kl = snprintf(key, sizeof key, "key-%09ld", i);
         int vl = snprintf(value, sizeof value, "{\"V\": %ld}", i % 1000);
         sl_record rec = {.topic = "input", .partition = 0, .offset = i, .timestamp = 1000000,
                          .key = key, .key_len = (size_t)kl, .value = value, .value_len = (size_t)vl};
-        if (sl_task_process(task, &rec, arena, &out, &err)) {
-            fprintf(stderr, "%s: %s\n", label, err.msg);
+        if (!sl_batch_process(b, &rec)) {
+            fprintf(stderr, "%s: the batch stopped\n", label);
             return 1;
         }
         /* batches of 10,000 as sluice run's: what a batch holds until its
          * end (the groups it changed) is not state */
         if ((i + 1) % 10000 == 0 || i + 1 == keys)
-            sl_task_flush(task, arena, &out, &err);
-        sl_arena_reset(arena);
+            sl_batch_commit(b);
     }
     size_t after = heap_in_use();
     sl_store_stats st;
@@ -80,8 +79,7 @@ static int run(const char *label, const char *sql, long keys, int windows_per_re
     if (errors || st.entries != (size_t)keys * (size_t)windows_per_record)
         fprintf(stderr, "%s: %ld record errors, %zu entries (expected %ld)\n", label, errors, st.entries,
                 keys * windows_per_record);
-    sl_arena_destroy(arena);
-    sl_task_destroy(task);
+    sl_batch_destroy(b);
     sl_topology_destroy(topo);
     return 0;
 }

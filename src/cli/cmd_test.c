@@ -24,7 +24,7 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: sluice test -s statements.sql -i input.json [-o output.json]\n"
-                    "                   [--bootstrap HOST:PORT | --stats FILE]\n");
+                    "                   [--bootstrap HOST:PORT | --stats FILE] [--changelog FILE]\n");
     return 2;
 }
 
@@ -149,6 +149,20 @@ static int compare(json_t *expected, json_t *actual)
     return rc;
 }
 
+/* --changelog FILE: the changelog records the batches wrote, in order
+ * ({"changelog":[{"store","key","value"}]}, key and value in hex), in
+ * memory or read back from the cluster's changelog topics: a test compares
+ * the two to show both run the same batch */
+static int write_changelog(const char *path, json_t *changes)
+{
+    json_t *doc = json_pack("{s:O}", "changelog", changes);
+    int rc = json_dump_file(doc, path, JSON_INDENT(1));
+    json_decref(doc);
+    if (rc)
+        fprintf(stderr, "%s: error: cannot write the changelog records\n", path);
+    return rc;
+}
+
 /* --stats FILE: each query's record fates, for the differential tests */
 static int write_stats(const char *path, json_t *stats)
 {
@@ -162,7 +176,8 @@ static int write_stats(const char *path, json_t *stats)
 
 int sl_cmd_test(int argc, char **argv)
 {
-    const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL, *stats_path = NULL;
+    const char *spath = NULL, *ipath = NULL, *opath = NULL, *bootstrap = NULL, *stats_path = NULL,
+               *changelog_path = NULL;
     bool verbose = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -175,6 +190,8 @@ int sl_cmd_test(int argc, char **argv)
             bootstrap = argv[++i];
         else if (!strcmp(argv[i], "--stats") && i + 1 < argc)
             stats_path = argv[++i];
+        else if (!strcmp(argv[i], "--changelog") && i + 1 < argc)
+            changelog_path = argv[++i];
         else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
             verbose = true;
         else
@@ -215,14 +232,20 @@ int sl_cmd_test(int argc, char **argv)
         json_decref(o);
     }
     sl_error err = {0};
-    json_t *actual = NULL, *stats = NULL;
-    int rc = bootstrap ? sl_replay_run(sql, spath, input, expected, bootstrap, &actual, &err)
-                       : sl_memory_run_stats(sql, spath, input, expected, &actual, stats_path ? &stats : NULL, &err);
+    json_t *actual = NULL, *stats = NULL, *changes = NULL;
+    json_t **changes_out = changelog_path ? &changes : NULL;
+    int rc = bootstrap ? sl_replay_run(sql, spath, input, expected, bootstrap, &actual, changes_out, &err)
+                       : sl_memory_run_full(sql, spath, input, expected, &actual, stats_path ? &stats : NULL,
+                                            changes_out, &err);
+    bool written = !rc && (stats || changes);
     if (!rc && stats && write_stats(stats_path, stats))
         rc = 2;
+    if (!rc && changes && write_changelog(changelog_path, changes))
+        rc = 2;
     json_decref(stats);
-    if (rc == 2 && stats) {
-        /* write_stats said why */
+    json_decref(changes);
+    if (rc == 2 && written) {
+        /* write_stats or write_changelog said why */
     } else if (rc) {
         sl_diag_print(stderr, &err, sql);
     } else if (expected) {

@@ -32,69 +32,50 @@ void sl_changelog_store_names(const sl_topology *topo, sl_changelog_name_fn fn, 
 
 /* ---------- writing ---------- */
 
-typedef struct write_ctx {
-    rd_kafka_t *producer;
-    const char *topic;
-    int32_t partition;
-    char time_header[24];
-    size_t time_len;
-    int64_t written;
-    bool failed;
-} write_ctx;
-
-static void produce_change(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+bool sl_changelog_produce(rd_kafka_t *producer, const char *app, const sl_state_change *c)
 {
-    write_ctx *w = ctx;
-    if (w->failed)
-        return;
+    char topic[640], time_header[24];
+    sl_changelog_topic(app, c->store, topic, sizeof topic);
+    size_t time_len = c->stream_time == INT64_MIN
+                          ? 0
+                          : (size_t)snprintf(time_header, sizeof time_header, "%" PRId64, c->stream_time);
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            w->producer, RD_KAFKA_V_TOPIC(w->topic), RD_KAFKA_V_PARTITION(w->partition),
-            RD_KAFKA_V_KEY((void *)key, klen), RD_KAFKA_V_VALUE((void *)val, val ? vlen : 0),
-            RD_KAFKA_V_HEADER(SL_CHANGELOG_TIME_HEADER, w->time_header, (ssize_t)w->time_len),
+            producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(c->partition),
+            RD_KAFKA_V_KEY((void *)c->key, c->key_len), RD_KAFKA_V_VALUE((void *)c->value, c->value ? c->value_len : 0),
+            RD_KAFKA_V_HEADER(SL_CHANGELOG_TIME_HEADER, time_header, (ssize_t)time_len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(w->producer, 10);
+            rd_kafka_poll(producer, 10);
             continue;
         }
         if (err) {
-            sl_log_error("changelog", "cannot write to %s/%d: %s", w->topic, w->partition, rd_kafka_err2str(err));
-            w->failed = true;
-        } else {
-            w->written++;
+            sl_log_error("changelog", "cannot write to %s/%d: %s", topic, c->partition, rd_kafka_err2str(err));
+            return false;
         }
-        return;
+        return true;
     }
 }
 
 typedef struct task_write {
     rd_kafka_t *producer;
     const char *app;
-    int32_t partition;
     int64_t written;
-    bool failed;
 } task_write;
 
-static void write_store(void *ctx, sl_store *store)
+static bool write_change(void *ctx, const sl_state_change *c)
 {
     task_write *t = ctx;
-    if (t->failed || !sl_store_dirty_count(store))
-        return;
-    char topic[640];
-    sl_changelog_topic(t->app, sl_store_name(store), topic, sizeof topic);
-    write_ctx w = {.producer = t->producer, .topic = topic, .partition = t->partition};
-    int64_t st = sl_store_stream_time(store);
-    w.time_len = st == INT64_MIN ? 0 : (size_t)snprintf(w.time_header, sizeof w.time_header, "%" PRId64, st);
-    sl_store_take_dirty(store, produce_change, &w);
-    t->written += w.written;
-    t->failed |= w.failed;
+    if (!sl_changelog_produce(t->producer, t->app, c))
+        return false;
+    t->written++;
+    return true;
 }
 
 int64_t sl_changelog_write(rd_kafka_t *producer, const char *app, sl_task *task)
 {
-    task_write t = {producer, app, sl_task_partition(task), 0, false};
-    sl_task_foreach_store(task, write_store, &t);
-    return t.failed ? -1 : t.written;
+    task_write t = {producer, app, 0};
+    return sl_batch_take_changes(task, write_change, &t) ? t.written : -1;
 }
 
 /* ---------- restoring ---------- */

@@ -11,12 +11,14 @@
 #ifndef SL_CHANGELOG_H
 #define SL_CHANGELOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "ops/topology.h"
+#include "runtime/batch.h"
 
 #define SL_CHANGELOG_TIME_HEADER "sluice.stream.time"
 
@@ -27,6 +29,11 @@ void sl_changelog_topic(const char *app, const char *store, char *out, size_t n)
  * store a task of it has. */
 typedef void (*sl_changelog_name_fn)(void *ctx, const char *store_name);
 void sl_changelog_store_names(const sl_topology *topo, sl_changelog_name_fn fn, void *ctx);
+
+/* Produces one change (see batch.h) to its store's changelog partition,
+ * with the store's stream time in a header. false when the producer
+ * refused it (the batch must then be aborted). */
+bool sl_changelog_produce(rd_kafka_t *producer, const char *app, const sl_state_change *c);
 
 /* Produces the changes made to the task's stores since the last call (each
  * key once, latest value). Returns the number of records produced, or -1

@@ -7,6 +7,7 @@
 #include "runtime/memory_driver.h"
 
 #include "ops/fate.h"
+#include "runtime/batch.h"
 #include "runtime/test_input.h"
 
 #include <math.h>
@@ -32,15 +33,16 @@ struct sl_test_case {
     sl_topology *topo;
     const sl_catalog *cat;
     sl_schema_registry *registry;
-    sl_task *task;
+    /* the micro-batch of sluice run (batch.h): one per input record, its
+     * chained outputs run through it depth first; NULL for a case that
+     * another driver runs */
+    sl_batch *batch;
     sl_arena *arena;
     json_t *outputs;
-    int depth;
-    int64_t offsets[64];
+    json_t *changelog; /* the changelog records the batches wrote; NULL: not kept */
     int64_t next_offset;
     sl_error *err;
     int failed; /* exit code of a fatal runtime failure */
-    const char *current_query; /* the query the task runs (its errors name it) */
     char *topic_prefix; /* before the test's topic names; "" when none */
     /* the last encoded input record's bytes */
     sl_strbuf kb, vb;
@@ -260,8 +262,6 @@ static void canonicalize_expected(mem_run *r, json_t *expected)
     }
 }
 
-static void process(mem_run *r, const sl_record *rec);
-
 json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
 {
     const sl_source *sink = source_for_topic(r->cat, out->topic, true);
@@ -285,6 +285,8 @@ json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
     return o;
 }
 
+/* an output of the batch; the batch runs it on through the chained
+ * queries that read its topic (chain_inline) */
 static void on_send(void *ctx, const sl_record *out)
 {
     mem_run *r = ctx;
@@ -295,52 +297,48 @@ static void on_send(void *ctx, const sl_record *out)
         json_t *o = sl_test_case_output(r, out);
         json_array_append_new(r->outputs, o);
     }
-    /* chained queries read this topic: feed the record on. Its bytes are
-     * the task's encoding buffers, which the chained query reuses to encode
-     * its own results while its decoded row still points into them (strings
-     * are decoded in place): an input record must own its bytes until the
-     * batch ends, so they are copied into the batch arena first. */
-    if (r->depth < 32) {
-        sl_record next = *out;
-        if (out->key)
-            next.key = memcpy(sl_arena_alloc(r->arena, out->key_len + 1), out->key, out->key_len);
-        if (out->value)
-            next.value = memcpy(sl_arena_alloc(r->arena, out->value_len + 1), out->value, out->value_len);
-        if (out->nheaders) {
-            sl_header *h = sl_arena_alloc(r->arena, out->nheaders * sizeof *h);
-            for (size_t i = 0; i < out->nheaders; i++) {
-                h[i].key = sl_arena_strdup(r->arena, out->headers[i].key);
-                h[i].value = out->headers[i].value ? memcpy(sl_arena_alloc(r->arena, out->headers[i].value_len + 1),
-                                                            out->headers[i].value, out->headers[i].value_len)
-                                                   : NULL;
-                h[i].value_len = out->headers[i].value_len;
-            }
-            next.headers = h;
-        }
-        next.partition = 0;
-        next.offset = r->offsets[r->depth % 64]++;
-        /* the chained queries name themselves; this one goes on after */
-        const char *query = r->current_query;
-        r->depth++;
-        process(r, &next);
-        r->depth--;
-        r->current_query = query;
+}
+
+static json_t *hex_or_null(const void *p, size_t n)
+{
+    if (!p)
+        return json_null();
+    static const char digits[] = "0123456789abcdef";
+    char *h = malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = digits[((const unsigned char *)p)[i] >> 4];
+        h[2 * i + 1] = digits[((const unsigned char *)p)[i] & 15];
     }
+    h[2 * n] = 0;
+    json_t *j = json_string(h);
+    free(h);
+    return j;
+}
+
+json_t *sl_test_case_change(const char *store, const void *key, size_t key_len, const void *value, size_t value_len)
+{
+    return json_pack("{s:s, s:o, s:o}", "store", store, "key", hex_or_null(key, key_len), "value",
+                     hex_or_null(value, value_len));
+}
+
+/* the batch's changelog step: kept for --changelog, otherwise dropped
+ * (the stores are the only state of a test) */
+static bool on_change(void *ctx, const sl_state_change *c)
+{
+    mem_run *r = ctx;
+    if (r->changelog)
+        json_array_append_new(r->changelog, sl_test_case_change(c->store, c->key, c->key_len, c->value, c->value_len));
+    return true;
 }
 
 /* The processing log: on stderr as a warning, as `sluice run` logs it (the
  * comparison ignores it, as ksqlDB's test runner does), so that a record a
  * test silently lacks has its reason in sight. */
-static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
+static void on_processing_error(void *ctx, const char *query, const sl_record *src, const char *msg)
 {
-    mem_run *r = ctx;
-    sl_warn("processing", "%s: %s/%d/%lld: %s", r->current_query ? r->current_query : "-", src->topic, src->partition,
+    (void)ctx;
+    sl_warn("processing", "%s: %s/%d/%lld: %s", query ? query : "-", src->topic, src->partition,
             (long long)src->offset, msg);
-}
-
-static void on_query_begin(void *ctx, const char *query_id)
-{
-    ((mem_run *)ctx)->current_query = query_id;
 }
 
 static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
@@ -352,19 +350,14 @@ static void on_fatal_error(void *ctx, const sl_record *src, const char *msg)
     }
 }
 
-static void process(mem_run *r, const sl_record *rec)
+static void on_record_failed(void *ctx, const sl_record *src, const sl_error *err)
 {
-    sl_collector c = {.send = on_send,
-                      .processing_error = on_processing_error,
-                      .ctx = r,
-                      .fatal_error = on_fatal_error,
-                      .query_begin = on_query_begin};
-    sl_error err = {0};
-    if (sl_task_process(r->task, rec, r->arena, &c, &err) && !r->failed) {
-        *r->err = err;
+    mem_run *r = ctx;
+    (void)src;
+    if (!r->failed) {
+        *r->err = *err;
         r->failed = 3;
     }
-    sl_task_flush(r->task, r->arena, &c, &err);
 }
 
 /* "properties" of the test: ksqlDB names and string values */
@@ -530,8 +523,9 @@ void sl_test_case_close(sl_test_case *r)
     sl_strbuf_free(&r->kb);
     sl_strbuf_free(&r->vb);
     json_decref(r->outputs);
+    json_decref(r->changelog);
     sl_arena_destroy(r->arena);
-    sl_task_destroy(r->task);
+    sl_batch_destroy(r->batch);
     sl_topology_destroy(r->topo);
     sl_registry_destroy(r->registry);
     free(r);
@@ -541,7 +535,7 @@ static json_t *stats_json(const mem_run *r)
 {
     json_t *all = json_array();
     for (int i = 0; i < sl_topology_query_count(r->topo); i++) {
-        const sl_query_stats *s = sl_task_query_stats(r->task, i);
+        const sl_query_stats *s = sl_task_query_stats(sl_batch_task(r->batch, 0), i);
         json_array_append_new(
             all, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
                            sl_topology_query_id(r->topo, i), "sink", sl_topology_query_sink(r->topo, i), "internal",
@@ -564,11 +558,32 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
 int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                         json_t **stats, sl_error *err)
 {
+    return sl_memory_run_full(sql, file, input, expected, outputs, stats, NULL, err);
+}
+
+int sl_memory_run_full(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                       json_t **stats, json_t **changelog, sl_error *err)
+{
     mem_run *r = NULL;
     int rc = sl_test_case_open(sql, file, input, NULL, &r, err);
     if (rc)
         return rc;
-    r->task = sl_task_new(r->topo, 0);
+    /* only the record source and the commit differ from sluice run: one
+     * partition (no repartitioning), no record cache (each input record is
+     * its own batch, as ksqlDB's test runner runs it), chained queries run
+     * depth first, and committing is a no-op (outputs are the test's as
+     * they leave) */
+    sl_batch_driver bd = {.ctx = r,
+                          .produce = on_send,
+                          .changelog = on_change,
+                          .processing_error = on_processing_error,
+                          .fatal_error = on_fatal_error,
+                          .record_failed = on_record_failed};
+    sl_batch_options bo = {.chain_inline = true};
+    r->batch = sl_batch_new(r->topo, &bo, &bd);
+    if (changelog)
+        r->changelog = json_array();
+    sl_batch_task(r->batch, 0);
     json_t *inputs = json_object_get(input, "inputs");
     for (size_t i = 0; i < json_array_size(inputs) && !r->failed; i++) {
         sl_record rec;
@@ -579,8 +594,8 @@ int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t
             r->failed = 3;
             break;
         }
-        if (erc == 0)
-            process(r, &rec);
+        if (erc == 0 && sl_batch_process(r->batch, &rec))
+            sl_batch_commit(r->batch);
         sl_arena_reset(r->arena);
     }
     if (!r->failed && expected)
@@ -591,6 +606,10 @@ int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t
         r->outputs = NULL;
         if (stats)
             *stats = stats_json(r);
+        if (changelog) {
+            *changelog = r->changelog;
+            r->changelog = NULL;
+        }
     }
     sl_test_case_close(r);
     return rc;

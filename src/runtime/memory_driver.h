@@ -26,6 +26,12 @@ int sl_memory_run(const char *sql, const char *file, json_t *input, json_t *expe
  * "forwarded","processing_errors","unaccounted","overcounted"}] */
 int sl_memory_run_stats(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
                         json_t **stats, sl_error *err);
+/* the same, and when changelog is not NULL, *changelog (caller owns): the
+ * changelog records the batches wrote, in order, each as
+ * sl_test_case_change writes it: what `sluice run` would write to
+ * "<app>-<store>-changelog" */
+int sl_memory_run_full(const char *sql, const char *file, json_t *input, json_t *expected, json_t **outputs,
+                       json_t **stats, json_t **changelog, sl_error *err);
 
 /* The parts of a test case any driver needs: its compiled topology and the
  * mapping between the test file's JSON records and bytes. topic_prefix
@@ -41,6 +47,9 @@ const sl_topology *sl_test_case_topology(const sl_test_case *tc);
 int sl_test_case_encode(sl_test_case *tc, json_t *in, sl_record *rec, sl_error *err);
 /* A produced record as the test file writes it: topic, key, value, timestamp, window */
 json_t *sl_test_case_output(sl_test_case *tc, const sl_record *out);
+/* A changelog record as --changelog writes it: {"store","key","value"},
+ * key and value in hex, value null for a delete */
+json_t *sl_test_case_change(const char *store, const void *key, size_t key_len, const void *value, size_t value_len);
 /* Expected records rewritten through the sinks' schemas (see above) */
 void sl_test_case_canonicalize(sl_test_case *tc, json_t *expected);
 void sl_test_case_close(sl_test_case *tc);

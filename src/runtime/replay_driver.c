@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "config/config.h"
+#include "runtime/changelog.h"
 #include "runtime/kafka_driver.h"
 #include "runtime/topics.h"
 #include "runtime/memory_driver.h"
@@ -246,37 +247,33 @@ static void delete_topics(const char *bootstrap, const char *prefix)
     rd_kafka_destroy(rk);
 }
 
-/* every committed record of the sink topics, as test JSON, times unshifted */
-static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char *prefix, int64_t shift,
-                            sl_error *err)
+/* Every committed record of the given topics (all their partitions), each
+ * handed to fn; false with err filled when reading timed out. */
+typedef void (*read_fn)(void *ctx, const rd_kafka_message_t *m);
+
+static bool read_committed(const char *bootstrap, const char *prefix, const char *what, const char *const *topics,
+                           int ntopics, read_fn fn, void *ctx, sl_error *err)
 {
-    const sl_topology *t = sl_test_case_topology(tc);
     char errstr[512], group[256];
     snprintf(group, sizeof group, "%sverify", prefix);
     rd_kafka_conf_t *conf =
         client_conf(err, "bootstrap.servers", bootstrap, "group.id", group, "isolation.level", "read_committed",
                     "enable.partition.eof", "true", "enable.auto.commit", "false", "fetch.wait.max.ms", "10", NULL);
     if (!conf)
-        return NULL;
+        return false;
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!c) {
         sl_error_set(err, SL_ERR_RUNTIME, "cannot create a Kafka consumer: %s", errstr);
-        return NULL;
+        return false;
     }
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     const struct rd_kafka_metadata *md = NULL;
     if (!rd_kafka_metadata(c, 1, NULL, &md, 30000)) {
-        for (int i = 0; i < sl_topology_topic_count(t); i++) {
-            const sl_topic_info *ti = sl_topology_topic(t, i);
-            /* the statements' sinks: a repartition topic is written and
-             * read back by the queries, not an output of the case */
-            if (!ti->is_sink || ti->is_internal || sl_topology_is_repartition_topic(t, ti->name))
-                continue;
+        for (int i = 0; i < ntopics; i++)
             for (int m = 0; m < md->topic_cnt; m++)
-                if (!strcmp(md->topics[m].topic, ti->name))
+                if (!strcmp(md->topics[m].topic, topics[i]))
                     for (int p = 0; p < md->topics[m].partition_cnt; p++)
-                        rd_kafka_topic_partition_list_add(parts, ti->name, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-        }
+                        rd_kafka_topic_partition_list_add(parts, topics[i], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
         rd_kafka_metadata_destroy(md);
     }
     /* a committed transaction's markers reach the partitions after
@@ -298,47 +295,137 @@ static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char 
     }
     if (u)
         rd_kafka_destroy(u);
-    json_t *out = json_array();
     int eofs = 0, want = parts->cnt;
     rd_kafka_assign(c, parts);
     rd_kafka_topic_partition_list_destroy(parts);
-    size_t plen = strlen(prefix);
     int64_t deadline = now_ms() + 30000;
     while (eofs < want && now_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
         if (!m)
             continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
             eofs++;
-        } else if (!m->err) {
-            sl_record rec = {.topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
-                             .timestamp = rd_kafka_message_timestamp(m, NULL) - shift, .key = m->key,
-                             .key_len = m->key_len, .value = m->payload, .value_len = m->len};
-            json_t *o = sl_test_case_output(tc, &rec);
-            const char *topic = json_string_value(json_object_get(o, "topic"));
-            if (topic && !strncmp(topic, prefix, plen))
-                json_object_set_new(o, "topic", json_string(topic + plen));
-            json_t *w = json_object_get(o, "window");
-            if (w && shift) {
-                json_object_set_new(w, "start", json_integer(json_integer_value(json_object_get(w, "start")) - shift));
-                json_object_set_new(w, "end", json_integer(json_integer_value(json_object_get(w, "end")) - shift));
-            }
-            json_array_append_new(out, o);
-        }
+        else if (!m->err)
+            fn(ctx, m);
         rd_kafka_message_destroy(m);
     }
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
     if (eofs < want) {
-        json_decref(out);
-        sl_error_set(err, SL_ERR_RUNTIME, "reading the output topics timed out");
+        sl_error_set(err, SL_ERR_RUNTIME, "reading the %s topics timed out", what);
+        return false;
+    }
+    return true;
+}
+
+typedef struct output_reader {
+    sl_test_case *tc;
+    const char *prefix;
+    int64_t shift;
+    json_t *out;
+} output_reader;
+
+static void read_output(void *ctx, const rd_kafka_message_t *m)
+{
+    output_reader *r = ctx;
+    sl_record rec = {.topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
+                     .timestamp = rd_kafka_message_timestamp(m, NULL) - r->shift, .key = m->key,
+                     .key_len = m->key_len, .value = m->payload, .value_len = m->len};
+    json_t *o = sl_test_case_output(r->tc, &rec);
+    const char *topic = json_string_value(json_object_get(o, "topic"));
+    size_t plen = strlen(r->prefix);
+    if (topic && !strncmp(topic, r->prefix, plen))
+        json_object_set_new(o, "topic", json_string(topic + plen));
+    json_t *w = json_object_get(o, "window");
+    if (w && r->shift) {
+        json_object_set_new(w, "start", json_integer(json_integer_value(json_object_get(w, "start")) - r->shift));
+        json_object_set_new(w, "end", json_integer(json_integer_value(json_object_get(w, "end")) - r->shift));
+    }
+    json_array_append_new(r->out, o);
+}
+
+/* every committed record of the sink topics, as test JSON, times unshifted */
+static json_t *read_outputs(sl_test_case *tc, const char *bootstrap, const char *prefix, int64_t shift,
+                            sl_error *err)
+{
+    const sl_topology *t = sl_test_case_topology(tc);
+    const char **topics = calloc((size_t)sl_topology_topic_count(t) + 1, sizeof *topics);
+    int n = 0;
+    for (int i = 0; i < sl_topology_topic_count(t); i++) {
+        const sl_topic_info *ti = sl_topology_topic(t, i);
+        /* the statements' sinks: a repartition topic is written and
+         * read back by the queries, not an output of the case */
+        if (ti->is_sink && !ti->is_internal && !sl_topology_is_repartition_topic(t, ti->name))
+            topics[n++] = ti->name;
+    }
+    output_reader r = {.tc = tc, .prefix = prefix, .shift = shift, .out = json_array()};
+    bool ok = read_committed(bootstrap, prefix, "output", topics, n, read_output, &r, err);
+    free(topics);
+    if (!ok) {
+        json_decref(r.out);
         return NULL;
     }
-    return out;
+    return r.out;
+}
+
+/* ---------- --changelog: what the batches wrote to the changelogs ---------- */
+
+typedef struct changelog_reader {
+    const char *app;
+    char **topics, **stores;
+    int n, cap;
+    json_t *out;
+} changelog_reader;
+
+static void add_store(void *ctx, const char *store)
+{
+    changelog_reader *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 8;
+        r->topics = realloc(r->topics, (size_t)r->cap * sizeof *r->topics);
+        r->stores = realloc(r->stores, (size_t)r->cap * sizeof *r->stores);
+    }
+    char topic[640];
+    sl_changelog_topic(r->app, store, topic, sizeof topic);
+    r->topics[r->n] = strdup(topic);
+    r->stores[r->n++] = strdup(store);
+}
+
+static void read_change(void *ctx, const rd_kafka_message_t *m)
+{
+    changelog_reader *r = ctx;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    for (int i = 0; i < r->n; i++)
+        if (!strcmp(r->topics[i], topic)) {
+            json_array_append_new(r->out, sl_test_case_change(r->stores[i], m->key, m->key_len, m->payload,
+                                                              m->len));
+            return;
+        }
+}
+
+/* every committed changelog record of the run's stores, store by store,
+ * in order within each partition */
+static json_t *read_changelogs(sl_test_case *tc, const char *bootstrap, const char *prefix, const char *app,
+                               sl_error *err)
+{
+    changelog_reader r = {.app = app, .out = json_array()};
+    sl_changelog_store_names(sl_test_case_topology(tc), add_store, &r);
+    bool ok = read_committed(bootstrap, prefix, "changelog", (const char *const *)r.topics, r.n, read_change, &r, err);
+    for (int i = 0; i < r.n; i++) {
+        free(r.topics[i]);
+        free(r.stores[i]);
+    }
+    free(r.topics);
+    free(r.stores);
+    if (!ok) {
+        json_decref(r.out);
+        return NULL;
+    }
+    return r.out;
 }
 
 int sl_replay_run(const char *sql, const char *file, json_t *input, json_t *expected, const char *bootstrap,
-                  json_t **outputs, sl_error *err)
+                  json_t **outputs, json_t **changelog, sl_error *err)
 {
     char prefix[128];
     struct timespec now;
@@ -419,6 +506,15 @@ int sl_replay_run(const char *sql, const char *file, json_t *input, json_t *expe
     json_t *actual = read_outputs(tc, bootstrap, prefix, shift, err);
     if (!actual)
         goto out;
+    if (changelog) {
+        char app[160];
+        snprintf(app, sizeof app, "%sapp", prefix);
+        *changelog = read_changelogs(tc, bootstrap, prefix, app, err);
+        if (!*changelog) {
+            json_decref(actual);
+            goto out;
+        }
+    }
     if (expected) {
         /* the expected records name topics without the prefix */
         for (size_t i = 0; i < json_array_size(expected); i++) {

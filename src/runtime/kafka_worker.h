@@ -1,0 +1,42 @@
+/* The Kafka driver's worker, shared by the two halves of the driver:
+ * kafka_driver.c (the record source: consumer, rebalancing, the loop) and
+ * kafka_commit.c (the commit side the micro-batch calls: producing,
+ * transactions, changelog records). Private to them. */
+#ifndef SL_KAFKA_WORKER_H
+#define SL_KAFKA_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/batch.h"
+#include "runtime/kafka_driver.h"
+#include "runtime/partition_group.h"
+
+typedef struct sl_kafka_worker {
+    const sl_driver_options *o;
+    rd_kafka_t *consumer, *producer;
+    rd_kafka_t *restorer; /* reads changelogs into new tasks (assign only) */
+    rd_kafka_t *hw_reader; /* read_uncommitted: the true end of a changelog */
+    sl_pgroup *pending; /* fetched, not yet processed: taken in timestamp order per task */
+    const char *app;
+    /* the micro-batch: tasks, collector, coalescing, changelog step and the
+     * transaction's state machine (batch.h); kafka_driver.c supplies the
+     * record source, kafka_commit.c the commit (every transactional call
+     * through sl_kafka_retry, which decides retries in one place) */
+    sl_batch *batch;
+    rd_kafka_topic_partition_list_t *offsets; /* next offset per input partition in this batch */
+    bool consumer_fenced; /* the consumer hit a fatal error: see reopen_consumer */
+    bool reopening; /* the consumer is replaced: an abort does not rewind it */
+    int64_t batch_records;
+    int64_t batch_chained; /* outputs to topics the topology reads (progress only) */
+    /* records of this batch the producer could not deliver (an aborted
+     * transaction purges its queue): summarised in one line, not one each */
+    int64_t undelivered;
+    rd_kafka_resp_err_t undelivered_err;
+    sl_driver_stats stats;
+    char errstr[512];
+} sl_kafka_worker;
+
+#endif
