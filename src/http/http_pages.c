@@ -91,6 +91,9 @@ static const struct {
      offsetof(sl_worker_snapshot, batches_committed)},
     {"sluice_batches_aborted_total", "counter", "Micro-batches aborted (their records are processed again).",
      offsetof(sl_worker_snapshot, batches_aborted)},
+    {"sluice_producers_replaced_total", "counter", "Producers replaced after a fatal error that was not a fencing "
+     "(the batch is redone from the last commit).",
+     offsetof(sl_worker_snapshot, producers_replaced)},
     {"sluice_failed_records_total", "counter", "Records that failed to decode or evaluate, written to the processing log.",
      offsetof(sl_worker_snapshot, failed_records)},
     {"sluice_late_records_dropped_total", "counter", "Record-windows dropped because their window had closed (windowed aggregations), "
@@ -496,6 +499,7 @@ json_t *sl_http_status_json(const sl_http_view *v)
         total.records_out += s->records_out;
         total.batches_committed += s->batches_committed;
         total.batches_aborted += s->batches_aborted;
+        total.producers_replaced += s->producers_replaced;
         total.failed_records += s->failed_records;
         total.late_dropped += s->late_dropped;
         total.changelog_records += s->changelog_records;

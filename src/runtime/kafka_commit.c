@@ -209,12 +209,39 @@ static void forget_batch(worker *w)
     w->batch_chained = 0;
 }
 
+/* A transactional call failed fatally: unless the producer was fenced, a
+ * new one takes its place (sl_kafka_replace_producer), and what the old
+ * one had open is aborted by the new one's epoch. */
+static bool replaced_after_fatal(worker *w)
+{
+    if (!sl_kafka_replace_producer(w))
+        return false;
+    w->txn_gone = true; /* nothing left to abort */
+    return true;
+}
+
+/* Tests only: SLUICE_TEST_PRODUCER_FATAL_AT=N makes the producer fail
+ * fatally (INVALID_TXN_STATE, as librdkafka does after delivery timeouts)
+ * before the Nth commit, once per process. */
+static void maybe_inject_fatal(worker *w)
+{
+    static int64_t commits;
+    static const char *at;
+    if (!at)
+        at = getenv("SLUICE_TEST_PRODUCER_FATAL_AT") ? getenv("SLUICE_TEST_PRODUCER_FATAL_AT") : "";
+    if (*at && ++commits == atoll(at))
+        rd_kafka_test_fatal_error(w->producer, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE, "injected by a test");
+}
+
 sl_txn_step sl_kafka_txn_begin(void *ctx)
 {
     worker *w = ctx;
     sl_txn_step s = SL_STEP_OK;
-    if (w->o->exactly_once && sl_kafka_retry(call_begin, w, "begin_transaction") != SL_KAFKA_OK)
+    w->txn_gone = false;
+    if (w->o->exactly_once && sl_kafka_retry(call_begin, w, "begin_transaction") != SL_KAFKA_OK &&
+        !(replaced_after_fatal(w) && sl_kafka_retry(call_begin, w, "begin_transaction") == SL_KAFKA_OK))
         s = SL_STEP_FATAL;
+    w->txn_gone = false;
     sl_worker_metrics_batch_begin(w->o->metrics);
     return s;
 }
@@ -227,10 +254,16 @@ sl_txn_step sl_kafka_txn_abort(void *ctx)
     sl_txn_step s = SL_STEP_OK;
     w->stats.aborted_batches++;
     sl_worker_metrics_aborted(w->o->metrics, &w->stats);
-    if (w->o->exactly_once) {
-        if (sl_kafka_retry(call_abort, w, "abort_transaction") == SL_KAFKA_FATAL)
-            s = SL_STEP_FATAL;
-        rd_kafka_poll(w->producer, 0); /* the purged records' reports */
+    if (w->o->exactly_once && w->txn_gone) {
+        w->txn_gone = false; /* the producer that had it open was replaced */
+    } else if (w->o->exactly_once) {
+        if (sl_kafka_retry(call_abort, w, "abort_transaction") == SL_KAFKA_FATAL) {
+            if (!replaced_after_fatal(w))
+                s = SL_STEP_FATAL;
+            w->txn_gone = false;
+        } else {
+            rd_kafka_poll(w->producer, 0); /* the purged records' reports */
+        }
     }
     report_undelivered(w, "the batch is redone from the last commit");
     if (!w->reopening)
@@ -253,14 +286,19 @@ sl_txn_step sl_kafka_txn_commit(void *ctx)
 {
     worker *w = ctx;
     if (w->o->exactly_once) {
+        maybe_inject_fatal(w);
         if (w->offsets->cnt) {
             offsets_call oc = {w, rd_kafka_consumer_group_metadata(w->consumer)};
             sl_kafka_action a = sl_kafka_retry(call_send_offsets, &oc, "send_offsets_to_transaction");
             rd_kafka_consumer_group_metadata_destroy(oc.group);
+            if (a == SL_KAFKA_FATAL && replaced_after_fatal(w))
+                return SL_STEP_ABORT; /* redone from the last commit */
             if (a != SL_KAFKA_OK)
                 return step_of(a);
         }
         sl_kafka_action a = sl_kafka_retry(call_commit, w, "commit_transaction");
+        if (a == SL_KAFKA_FATAL && replaced_after_fatal(w))
+            return SL_STEP_ABORT;
         if (a != SL_KAFKA_OK)
             return step_of(a);
     } else {
@@ -274,6 +312,7 @@ sl_txn_step sl_kafka_txn_commit(void *ctx)
         }
     }
     w->stats.batches++;
+    w->producers_replaced = 0;
     int ntasks;
     sl_task *const *tasks = sl_batch_tasks(w->batch, &ntasks);
     sl_worker_metrics_committed(w->o->metrics, &w->stats, tasks, ntasks, w->consumer, w->offsets);

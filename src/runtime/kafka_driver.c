@@ -320,7 +320,7 @@ static bool reopen_consumer(worker *w)
     return !fatal(w) && open_consumer(w);
 }
 
-static bool make_clients(worker *w)
+static bool make_producer(worker *w)
 {
     const sl_driver_options *o = w->o;
     const char *app = sl_config_string(o->config, "application.id");
@@ -358,7 +358,45 @@ static bool make_clients(worker *w)
             return false;
         sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
     }
+    return true;
+}
 
+/* A producer error that is fatal but not a fencing (librdkafka 2.0.2 makes
+ * an abort after delivery timeouts fail with INVALID_TXN_STATE when a first
+ * transaction over hundreds of new partitions outlives
+ * transaction.timeout.ms) leaves the process healthy: a new producer with
+ * the same transactional.id bumps the epoch, which aborts whatever the old
+ * one left open, and the batch is redone from the last commit. Fencing by
+ * a newer instance stays fatal. */
+bool sl_kafka_replace_producer(worker *w)
+{
+    char reason[512] = "";
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(w->producer, reason, sizeof reason);
+    if (code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED || code == RD_KAFKA_RESP_ERR__FENCED ||
+        code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        return false;
+    if (++w->producers_replaced > SL_KAFKA_MAX_PRODUCER_REPLACEMENTS) {
+        sl_log_error("producer", "fatal producer error (%s); the producer was replaced %d times without a commit: "
+                                 "stopping", reason, SL_KAFKA_MAX_PRODUCER_REPLACEMENTS);
+        return false;
+    }
+    sl_warn("producer", "fatal producer error (%s), not a fencing: replacing the producer (%d of at most %d in a row); "
+                        "the batch is redone from the last commit", reason, w->producers_replaced,
+            SL_KAFKA_MAX_PRODUCER_REPLACEMENTS);
+    rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(w->producer, 0);
+    rd_kafka_destroy(w->producer);
+    w->producer = NULL;
+    sl_worker_metrics_producer_replaced(w->o->metrics);
+    return make_producer(w);
+}
+
+static bool make_clients(worker *w)
+{
+    const sl_driver_options *o = w->o;
+    const char *app = sl_config_string(o->config, "application.id");
+    if (!make_producer(w))
+        return false;
     if (!open_consumer(w))
         return false;
 

@@ -36,7 +36,14 @@ typedef struct sl_kafka_worker {
     int64_t undelivered;
     rd_kafka_resp_err_t undelivered_err;
     sl_driver_stats stats;
+    int producers_replaced; /* in a row, without a commit in between */
+    bool txn_gone; /* the open transaction went with a replaced producer: no abort to send */
     char errstr[512];
 } sl_kafka_worker;
+
+/* a producer that failed fatally, not fenced, replaced (kafka_driver.c);
+ * false when it cannot be or should not be (then the worker stops) */
+#define SL_KAFKA_MAX_PRODUCER_REPLACEMENTS 5
+bool sl_kafka_replace_producer(sl_kafka_worker *w);
 
 #endif

@@ -231,6 +231,12 @@ void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *st
     m->pending_any = false;
 }
 
+void sl_worker_metrics_producer_replaced(sl_worker_metrics *m)
+{
+    if (m)
+        add(&m->producers_replaced, 1);
+}
+
 void sl_worker_metrics_aborted(sl_worker_metrics *m, const sl_driver_stats *stats)
 {
     if (!m || !stats)
@@ -332,6 +338,7 @@ void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
     out->records_out = load(&m->records_out);
     out->batches_committed = load(&m->batches_committed);
     out->batches_aborted = load(&m->batches_aborted);
+    out->producers_replaced = load(&m->producers_replaced);
     out->failed_records = load(&m->failed_records);
     out->late_dropped = load(&m->late_dropped);
     out->changelog_records = load(&m->changelog_records);

@@ -112,6 +112,8 @@ void sl_worker_metrics_member(sl_worker_metrics *m, rd_kafka_t *consumer);
  * borrowed for the call. */
 void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *stats, sl_task *const *tasks,
                                  int ntasks, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets);
+/* The producer failed fatally (not fenced) and was replaced. */
+void sl_worker_metrics_producer_replaced(sl_worker_metrics *m);
 /* The open batch aborted: counted once, its work forgotten. stats as above. */
 void sl_worker_metrics_aborted(sl_worker_metrics *m, const sl_driver_stats *stats);
 /* The group assigned parts (the whole assignment: eager protocol); the
@@ -189,6 +191,7 @@ typedef struct sl_worker_snapshot {
     int thread_index;
     sl_worker_state state;
     bool fatal;
+    int64_t producers_replaced;
     int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
         changelog_records, restored_records, restores_done, restores_in_progress;
     int64_t state_entries, state_bytes; /* the tasks' stores as of the last commit */

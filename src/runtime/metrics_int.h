@@ -39,6 +39,7 @@ struct sl_worker_metrics {
     /* published counters and gauges */
     _Atomic int state; /* sl_worker_state */
     _Atomic bool fatal;
+    _Atomic int64_t producers_replaced;
     _Atomic int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
         changelog_records, restored_records, restores_done, restores_in_progress;
     _Atomic int64_t state_entries, state_bytes, commit_latency_us_sum, last_commit_ms;
