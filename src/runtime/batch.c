@@ -13,9 +13,11 @@
 #include "runtime/coalesce.h"
 #include "state/store.h"
 
-/* how deep chained records re-enter (a query reading its own sink would
- * otherwise never end) */
-#define CHAIN_MAX_DEPTH 32
+/* how deep chained records re-enter: deep enough for any chain a file
+ * declares (32 silently lost the outputs of longer chains); only a cycle
+ * (a query reading its own sink) reaches it, and that stops the run with
+ * an error */
+#define CHAIN_MAX_DEPTH 256
 
 struct sl_batch {
     const sl_topology *topo;
@@ -30,7 +32,7 @@ struct sl_batch {
     bool left_open; /* FATAL with a transaction still open */
     const char *current_query; /* the query the task runs (borrowed from the topology) */
     int depth;                 /* of chained re-entry */
-    int64_t chain_offsets[64]; /* positions of chained records, per depth */
+    int64_t chain_offsets[CHAIN_MAX_DEPTH + 1]; /* positions of chained records, per depth */
 };
 
 /* ---------- state ---------- */
@@ -118,6 +120,16 @@ sl_arena *sl_batch_arena(sl_batch *b)
 
 /* ---------- the collector ---------- */
 
+static bool reads_topic(const sl_topology *t, const char *topic)
+{
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_source && !strcmp(sl_topology_topic(t, i)->name, topic))
+            return true;
+    return false;
+}
+
+static void on_fatal_error(void *ctx, const sl_record *src, const char *msg);
+
 static bool is_table_sink(const sl_topology *t, const char *topic)
 {
     for (int i = 0; i < sl_topology_topic_count(t); i++)
@@ -142,8 +154,13 @@ static void on_send(void *ctx, const sl_record *r)
         sl_coalescer_add(b->coalesce, r);
     else
         produce(b, r);
-    if (b->opts.chain_inline && b->depth < CHAIN_MAX_DEPTH)
+    if (!b->opts.chain_inline)
+        return;
+    if (b->depth < CHAIN_MAX_DEPTH)
         run_chained(b, r);
+    else if (reads_topic(b->topo, r->topic))
+        on_fatal_error(b, r, "a record went through more than 256 chained queries: do INSERT INTO statements "
+                             "form a cycle?");
 }
 
 static void on_processing_error(void *ctx, const sl_record *src, const char *msg)
@@ -208,7 +225,7 @@ static void run_chained(sl_batch *b, const sl_record *out)
         next.headers = h;
     }
     next.partition = 0;
-    next.offset = b->chain_offsets[b->depth % 64]++;
+    next.offset = b->chain_offsets[b->depth]++;
     sl_task *task = sl_batch_task(b, 0);
     if (!task)
         return;
