@@ -553,6 +553,14 @@ void sl_task_store_stats(const sl_task *task, sl_store_stats *out)
         sl_query_state_stats(task->query_state[i], out);
 }
 
+bool sl_topology_reads_topic(const sl_topology *t, const char *topic)
+{
+    for (int i = 0; i < sl_topology_topic_count(t); i++)
+        if (sl_topology_topic(t, i)->is_source && !strcmp(sl_topology_topic(t, i)->name, topic))
+            return true;
+    return false;
+}
+
 bool sl_topology_is_repartition_topic(const sl_topology *t, const char *topic)
 {
     for (int i = 0; i < t->nqueries; i++)

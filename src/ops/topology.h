@@ -98,6 +98,8 @@ const char *sl_topology_fk_join_topic(const sl_topology *topo, int i);
  * first is ordered through the repartition topic). */
 int sl_topology_order_words(const sl_topology *topo);
 void sl_topology_order_set(const sl_topology *topo, const char *topic, uint64_t *words);
+/* true when a query of the topology reads topic (a source, a chained sink, a repartition topic) */
+bool sl_topology_reads_topic(const sl_topology *topo, const char *topic);
 /* true for the internal repartition topics of the topology */
 bool sl_topology_is_repartition_topic(const sl_topology *topo, const char *topic);
 /* a record read back from a repartition topic: run by its query only */

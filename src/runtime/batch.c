@@ -120,14 +120,6 @@ sl_arena *sl_batch_arena(sl_batch *b)
 
 /* ---------- the collector ---------- */
 
-static bool reads_topic(const sl_topology *t, const char *topic)
-{
-    for (int i = 0; i < sl_topology_topic_count(t); i++)
-        if (sl_topology_topic(t, i)->is_source && !strcmp(sl_topology_topic(t, i)->name, topic))
-            return true;
-    return false;
-}
-
 static void on_fatal_error(void *ctx, const sl_record *src, const char *msg);
 
 static bool is_table_sink(const sl_topology *t, const char *topic)
@@ -158,7 +150,7 @@ static void on_send(void *ctx, const sl_record *r)
         return;
     if (b->depth < CHAIN_MAX_DEPTH)
         run_chained(b, r);
-    else if (reads_topic(b->topo, r->topic))
+    else if (sl_topology_reads_topic(b->topo, r->topic))
         on_fatal_error(b, r, "a record went through more than 256 chained queries: do INSERT INTO statements "
                              "form a cycle?");
 }

@@ -25,14 +25,6 @@ typedef sl_kafka_worker worker;
 
 /* ---------- collector ---------- */
 
-static bool reads_topic(const sl_topology *t, const char *topic)
-{
-    for (int i = 0; i < sl_topology_topic_count(t); i++)
-        if (sl_topology_topic(t, i)->is_source && !strcmp(sl_topology_topic(t, i)->name, topic))
-            return true;
-    return false;
-}
-
 /* The producer's partitioner, as Kafka Streams' sink partitions: the
  * murmur2 of the key, positive, modulo the partition count (the Java
  * producer's default), but for a windowed key the murmur2 of its inner key
@@ -70,7 +62,7 @@ void sl_kafka_produce(void *ctx, const sl_record *r)
         } else {
             w->stats.records_out++;
             sl_worker_metrics_output(w->o->metrics, r->topic);
-            if (w->o->progress && reads_topic(w->o->topology, r->topic))
+            if (w->o->progress && sl_topology_reads_topic(w->o->topology, r->topic))
                 w->batch_chained++;
         }
         return;
