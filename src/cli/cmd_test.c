@@ -149,28 +149,19 @@ static int compare(json_t *expected, json_t *actual)
     return rc;
 }
 
-/* --changelog FILE: the changelog records the batches wrote, in order
+/* {"<key>": value} written to path, indented; what names it in the error.
+ * --changelog FILE: the changelog records the batches wrote, in order
  * ({"changelog":[{"store","key","value"}]}, key and value in hex), in
  * memory or read back from the cluster's changelog topics: a test compares
- * the two to show both run the same batch */
-static int write_changelog(const char *path, json_t *changes)
+ * the two to show both run the same batch. --stats FILE: each query's
+ * record fates ({"queries": ...}), for the differential tests. */
+static int write_json_doc(const char *path, const char *key, json_t *value, const char *what)
 {
-    json_t *doc = json_pack("{s:O}", "changelog", changes);
+    json_t *doc = json_pack("{s:O}", key, value);
     int rc = json_dump_file(doc, path, JSON_INDENT(1));
     json_decref(doc);
     if (rc)
-        fprintf(stderr, "%s: error: cannot write the changelog records\n", path);
-    return rc;
-}
-
-/* --stats FILE: each query's record fates, for the differential tests */
-static int write_stats(const char *path, json_t *stats)
-{
-    json_t *doc = json_pack("{s:O}", "queries", stats);
-    int rc = json_dump_file(doc, path, JSON_INDENT(1));
-    json_decref(doc);
-    if (rc)
-        fprintf(stderr, "%s: error: cannot write the stats\n", path);
+        fprintf(stderr, "%s: error: cannot write the %s\n", path, what);
     return rc;
 }
 
@@ -238,9 +229,9 @@ int sl_cmd_test(int argc, char **argv)
                        : sl_memory_run_full(sql, spath, input, expected, &actual, stats_path ? &stats : NULL,
                                             changes_out, &err);
     bool written = !rc && (stats || changes);
-    if (!rc && stats && write_stats(stats_path, stats))
+    if (!rc && stats && write_json_doc(stats_path, "queries", stats, "stats"))
         rc = 2;
-    if (!rc && changes && write_changelog(changelog_path, changes))
+    if (!rc && changes && write_json_doc(changelog_path, "changelog", changes, "changelog records"))
         rc = 2;
     json_decref(stats);
     json_decref(changes);
