@@ -344,6 +344,23 @@ void sl_http_render_metrics(const sl_http_view *v, sl_strbuf *o)
         sl_strbuf_printf(o, "sluice_rebalances_total{thread=\"%d\"} %" PRId64 "\n", v->workers[w].thread_index,
                          v->workers[w].assignments);
 
+    sl_memory_parts mem;
+    sl_http_memory(v, &mem);
+    family(o, "sluice_memory_bytes", "gauge",
+           "What the process's memory is made of, over the workers: fetched records not yet processed "
+           "(fetch_buffers) and their limit (fetch_budget), output not yet delivered (producer_buffers) and its "
+           "limit (producer_budget), state stores, batch arenas, their sum (accounted), and the resident set for "
+           "comparison (resident).");
+    const struct {
+        const char *part;
+        int64_t bytes;
+    } parts[] = {{"fetch_buffers", mem.fetch_in_use}, {"fetch_budget", mem.fetch_budget},
+                 {"producer_buffers", mem.producer_in_use}, {"producer_budget", mem.producer_budget},
+                 {"state_stores", mem.state}, {"batch_arenas", mem.batch_arenas},
+                 {"accounted", sl_memory_parts_total(&mem)}, {"resident", mem.rss}};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        sl_strbuf_printf(o, "sluice_memory_bytes{part=\"%s\"} %" PRId64 "\n", parts[i].part, parts[i].bytes);
+
     process_metrics(o, &v->process);
 }
 
@@ -536,6 +553,15 @@ json_t *sl_http_status_json(const sl_http_view *v)
     json_object_set_new(j, "last_10s", json_pack("{s:f, s:f, s:I}", "records_in_per_second", last.records_in / 10.0,
                                                   "records_out_per_second", last.records_out / 10.0, "commits",
                                                   (json_int_t)last.commits));
+    sl_memory_parts mem;
+    sl_http_memory(v, &mem);
+    json_object_set_new(
+        j, "memory",
+        json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:I, s:I, s:I, s:I}", "fetch_buffers", "in_use",
+                  (json_int_t)mem.fetch_in_use, "budget", (json_int_t)mem.fetch_budget, "producer_buffers", "in_use",
+                  (json_int_t)mem.producer_in_use, "budget", (json_int_t)mem.producer_budget, "state_stores",
+                  (json_int_t)mem.state, "batch_arenas", (json_int_t)mem.batch_arenas, "accounted",
+                  (json_int_t)sl_memory_parts_total(&mem), "resident", (json_int_t)mem.rss));
     if (v->process.ok) {
         json_t *p = json_pack("{s:f, s:I, s:I, s:i}", "cpu_seconds", v->process.cpu_seconds, "resident_bytes",
                               (json_int_t)v->process.resident_bytes, "open_fds", (json_int_t)v->process.open_fds,
@@ -551,6 +577,21 @@ json_t *sl_http_status_json(const sl_http_view *v)
 }
 
 /* ---------- shared by the pages ---------- */
+
+void sl_http_memory(const sl_http_view *v, sl_memory_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int w = 0; w < v->nworkers; w++) {
+        const sl_worker_snapshot *s = &v->workers[w];
+        out->fetch_budget += s->fetch_budget;
+        out->fetch_in_use += s->fetch_in_use > 0 ? s->fetch_in_use : 0;
+        out->producer_budget += s->producer_budget;
+        out->producer_in_use += s->producer_in_use > 0 ? s->producer_in_use : 0;
+        out->state += s->state_bytes;
+        out->batch_arenas += s->batch_arena;
+    }
+    out->rss = v->process.ok ? v->process.resident_bytes : 0;
+}
 
 void sl_http_history_sum(const sl_http_view *v, int64_t from_s, int64_t to_s, sl_history_second *out)
 {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/strbuf.h"
+#include "runtime/memory_budget.h"
 #include "runtime/metrics.h"
 
 /* This process's numbers from /proc (ok false where they cannot be read). */
@@ -64,6 +65,9 @@ void sl_http_put_time(sl_strbuf *o, int64_t ms);
 void sl_http_history_sum(const sl_http_view *v, int64_t from_s, int64_t to_s, sl_history_second *out);
 /* The most records behind of all workers' known lags, summed; -1 when none is known. */
 int64_t sl_http_total_lag(const sl_http_view *v);
+/* The memory line's parts, over every worker (sl_memory_parts:
+ * in-use figures not known yet count as 0), and the process's RSS. */
+void sl_http_memory(const sl_http_view *v, sl_memory_parts *out);
 /* one query's record fates summed over the workers (id not set) */
 void sl_http_query_totals(const sl_http_view *v, const char *query_id, sl_query_view *out);
 

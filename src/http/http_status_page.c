@@ -3,7 +3,7 @@
  * script and nothing fetched from elsewhere, which refreshes itself every
  * 2 seconds. From the top: health, readiness and brokers; the numbers that
  * say whether it keeps up (rates over the last 10 s, total lag, failed
- * records, state, memory); the last five minutes as two small inline SVG
+ * records, state, memory), and a line adding up what the memory is made of; the last five minutes as two small inline SVG
  * charts (records in and out per second, commit latency), drawn from the
  * workers' per-second history in 5-second steps; each query with its
  * statement, topics and state; the last processing-log messages; and each
@@ -264,6 +264,33 @@ static void tiles(sl_strbuf *o, const sl_http_view *v)
     }
     sl_strbuf_free(&val);
     sl_strbuf_puts(o, "</section>\n");
+}
+
+/* One line: what Sluice can count of its memory, part by part, against
+ * the resident set (the rest is code, libraries and allocator slack). */
+static void memory_line(sl_strbuf *o, const sl_http_view *v)
+{
+    sl_memory_parts m;
+    sl_http_memory(v, &m);
+    sl_strbuf_puts(o, "<p id=\"memory\" class=\"memory\">memory: ");
+    put_bytes(o, (double)sl_memory_parts_total(&m));
+    sl_strbuf_puts(o, " accounted = fetched ");
+    put_bytes(o, (double)m.fetch_in_use);
+    sl_strbuf_puts(o, " (budget ");
+    put_bytes(o, (double)m.fetch_budget);
+    sl_strbuf_puts(o, ") + producer ");
+    put_bytes(o, (double)m.producer_in_use);
+    sl_strbuf_puts(o, " (budget ");
+    put_bytes(o, (double)m.producer_budget);
+    sl_strbuf_puts(o, ") + state ");
+    put_bytes(o, (double)m.state);
+    sl_strbuf_puts(o, " + batch arenas ");
+    put_bytes(o, (double)m.batch_arenas);
+    if (v->process.ok) {
+        sl_strbuf_puts(o, "; resident ");
+        put_bytes(o, (double)m.rss);
+    }
+    sl_strbuf_puts(o, "</p>\n");
 }
 
 static const char *json_str(json_t *o, const char *key)
@@ -574,6 +601,7 @@ void sl_http_render_html(const sl_http_view *v, sl_strbuf *o)
     sl_strbuf_free(&readiness);
 
     tiles(o, v);
+    memory_line(o, v);
     charts(o, v);
     queries(o, v);
     errors(o, v);

@@ -24,10 +24,13 @@
 #include "runtime/changelog.h"
 #include "runtime/kafka_commit.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/memory_budget.h"
 #include "runtime/metrics.h"
 #include "runtime/partition_group.h"
 
 typedef sl_kafka_worker worker;
+
+#define ARENA_BLOCK (1 << 20) /* the batch arena's block size */
 
 
 static int64_t now_ms(void)
@@ -81,6 +84,9 @@ static rd_kafka_error_t *call_init(void *ctx)
 
 static void commit_batch(worker *w)
 {
+    /* the arena keeps its largest block between batches: at least that */
+    size_t arena = sl_arena_used(sl_batch_arena(w->batch));
+    sl_worker_metrics_batch_arena(w->o->metrics, (int64_t)(arena > ARENA_BLOCK ? arena : ARENA_BLOCK));
     sl_batch_commit(w->batch);
 }
 
@@ -238,6 +244,50 @@ static void drop_message(void *m)
     rd_kafka_message_destroy(m);
 }
 
+/* the memory budget's settings for one kind of client, before the user's
+ * kafka.* ones (which win) */
+static bool budget(rd_kafka_conf_t *conf, sl_budget_client client, worker *w)
+{
+    sl_memory_budget b;
+    sl_memory_budget_of(w->o->config, &b);
+    const char *k;
+    char v[32];
+    for (int i = 0; sl_memory_budget_setting(&b, client, i, &k, v, sizeof v); i++)
+        if (!conf_set(conf, k, v, w))
+            return false;
+    return true;
+}
+
+/* librdkafka's statistics, once a second: what the consumer's and the
+ * producer's queues hold, for the memory line of /status */
+static int on_consumer_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    worker *w = opaque;
+    sl_worker_metrics_clients_in_use(w->o->metrics, sl_memory_stats_fetch_bytes(json), -1);
+    return 0; /* librdkafka frees json */
+}
+
+static int on_producer_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    worker *w = opaque;
+    sl_worker_metrics_clients_in_use(w->o->metrics, -1, sl_memory_stats_producer_bytes(json));
+    return 0;
+}
+
+/* a client's effective limit (the budget's, or the user's kafka.* value) in bytes */
+static int64_t limit_bytes(rd_kafka_t *rk, const char *kbytes_property)
+{
+    char v[64];
+    size_t n = sizeof v;
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), kbytes_property, v, &n) != RD_KAFKA_CONF_OK)
+        return 0;
+    return strtoll(v, NULL, 10) * 1024;
+}
+
 /* The input consumer, a static member of the group (group.instance.id:
  * the instance id and thread), subscribed to every source topic. */
 static bool open_consumer(worker *w)
@@ -262,11 +312,15 @@ static bool open_consumer(worker *w)
         !conf_set(cc, "group.instance.id", member, w) ||
         /* a static member that stops for good (scale-down) leaves no
          * LeaveGroup: its partitions wait this long before they move */
-        !conf_set(cc, "session.timeout.ms", "10000", w) || !passthrough(cc, SL_KAFKA_CONSUMER, w)) {
+        !conf_set(cc, "session.timeout.ms", "10000", w) ||
+        /* prefetch sized from the batch, not librdkafka's 64 MB */
+        !budget(cc, SL_BUDGET_CONSUMER, w) || !conf_set(cc, "statistics.interval.ms", "1000", w) ||
+        !passthrough(cc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(cc);
         return false;
     }
     rd_kafka_conf_set_rebalance_cb(cc, rebalance);
+    rd_kafka_conf_set_stats_cb(cc, on_consumer_stats);
     rd_kafka_conf_set_error_cb(cc, on_client_error);
     rd_kafka_conf_set_opaque(cc, w);
     w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, w->errstr, sizeof w->errstr);
@@ -275,6 +329,8 @@ static bool open_consumer(worker *w)
         return false;
     }
     rd_kafka_poll_set_consumer(w->consumer);
+    sl_worker_metrics_memory_budget(o->metrics, limit_bytes(w->consumer, "queued.max.messages.kbytes"),
+                                    w->producer ? limit_bytes(w->producer, "queue.buffering.max.kbytes") : 0);
     int64_t max_records = sl_config_int(o->config, "batch.max.records");
     w->pending = sl_pgroup_new((size_t)(max_records > 1000 ? max_records : 1000), flow_control, drop_message, w);
 
@@ -332,12 +388,14 @@ static bool make_producer(worker *w)
     rd_kafka_conf_t *pc = sl_kafka_conf_new();
     if (!conf_set(pc, "bootstrap.servers", bootstrap(o), w) || !conf_set(pc, "enable.idempotence", "true", w) ||
         !conf_set(pc, "partitioner", "murmur2_random", w) || !conf_set(pc, "linger.ms", "5", w) ||
-        !conf_set(pc, "transaction.timeout.ms", tmo, w) ||
+        !conf_set(pc, "transaction.timeout.ms", tmo, w) || !budget(pc, SL_BUDGET_PRODUCER, w) ||
+        !conf_set(pc, "statistics.interval.ms", "1000", w) ||
         (o->exactly_once && !conf_set(pc, "transactional.id", txid, w)) || !passthrough(pc, SL_KAFKA_PRODUCER, w)) {
         rd_kafka_conf_destroy(pc);
         return false;
     }
     rd_kafka_conf_set_dr_msg_cb(pc, sl_kafka_on_delivery);
+    rd_kafka_conf_set_stats_cb(pc, on_producer_stats);
     rd_kafka_conf_set_error_cb(pc, on_client_error);
     rd_kafka_conf_set_opaque(pc, w);
     /* "partitioner" made the default topic configuration; a partitioner
@@ -476,6 +534,48 @@ static void intake(worker *w, rd_kafka_message_t *m)
     rd_kafka_message_destroy(m);
 }
 
+/* The memory budget keeps the consumer's prefetch to a batch or two, and
+ * librdkafka 2.0.2's fetcher stops fetching once the consumer queue holds
+ * that much; it looks again only when its broker thread wakes, for a
+ * request of its own or about once a second (later versions have
+ * fetch.queue.backoff.ms for this). The worker drains a batch's worth in a
+ * fraction of that and would wait out the rest: a third of the records per
+ * second, measured on Nexmark q0. So when the worker runs out of fetched
+ * records, with the consumer queue empty, a request to the leader of
+ * partitions that have records beyond the worker's position wakes that
+ * thread, which then fetches at once. The request is a watermark query: it
+ * changes nothing in the fetch state (a pause and resume, or a seek, would
+ * drop what is on its way). Once per running dry, not again until records
+ * flow (an idle worker at the end of its input asks nothing), and at most
+ * MAX_WAKES partitions (the leaders are not known here: with several
+ * brokers, the partitions asked rotate). */
+#define MAX_WAKES 4
+static void wake_fetcher(worker *w)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(w->consumer);
+    size_t queued = q ? rd_kafka_queue_length(q) : 0;
+    if (q)
+        rd_kafka_queue_destroy(q);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (queued || rd_kafka_assignment(w->consumer, &parts) || !parts)
+        return;
+    if (parts->cnt && !rd_kafka_position(w->consumer, parts)) {
+        int woken = 0;
+        for (int k = 0; k < parts->cnt && woken < MAX_WAKES; k++) {
+            rd_kafka_topic_partition_t *p = &parts->elems[(w->wake_next + k) % parts->cnt];
+            int64_t low, high;
+            if (rd_kafka_get_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high) || high <= 0 ||
+                (p->offset >= 0 && p->offset >= high))
+                continue;
+            /* the answer is not needed: asking is what wakes the fetcher */
+            rd_kafka_query_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high, 1000);
+            woken++;
+        }
+        w->wake_next = (w->wake_next + woken) % parts->cnt;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
 int sl_kafka_run(const sl_driver_options *o)
 {
     worker w = {.o = o, .app = sl_config_string(o->config, "application.id")};
@@ -489,7 +589,7 @@ int sl_kafka_run(const sl_driver_options *o)
                           .processing_error = sl_kafka_on_processing_error,
                           .fatal_error = sl_kafka_on_fatal_error,
                           .record_failed = sl_kafka_on_record_failed};
-    sl_batch_options bo = {.repartition = true, .coalesce_tables = !o->no_record_cache, .arena_size = 1 << 20};
+    sl_batch_options bo = {.repartition = true, .coalesce_tables = !o->no_record_cache, .arena_size = ARENA_BLOCK};
     w.batch = sl_batch_new(o->topology, &bo, &bd);
     w.offsets = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
@@ -501,6 +601,7 @@ int sl_kafka_run(const sl_driver_options *o)
     int64_t interval = sl_config_int(o->config, "commit.interval.ms");
     if (max_records < 1)
         max_records = 1;
+    bool woken = false; /* wake_fetcher was called since the last record */
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !fatal(&w)) {
@@ -523,6 +624,10 @@ int sl_kafka_run(const sl_driver_options *o)
             /* fetch first (a rebalance callback runs in here, and drops what
              * is buffered for revoked partitions); wait only when no
              * buffered record can go */
+            if (nothing_ready && !woken) {
+                wake_fetcher(&w);
+                woken = true;
+            }
             int wait = nothing_ready ? (int)(left > 100 ? 100 : left) : 0;
             intake(&w, rd_kafka_consumer_poll(w.consumer, wait));
             if (w.consumer_fenced) {
@@ -534,6 +639,7 @@ int sl_kafka_run(const sl_driver_options *o)
             nothing_ready = !m;
             if (!m)
                 continue;
+            woken = false; /* records flow: the next time it runs dry, wake it again */
             const char *topic = rd_kafka_topic_name(m->rkt);
             /* every header, however many: the record's arena holds them */
             sl_header *hs = NULL;

@@ -36,6 +36,7 @@ typedef struct sl_kafka_worker {
     int64_t undelivered;
     rd_kafka_resp_err_t undelivered_err;
     sl_driver_stats stats;
+    int wake_next; /* the assigned partition wake_fetcher asks first */
     int producers_replaced; /* in a row, without a commit in between */
     bool txn_gone; /* the open transaction went with a replaced producer: no abort to send */
     char errstr[512];

@@ -63,6 +63,8 @@ sl_worker_metrics *sl_worker_metrics_new(int thread_index)
     m->thread_index = thread_index;
     m->last_in = m->last_out = m->last_track = -1;
     atomic_init(&m->state, SL_WORKER_STARTING);
+    atomic_init(&m->fetch_in_use, -1);
+    atomic_init(&m->producer_in_use, -1);
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -231,6 +233,30 @@ void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *st
     m->pending_any = false;
 }
 
+void sl_worker_metrics_memory_budget(sl_worker_metrics *m, int64_t fetch_budget, int64_t producer_budget)
+{
+    if (!m)
+        return;
+    atomic_store_explicit(&m->fetch_budget, fetch_budget, memory_order_relaxed);
+    atomic_store_explicit(&m->producer_budget, producer_budget, memory_order_relaxed);
+}
+
+void sl_worker_metrics_clients_in_use(sl_worker_metrics *m, int64_t fetch_in_use, int64_t producer_in_use)
+{
+    if (!m)
+        return;
+    if (fetch_in_use >= 0)
+        atomic_store_explicit(&m->fetch_in_use, fetch_in_use, memory_order_relaxed);
+    if (producer_in_use >= 0)
+        atomic_store_explicit(&m->producer_in_use, producer_in_use, memory_order_relaxed);
+}
+
+void sl_worker_metrics_batch_arena(sl_worker_metrics *m, int64_t bytes)
+{
+    if (m)
+        atomic_store_explicit(&m->batch_arena, bytes, memory_order_relaxed);
+}
+
 void sl_worker_metrics_producer_replaced(sl_worker_metrics *m)
 {
     if (m)
@@ -345,6 +371,11 @@ void sl_worker_metrics_read(sl_worker_metrics *m, sl_worker_snapshot *out)
     out->restored_records = load(&m->restored_records);
     out->restores_done = load(&m->restores_done);
     out->restores_in_progress = load(&m->restores_in_progress);
+    out->fetch_budget = load(&m->fetch_budget);
+    out->fetch_in_use = load(&m->fetch_in_use);
+    out->producer_budget = load(&m->producer_budget);
+    out->producer_in_use = load(&m->producer_in_use);
+    out->batch_arena = load(&m->batch_arena);
     out->state_entries = load(&m->state_entries);
     out->state_bytes = load(&m->state_bytes);
     out->commit_latency_us_sum = load(&m->commit_latency_us_sum);

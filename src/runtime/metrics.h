@@ -112,6 +112,15 @@ void sl_worker_metrics_member(sl_worker_metrics *m, rd_kafka_t *consumer);
  * borrowed for the call. */
 void sl_worker_metrics_committed(sl_worker_metrics *m, const sl_driver_stats *stats, sl_task *const *tasks,
                                  int ntasks, rd_kafka_t *consumer, const rd_kafka_topic_partition_list_t *offsets);
+/* The memory budget of the worker's clients (bytes: the consumer's
+ * prefetch limit, the producer's queue limit), set once they are made. */
+void sl_worker_metrics_memory_budget(sl_worker_metrics *m, int64_t fetch_budget, int64_t producer_budget);
+/* Bytes fetched and not yet handed over (the consumer's queue) or produced
+ * and not yet delivered (the producer's queue), as librdkafka's statistics
+ * tell them; negative: unchanged. */
+void sl_worker_metrics_clients_in_use(sl_worker_metrics *m, int64_t fetch_in_use, int64_t producer_in_use);
+/* Bytes the micro-batch's arena held at its commit. */
+void sl_worker_metrics_batch_arena(sl_worker_metrics *m, int64_t bytes);
 /* The producer failed fatally (not fenced) and was replaced. */
 void sl_worker_metrics_producer_replaced(sl_worker_metrics *m);
 /* The open batch aborted: counted once, its work forgotten. stats as above. */
@@ -195,6 +204,10 @@ typedef struct sl_worker_snapshot {
     int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
         changelog_records, restored_records, restores_done, restores_in_progress;
     int64_t state_entries, state_bytes; /* the tasks' stores as of the last commit */
+    /* memory (bytes): the clients' budgets, what their queues hold (-1:
+     * not known yet, librdkafka's statistics come once a second), the
+     * batch arena at the last commit */
+    int64_t fetch_budget, fetch_in_use, producer_budget, producer_in_use, batch_arena;
     int64_t commit_latency_us_sum;       /* over batches_committed batches */
     int64_t latency_buckets[SL_METRICS_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative */
     int64_t size_buckets[SL_METRICS_SIZE_BUCKETS + 1];

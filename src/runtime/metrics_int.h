@@ -43,6 +43,9 @@ struct sl_worker_metrics {
     _Atomic int64_t records_in, records_out, batches_committed, batches_aborted, failed_records, late_dropped,
         changelog_records, restored_records, restores_done, restores_in_progress;
     _Atomic int64_t state_entries, state_bytes, commit_latency_us_sum, last_commit_ms;
+    /* the memory budget and what the clients and the batch hold (bytes;
+     * in use -1 until librdkafka's first statistics) */
+    _Atomic int64_t fetch_budget, fetch_in_use, producer_budget, producer_in_use, batch_arena;
     /* health: wall ms since when a batch has been waiting to commit (the
      * later of its first record and the last restore's end; 0 none), and
      * since when no broker has been reachable (0: reachable) */

@@ -21,6 +21,8 @@ state.dir=$WORK/state
 bootstrap.servers=$BOOTSTRAP
 commit.interval.ms=100
 num.stream.threads=2
+memory.producer.kbytes=8192
+kafka.consumer.queued.max.messages.kbytes=12345
 $1
 P
 }
@@ -171,10 +173,30 @@ for w in j["workers"]:
     for a in w["assigned_partitions"]:
         assert a["lag"] == 0, ("lag after catching up", a)
 
+# the memory line: its parts add up, the budgets are the configuration's
+# (memory.producer.kbytes; a kafka.consumer.* setting wins over the
+# budget's own), per worker
+m = j["memory"]
+parts = m["fetch_buffers"]["in_use"] + m["producer_buffers"]["in_use"] + m["state_stores"] + m["batch_arenas"]
+assert m["accounted"] == parts, ("memory parts do not add up", m)
+assert m["state_stores"] == sum(w["state_stores"]["bytes"] for w in j["workers"]), m
+assert m["state_stores"] > 0 and m["batch_arenas"] > 0, m
+assert m["fetch_buffers"]["in_use"] >= 0 and m["producer_buffers"]["in_use"] >= 0, m
+assert m["fetch_buffers"]["budget"] == 2 * 12345 * 1024, m
+assert m["producer_buffers"]["budget"] == 2 * 8192 * 1024, m
+assert m["resident"] > m["accounted"], ("resident set smaller than its accounted parts", m)
+s = samples(get("/metrics")[2])
+mem = {dict(l)["part"]: v for (n, l), v in s.items() if n == "sluice_memory_bytes"}
+assert mem["accounted"] == mem["fetch_buffers"] + mem["producer_buffers"] + mem["state_stores"] + mem["batch_arenas"], mem
+assert mem["fetch_budget"] == m["fetch_buffers"]["budget"] and mem["resident"] > 0, mem
+print("memory:", json.dumps(m))
+
 st, ct, body = get("/")
 assert st == 200 and ct.startswith("text/html"), (st, ct)
 assert '<meta http-equiv="refresh" content="2">' in body
 assert "$app" in body and "$out" in body and "$in/0" in body, "status page misses names"
+line = re.search(r'<p id="memory"[^>]*>(.*?)</p>', body)
+assert line and " accounted = fetched " in line.group(1) and "state" in line.group(1), "no memory line"
 st, _, _ = get("/no/such/page")
 assert st == 404, st
 st, _, _ = get("/metricsx")
