@@ -41,7 +41,7 @@ static const key_def keys[] = {
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
     {"memory.prefetch.records", T_INT, "0", NULL, "Records the input consumer fetches ahead of processing, over all its partitions (librdkafka's `queued.min.messages`). 0: twice `batch.max.records`, between 1,000 and 100,000."},
-    {"memory.prefetch.kbytes", T_INT, "0", NULL, "Kilobytes the input consumer fetches ahead (`queued.max.messages.kbytes`; `fetch.max.bytes` is half of it, at least 1 MB). 0: half a kilobyte per prefetched record, at least 1 MB."},
+    {"memory.prefetch.kbytes", T_INT, "0", NULL, "Kilobytes the input consumer fetches ahead (`queued.max.messages.kbytes`, which also bounds one fetch response). 0: half a kilobyte per prefetched record, at least 1 MB."},
     {"memory.producer.kbytes", T_INT, "0", NULL, "Kilobytes of output the producer may hold undelivered (`queue.buffering.max.kbytes`); produce waits for deliveries beyond it. 0: 2 kB per `batch.max.records`, between 16 MB and 1 GB."},
     {NULL, T_STRING, NULL, NULL, NULL},
 };

@@ -10,10 +10,13 @@
  *   a figure per partition times the partitions would only overshoot. Two
  *   batches' worth of records keeps the next batch fetched while one is
  *   processed and committed.
- * - fetch.max.bytes bounds one fetch response over all partitions, which is
- *   how far the queue can overshoot its limit: half the byte budget. The
- *   per-partition size (max.partition.fetch.bytes, 1 MB) stays: it is
- *   already below that, and librdkafka grows it for a bigger record.
+ * - How far the queue can overshoot its limit is one fetch response:
+ *   fetch.max.bytes, which librdkafka lowers to the byte budget by itself
+ *   (and keeps at least message.max.bytes). Setting it here would make a
+ *   user's larger kafka.message.max.bytes an error at start ("fetch.max.bytes
+ *   must be >= message.max.bytes"). The per-partition size
+ *   (max.partition.fetch.bytes, 1 MB) stays: librdkafka grows it for a
+ *   bigger record.
  * - The byte limit assumes half a kilobyte a record, so for small records
  *   (Nexmark's bids, most events) the count binds; for big ones the bytes
  *   do, and fewer records are fetched ahead.
@@ -32,7 +35,6 @@
 #include <jansson.h>
 
 #define KIB 1024
-#define MIB (1024 * 1024)
 
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 {
@@ -49,8 +51,6 @@ void sl_memory_budget_of(const sl_config *cfg, sl_memory_budget *out)
     out->prefetch_records = records > 0 ? records : clamp(2 * batch, 1000, 100000);
     int64_t kbytes = sl_config_int(cfg, "memory.prefetch.kbytes");
     out->prefetch_kbytes = kbytes > 0 ? kbytes : clamp(out->prefetch_records / 2, KIB, 65536);
-    /* at least librdkafka's message.max.bytes, which it would raise it to */
-    out->fetch_max_bytes = clamp(out->prefetch_kbytes * KIB / 2, MIB, 50 * (int64_t)MIB);
     int64_t producer = sl_config_int(cfg, "memory.producer.kbytes");
     out->producer_kbytes = producer > 0 ? producer : clamp(2 * batch, 16 * KIB, 1024 * KIB);
 }
@@ -63,7 +63,6 @@ bool sl_memory_budget_setting(const sl_memory_budget *b, sl_budget_client client
         switch (i) {
         case 0: *name = "queued.min.messages"; v = b->prefetch_records; break;
         case 1: *name = "queued.max.messages.kbytes"; v = b->prefetch_kbytes; break;
-        case 2: *name = "fetch.max.bytes"; v = b->fetch_max_bytes; break;
         default: return false;
         }
     } else {

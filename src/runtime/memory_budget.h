@@ -21,7 +21,6 @@
 typedef struct sl_memory_budget {
     int64_t prefetch_records; /* queued.min.messages */
     int64_t prefetch_kbytes; /* queued.max.messages.kbytes */
-    int64_t fetch_max_bytes; /* fetch.max.bytes: one fetch response, all partitions */
     int64_t producer_kbytes; /* queue.buffering.max.kbytes */
 } sl_memory_budget;
 

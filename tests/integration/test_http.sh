@@ -23,6 +23,7 @@ commit.interval.ms=100
 num.stream.threads=2
 memory.producer.kbytes=8192
 kafka.consumer.queued.max.messages.kbytes=12345
+kafka.consumer.message.max.bytes=2000000
 $1
 P
 }
@@ -175,7 +176,8 @@ for w in j["workers"]:
 
 # the memory line: its parts add up, the budgets are the configuration's
 # (memory.producer.kbytes; a kafka.consumer.* setting wins over the
-# budget's own), per worker
+# budget's own), per worker; a message.max.bytes above the budget's fetch
+# size starts (librdkafka refuses a fetch.max.bytes below it)
 m = j["memory"]
 parts = m["fetch_buffers"]["in_use"] + m["producer_buffers"]["in_use"] + m["state_stores"] + m["batch_arenas"]
 assert m["accounted"] == parts, ("memory parts do not add up", m)
