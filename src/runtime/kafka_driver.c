@@ -10,6 +10,7 @@
  * redone; a fatal one (fenced by a newer instance) stops the process. */
 #include "runtime/kafka_driver.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,13 @@ static bool open_consumer(worker *w)
         return false;
     }
     rd_kafka_poll_set_consumer(w->consumer);
+    w->consumer_queue = rd_kafka_queue_get_consumer(w->consumer);
+    char v[32];
+    size_t vn = sizeof v;
+    w->prefetch_low = rd_kafka_conf_get(rd_kafka_conf(w->consumer), "queued.min.messages", v, &vn) == RD_KAFKA_CONF_OK
+                          ? (size_t)strtoll(v, NULL, 10) / 2
+                          : 0;
+    w->wake_armed = false;
     sl_worker_metrics_memory_budget(o->metrics, limit_bytes(w->consumer, "queued.max.messages.kbytes"),
                                     w->producer ? limit_bytes(w->producer, "queue.buffering.max.kbytes") : 0);
     int64_t max_records = sl_config_int(o->config, "batch.max.records");
@@ -370,10 +378,17 @@ static bool reopen_consumer(worker *w)
     sl_worker_metrics_revoked(w->o->metrics);
     sl_pgroup_destroy(w->pending); /* its messages belong to the old consumer */
     w->pending = NULL;
+    rd_kafka_queue_destroy(w->consumer_queue);
+    w->consumer_queue = NULL;
+    if (w->waker_running) /* the waker may be asking the old consumer */
+        pthread_mutex_lock(&w->wake_mu);
     rd_kafka_destroy_flags(w->consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     w->consumer = NULL;
     w->consumer_fenced = false;
-    return !fatal(w) && open_consumer(w);
+    bool opened = !fatal(w) && open_consumer(w);
+    if (w->waker_running)
+        pthread_mutex_unlock(&w->wake_mu);
+    return opened;
 }
 
 static bool make_producer(worker *w)
@@ -540,24 +555,18 @@ static void intake(worker *w, rd_kafka_message_t *m)
  * request of its own or about once a second (later versions have
  * fetch.queue.backoff.ms for this). The worker drains a batch's worth in a
  * fraction of that and would wait out the rest: a third of the records per
- * second, measured on Nexmark q0. So when the worker runs out of fetched
- * records, with the consumer queue empty, a request to the leader of
+ * second, measured on Nexmark q0. So a request to the leader of the
  * partitions that have records beyond the worker's position wakes that
- * thread, which then fetches at once. The request is a watermark query: it
- * changes nothing in the fetch state (a pause and resume, or a seek, would
- * drop what is on its way). Once per running dry, not again until records
- * flow (an idle worker at the end of its input asks nothing), and at most
- * MAX_WAKES partitions (the leaders are not known here: with several
+ * thread, which then looks at the queue again and fetches. The request is
+ * a watermark query: it changes nothing in the fetch state (a pause and
+ * resume, or a seek, would drop what is on its way). At most MAX_WAKES
+ * partitions are asked (the leaders are not known here: with several
  * brokers, the partitions asked rotate). */
 #define MAX_WAKES 4
 static void wake_fetcher(worker *w)
 {
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(w->consumer);
-    size_t queued = q ? rd_kafka_queue_length(q) : 0;
-    if (q)
-        rd_kafka_queue_destroy(q);
     rd_kafka_topic_partition_list_t *parts = NULL;
-    if (queued || rd_kafka_assignment(w->consumer, &parts) || !parts)
+    if (rd_kafka_assignment(w->consumer, &parts) || !parts)
         return;
     if (parts->cnt && !rd_kafka_position(w->consumer, parts)) {
         int woken = 0;
@@ -568,12 +577,81 @@ static void wake_fetcher(worker *w)
                 (p->offset >= 0 && p->offset >= high))
                 continue;
             /* the answer is not needed: asking is what wakes the fetcher */
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             rd_kafka_query_watermark_offsets(w->consumer, p->topic, p->partition, &low, &high, 1000);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            w->wakes++;
+            w->wake_us += (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
             woken++;
         }
         w->wake_next = (w->wake_next + woken) % parts->cnt;
     }
     rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* The query waits for the broker's answer (a millisecond on an idle
+ * machine, 17 ms on average on a loaded one: a second of a 6-second
+ * Nexmark join run when the worker sent it itself), so a thread of the
+ * worker's own sends it while the worker goes on with what is fetched. */
+static void *waker_main(void *arg)
+{
+    worker *w = arg;
+    pthread_mutex_lock(&w->wake_mu);
+    for (;;) {
+        while (!w->wake_pending && !w->wake_stop)
+            pthread_cond_wait(&w->wake_cv, &w->wake_mu);
+        if (w->wake_stop)
+            break;
+        w->wake_pending = false;
+        if (w->consumer) /* held under wake_mu: not replaced meanwhile */
+            wake_fetcher(w);
+    }
+    pthread_mutex_unlock(&w->wake_mu);
+    return NULL;
+}
+
+static void start_waker(worker *w)
+{
+    pthread_mutex_init(&w->wake_mu, NULL);
+    pthread_cond_init(&w->wake_cv, NULL);
+    w->waker_running = !pthread_create(&w->waker, NULL, waker_main, w);
+}
+
+static void stop_waker(worker *w)
+{
+    if (!w->waker_running)
+        return;
+    pthread_mutex_lock(&w->wake_mu);
+    w->wake_stop = true;
+    pthread_cond_signal(&w->wake_cv);
+    pthread_mutex_unlock(&w->wake_mu);
+    pthread_join(w->waker, NULL);
+    w->waker_running = false;
+    pthread_mutex_destroy(&w->wake_mu);
+    pthread_cond_destroy(&w->wake_cv);
+}
+
+/* When to wake it: once the queue has fallen below half its limit, so that
+ * the next fetch overlaps with processing the other half instead of the
+ * worker running dry first. Once per refill: the queue must have held
+ * that much again before the next wake, so a worker at the end of its
+ * input, or waiting on a partition the group paused, asks nothing. A wake
+ * already being sent is enough: the worker never waits for the waker. */
+static void maybe_wake_fetcher(worker *w)
+{
+    if (!w->consumer_queue || !w->waker_running)
+        return;
+    if (rd_kafka_queue_length(w->consumer_queue) >= w->prefetch_low) {
+        w->wake_armed = true;
+    } else if (w->wake_armed) {
+        w->wake_armed = false;
+        if (!pthread_mutex_trylock(&w->wake_mu)) {
+            w->wake_pending = true;
+            pthread_cond_signal(&w->wake_cv);
+            pthread_mutex_unlock(&w->wake_mu);
+        }
+    }
 }
 
 int sl_kafka_run(const sl_driver_options *o)
@@ -601,7 +679,7 @@ int sl_kafka_run(const sl_driver_options *o)
     int64_t interval = sl_config_int(o->config, "commit.interval.ms");
     if (max_records < 1)
         max_records = 1;
-    bool woken = false; /* wake_fetcher was called since the last record */
+    start_waker(&w);
     sl_info("worker", "running (%s, batches of at most %lld records or %lld ms)",
             o->exactly_once ? "exactly_once_v2" : "at_least_once", (long long)max_records, (long long)interval);
     while (!*o->stop && !fatal(&w)) {
@@ -620,14 +698,11 @@ int sl_kafka_run(const sl_driver_options *o)
                 left = deadline - now_ms();
                 if (left <= 0)
                     break;
+                maybe_wake_fetcher(&w); /* before the prefetch runs out */
             }
             /* fetch first (a rebalance callback runs in here, and drops what
              * is buffered for revoked partitions); wait only when no
              * buffered record can go */
-            if (nothing_ready && !woken) {
-                wake_fetcher(&w);
-                woken = true;
-            }
             int wait = nothing_ready ? (int)(left > 100 ? 100 : left) : 0;
             intake(&w, rd_kafka_consumer_poll(w.consumer, wait));
             if (w.consumer_fenced) {
@@ -639,7 +714,6 @@ int sl_kafka_run(const sl_driver_options *o)
             nothing_ready = !m;
             if (!m)
                 continue;
-            woken = false; /* records flow: the next time it runs dry, wake it again */
             const char *topic = rd_kafka_topic_name(m->rkt);
             /* every header, however many: the record's arena holds them */
             sl_header *hs = NULL;
@@ -702,17 +776,28 @@ int sl_kafka_run(const sl_driver_options *o)
                 sl_task_store_stats(tasks[i], &st);
                 late += st.late_dropped;
             }
+        int64_t wakes = 0, wake_us = 0;
+        if (w.waker_running) { /* the waker's counts */
+            pthread_mutex_lock(&w.wake_mu);
+            wakes = w.wakes;
+            wake_us = w.wake_us;
+            pthread_mutex_unlock(&w.wake_mu);
+        }
         sl_info("worker", "stopping: %lld record(s) in, %lld out, %lld batch(es), %lld failed record(s), "
-                "%llu late record-window(s) dropped, %llu pause(s) of a partition that ran ahead of its join",
+                "%llu late record-window(s) dropped, %llu pause(s) of a partition that ran ahead of its join, "
+                "%lld wake(s) of the fetcher at its prefetch limit (%.1f ms of queries)",
                 (long long)w.stats.records_in, (long long)w.stats.records_out, (long long)w.stats.batches,
                 (long long)w.stats.failed_records, (unsigned long long)late,
-                (unsigned long long)sl_pgroup_pauses(w.pending));
+                (unsigned long long)sl_pgroup_pauses(w.pending), (long long)wakes, (double)wake_us / 1000.0);
     }
 out:
+    stop_waker(&w);
     if (rc)
         sl_worker_metrics_fatal(o->metrics);
     /* closing the consumer runs the revocation callback, which may still
      * commit and snapshot: the other clients go after it */
+    if (w.consumer_queue)
+        rd_kafka_queue_destroy(w.consumer_queue);
     if (w.consumer) {
         rd_kafka_consumer_close(w.consumer);
         sl_pgroup_destroy(w.pending); /* its messages belong to the consumer */

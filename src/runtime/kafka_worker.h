@@ -5,6 +5,7 @@
 #ifndef SL_KAFKA_WORKER_H
 #define SL_KAFKA_WORKER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,7 +37,18 @@ typedef struct sl_kafka_worker {
     int64_t undelivered;
     rd_kafka_resp_err_t undelivered_err;
     sl_driver_stats stats;
-    int wake_next; /* the assigned partition wake_fetcher asks first */
+    /* waking a fetcher parked at its prefetch limit (maybe_wake_fetcher):
+     * the worker asks, a thread of its own sends the query; wake_mu is
+     * held while it does, and while the consumer is replaced */
+    rd_kafka_queue_t *consumer_queue; /* the consumer's queue of fetched records */
+    size_t prefetch_low; /* half of queued.min.messages */
+    bool wake_armed; /* the queue held prefetch_low since the last wake */
+    pthread_t waker;
+    bool waker_running, wake_pending, wake_stop;
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake_cv;
+    int wake_next; /* the assigned partition wake_fetcher asks first (waker thread) */
+    int64_t wakes, wake_us; /* watermark queries sent to wake the fetcher, and the time they took (waker thread) */
     int producers_replaced; /* in a row, without a commit in between */
     bool txn_gone; /* the open transaction went with a replaced producer: no abort to send */
     char errstr[512];
