@@ -54,7 +54,7 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
     sl_agg_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->store = sl_store_new_for(q->id, "Aggregate");
+    s->store = sl_store_new(sl_plan_store_of(q, SL_STORE_AGGREGATE)->name); /* as the plan declares it */
     s->last_emit_close = INT64_MIN;
     s->store_clock = INT64_MIN;
     s->swept_below = INT64_MIN;

@@ -1,6 +1,6 @@
 /* Private to the aggregation operator (aggregate*.c): its plan, its
  * per-task state, and the helpers its parts share (aggregate_state.c).
- * aggregate_plan.c builds the plan; aggregate.c runs records through it
+ * sql/plan_aggregate.c makes the plan; aggregate.c runs records through it
  * (groups, time windows, EMIT CHANGES, expiry, restore);
  * aggregate_session.c merges sessions; aggregate_final.c emits what closes
  * under EMIT FINAL. The parts include this header and the headers of the
@@ -15,29 +15,8 @@
 #include "common/valcodec.h"
 #include "state/store.h"
 #include "ops/closing_windows.h"
-#include "ops/udaf.h"
+#include "sql/udaf.h"
 
-#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
-#define MIN_SEGMENT_MS 60000
-
-struct sl_agg_plan {
-    int nkeys;
-    sl_cexpr **key_exprs; /* over the source row */
-    const sl_expr **key_ast;
-    int naggs;
-    sl_agg_fn *fns;
-    sl_cexpr ***args; /* per aggregate, over the source row */
-    int *argc;
-    const sl_expr **agg_ast;
-    int post_width; /* WINDOWSTART, WINDOWEND, keys, aggs */
-    sl_cexpr *having;
-    sl_window_def window;
-    int64_t grace;
-    int64_t retention; /* how long the window store keeps a window */
-    int64_t segment;   /* session store segments: max(retention / 2, 60 s) */
-    bool emit_final;
-    sl_scope *pre;
-};
 
 struct sl_agg_state {
     sl_store *store; /* also holds the stream time */

@@ -2,7 +2,7 @@
  * share (decoding a side, its key, the stores' entries, emitting a result).
  * The processors are in join_stream.c (stream-stream) and join_table.c
  * (stream-table, table-table, foreign key); join_process.c hands a record
- * to the one its join needs; the plan is built in join_plan.c. */
+ * to the one its join needs; the plan is made in sql/plan_join.c. */
 #include "ops/join_int.h"
 
 #include <stdlib.h>
@@ -19,13 +19,15 @@ sl_join_state *sl_join_state_new(const sl_query *q)
     sl_join_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    const sl_join_plan *p = q->join;
-    s->store[0] = sl_store_new_for(q->id, "JoinLeft");
-    s->store[1] = sl_store_new_for(q->id, "JoinRight");
-    if (p->outer_store)
-        s->outer = sl_store_new_for(q->id, "JoinOuter");
-    if (p->fk)
-        s->fkindex = sl_store_new_for(q->id, "FkIndex");
+    /* the stores the plan declares (sql/plan_stores.c), by role; a
+     * stream-table join has no store of the stream side */
+    sl_store **slots[SL_STORE_ROLE_COUNT] = {[SL_STORE_JOIN_LEFT] = &s->store[0],
+                                              [SL_STORE_JOIN_RIGHT] = &s->store[1],
+                                              [SL_STORE_JOIN_OUTER] = &s->outer,
+                                              [SL_STORE_FK_INDEX] = &s->fkindex};
+    for (int i = 0; i < q->nstores; i++)
+        if (slots[q->stores[i].role])
+            *slots[q->stores[i].role] = sl_store_new(q->stores[i].name);
     sl_strbuf_init(&s->buf);
     return s;
 }
@@ -44,8 +46,9 @@ void sl_join_state_destroy(sl_join_state *s)
 
 void sl_join_state_foreach_store(sl_join_state *s, sl_store_each_fn fn, void *ctx)
 {
-    fn(ctx, s->store[0]);
-    fn(ctx, s->store[1]);
+    for (int side = 0; side < 2; side++)
+        if (s->store[side])
+            fn(ctx, s->store[side]);
     if (s->outer)
         fn(ctx, s->outer);
     if (s->fkindex)

@@ -9,8 +9,10 @@
 #include "common/strbuf.h"
 #include "ops/fate.h"
 #include "ops/internal_record.h"
-#include "ops/join.h"
+#include "ops/repartition.h"
 #include "ops/query.h"
+#include "sql/plan_aggregate.h"
+#include "sql/plan_join.h"
 #include "sql/catalog.h"
 #include "sql/parser.h"
 
@@ -21,42 +23,22 @@ struct sl_topology {
     int nqueries;
     sl_topic_info *topics;
     int ntopics;
-    /* the state stores a task of this topology creates, per query, named as
-     * the task names them: what changelogs, restore, explain and metrics
-     * are about (one list, learnt once from the queries' own state) */
+    /* the state stores a task of this topology creates, per query, as the
+     * plans declare them: what changelogs, restore, explain and metrics
+     * are about */
     const char ***stores; /* per query, NULL-terminated */
 };
 
-typedef struct store_list {
-    const char **names;
-    int n, cap;
-    sl_arena *arena;
-} store_list;
-
-static void add_store_name(void *ctx, sl_store *store)
-{
-    store_list *l = ctx;
-    if (l->n + 1 >= l->cap) {
-        int cap = l->cap ? l->cap * 2 : 8;
-        const char **names = sl_arena_calloc(l->arena, (size_t)cap, sizeof *names);
-        for (int i = 0; i < l->n; i++)
-            names[i] = l->names[i];
-        l->names = names;
-        l->cap = cap;
-    }
-    l->names[l->n++] = sl_arena_strdup(l->arena, sl_store_name(store));
-    l->names[l->n] = NULL;
-}
-
+/* the store names of every query, from the stores its plan declares */
 static void list_stores(sl_topology *t)
 {
     t->stores = sl_arena_calloc(t->arena, (size_t)t->nqueries + 1, sizeof *t->stores);
     for (int i = 0; i < t->nqueries; i++) {
-        store_list l = {.arena = t->arena};
-        sl_query_state *state = sl_query_state_new(t->queries[i]);
-        sl_query_state_foreach_store(state, add_store_name, &l);
-        sl_query_state_destroy(t->queries[i], state);
-        t->stores[i] = l.names ? l.names : sl_arena_calloc(t->arena, 1, sizeof *l.names);
+        const sl_query *q = t->queries[i];
+        const char **names = sl_arena_calloc(t->arena, (size_t)q->nstores + 1, sizeof *names);
+        for (int k = 0; k < q->nstores; k++)
+            names[k] = q->stores[k].name;
+        t->stores[i] = names;
     }
 }
 
@@ -161,7 +143,7 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
         step->select = ss;
         sl_query *q;
         qb->query_index = t->nqueries;
-        sl_err_t rc = sl_query_build_stmt(qb, step, &q, err);
+        sl_err_t rc = sl_plan_statement(qb, step, &q, err);
         if (rc)
             return rc;
         t->queries[t->nqueries++] = q;
@@ -220,7 +202,7 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
                     goto fail;
             }
             qb.query_index = t->nqueries;
-            if (sl_query_build_stmt(&qb, st, &q, err))
+            if (sl_plan_statement(&qb, st, &q, err))
                 goto fail;
             t->queries[t->nqueries++] = q;
             break;
@@ -295,7 +277,7 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     }
     for (int i = 0; i < t->nqueries; i++) {
         sl_query *q = t->queries[i];
-        sl_query_plan_repartition(q);
+        sl_plan_repartition_sides(q);
         if (q->repartition_side[0] || q->repartition_side[1]) {
             q->repartition_topic = sl_arena_sprintf(t->arena, "%s%s-repartition",
                                                     opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/valcodec.h"
-#include "ops/udaf.h"
+#include "sql/udaf.h"
 #include "runtime/coalesce.h"
 #include "state/snapshot.h"
 #include "state/store.h"

@@ -28,7 +28,7 @@
  * (pseudo-columns included), each remembering its source, alias and name,
  * keyed by the join key; its lineage tells the next step which expressions
  * the key equals. */
-#include "ops/join_columns.h"
+#include "sql/plan_join_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +36,7 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
-#include "ops/source.h"
 
-#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
 #define STEP_KEY_NAME "JOIN_KEY"
 #define STEP_VIEW_TIME_NAME "VIEW_TIME"
 
@@ -436,42 +434,6 @@ void sl_join_repartition_sides(const sl_query *q, bool sides[2])
         return;
     sides[0] = !p->side[0].src->is_table && !p->side[0].keyed;
     sides[1] = !p->side[1].src->is_table && !p->side[1].keyed;
-}
-
-static void ignore_error(void *ctx, const sl_record *src, const char *msg)
-{
-    (void)ctx;
-    (void)src;
-    (void)msg;
-}
-
-sl_partition_key_kind sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a,
-                                            sl_strbuf *out)
-{
-    const sl_join_plan *p = q->join;
-    const sl_join_side *sd = &p->side[side];
-    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
-    bool deleted;
-    /* decode without reporting: the direct path reports bad records */
-    sl_collector quiet = {.processing_error = ignore_error};
-    if (!sl_source_decode(sd->src, in, row + sd->base, &deleted, a, &quiet) || deleted)
-        return SL_PARTITION_DIRECT;
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_value key;
-    sl_cexpr_eval(sd->expr, &ctx, &key);
-    if (key.null)
-        return SL_PARTITION_NULL;
-    /* the other side's keys are where the match lives: write this key as
-     * they are written so that the partitioner sends it to their partition */
-    const sl_source *keyed = p->side[!side].keyed ? p->side[!side].src : NULL;
-    sl_strbuf_reset(out);
-    if (keyed && keyed->nkey == 1 && !sl_serde_encode(keyed->key_serde, &key, out, &err))
-        return SL_PARTITION_KEYED;
-    sl_strbuf_reset(out);
-    sl_valcodec_put(out, &key);
-    return SL_PARTITION_KEYED;
 }
 
 bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)

@@ -1,6 +1,6 @@
 /* Column origins, name resolution and join lineage for join planning; see
- * join_plan.c's comment for ksqlDB's rules they follow. */
-#include "ops/join_columns.h"
+ * plan_join.c's comment for ksqlDB's rules they follow. */
+#include "sql/plan_join_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,17 +4,18 @@
  * field name, else KSQL_COL_n skipping taken names), the output key is
  * decided (the source key columns carried through, or the PARTITION BY
  * expressions) and the sink is created with formats inherited from the
- * source unless overridden; aggregations and joins are planned by their
- * operators (aggregate_plan.c, join_plan.c). */
-#include "ops/query.h"
+ * source unless overridden; aggregations and joins are planned in
+ * plan_aggregate.c and plan_join.c. Last, the plan declares its kind and
+ * the stores a task running it creates (declare_stores). */
+#include "sql/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "ops/aggregate.h"
-#include "ops/join.h"
+#include "sql/plan_aggregate.h"
+#include "sql/plan_join.h"
 
 #define QFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
 
@@ -190,7 +191,7 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
 static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x);
 
-sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
+sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
 {
     sl_arena *a = qb->arena;
     const sl_select *s = st->select;
@@ -565,6 +566,7 @@ sink:;
     q->sink = sink;
     q->id = sl_arena_sprintf(a, "%s_%s_%d", st->kind == SL_STMT_INSERT_INTO ? "INSERTQUERY" : st->is_table ? "CTAS" : "CSAS", st->name,
                              qb->query_index);
+    sl_plan_declare_stores(q, a);
     *out = q;
     return SL_OK;
 }
@@ -599,7 +601,7 @@ static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, con
     return sl_expr_compile(&key_scope, x, &ignored) != NULL;
 }
 
-void sl_query_plan_repartition(sl_query *q)
+void sl_plan_repartition_sides(sl_query *q)
 {
     q->repartition_side[0] = q->repartition_side[1] = false;
     if (q->join)
@@ -607,3 +609,8 @@ void sl_query_plan_repartition(sl_query *q)
     else if (q->agg)
         q->repartition_side[0] = !sl_agg_grouped_by_key(q);
 }
+bool sl_query_reads(const sl_query *q, const char *topic)
+{
+    return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
+}
+

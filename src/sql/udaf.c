@@ -7,7 +7,7 @@
  *   STDDEV: STRUCT(sum, count, m2) (ksqlDB's updates); CORRELATION: STRUCT of sums.
  * New state values are built in the given arena; the caller copies them out
  * (the store keeps encoded bytes). */
-#include "ops/udaf_collections.h"
+#include "sql/udaf_collections.h"
 
 #include <math.h>
 #include <stdio.h>

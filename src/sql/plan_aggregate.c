@@ -2,7 +2,7 @@
  * arguments over the source row, HAVING and the projection over the
  * result row (keys, aggregates, window bounds), the window with the grace
  * and retention its defaults give. */
-#include "ops/aggregate_state.h"
+#include "sql/plan_aggregate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +10,6 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
-#include "ops/sink.h"
-#include "ops/window.h"
-#include "serde/serde.h"
-#include "state/store.h"
 
 typedef struct hook_ctx {
     sl_query_build *qb;
@@ -253,21 +249,6 @@ bool sl_agg_grouped_by_key(const sl_query *q)
     for (int i = 0; i < p->nkeys; i++)
         if (sl_cexpr_column_index(p->key_exprs[i]) != i)
             return false;
-    return true;
-}
-
-bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *a, sl_strbuf *out)
-{
-    const sl_agg_plan *p = q->agg;
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_strbuf_reset(out);
-    for (int i = 0; i < p->nkeys; i++) {
-        sl_value v;
-        sl_cexpr_eval(p->key_exprs[i], &ctx, &v);
-        sl_valcodec_put(out, &v);
-    }
     return true;
 }
 
