@@ -272,7 +272,7 @@ json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
     if (sink && sink->window_kind && out->key) {
         int64_t start = 0, end = 0;
         size_t inner;
-        if (sl_windowed_key_split(out->key, klen, sink->window_kind, sink->window_size_ms, &inner, &start, &end))
+        if (sl_windowed_key_split(out->key, klen, sink->window_kind == SL_WINDOW_SESSION, sink->window_size_ms, &inner, &start, &end))
             klen = inner;
         window = json_pack("{s:I,s:I,s:s}", "start", (json_int_t)start, "end", (json_int_t)end, "type",
                            sink->window_kind == SL_WINDOW_SESSION ? "session" : "time");
@@ -474,7 +474,7 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
         /* a windowed source's key carries its window, as Kafka Streams writes it */
         int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
         int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
-        sl_windowed_key_append(&r->kb, src->window_kind, ws, we);
+        sl_windowed_key_append(&r->kb, src->window_kind == SL_WINDOW_SESSION, ws, we);
     }
     if (!knull) {
         rec->key = r->kb.data ? r->kb.data : "";
