@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "http/http_server.h"
+#include "ops/plan.h"
 #include "ops/topology.h"
 #include "runtime/instance.h"
 #include "runtime/kafka_driver.h"
@@ -84,6 +85,33 @@ static sl_schema_registry *open_registry(const sl_config *cfg, const char *cpath
         *failed = true;
     }
     return reg;
+}
+
+static bool needs_registry(sl_format f)
+{
+    return f == SL_FORMAT_AVRO || f == SL_FORMAT_JSON_SR || f == SL_FORMAT_PROTOBUF;
+}
+
+/* Without a registry, a sink in a format that carries a schema id would
+ * write id 0, which no consumer can resolve: refused, unless its statement
+ * names the id (KEY_SCHEMA_ID / VALUE_SCHEMA_ID). */
+static bool sinks_have_schema_ids(const sl_topology *topo, const char *queries)
+{
+    for (int i = 0; i < sl_topology_query_count(topo); i++) {
+        const sl_source *sink = sl_topology_query(topo, i)->sink;
+        if (!sink)
+            continue;
+        bool key = sink->nkey && needs_registry(sink->key_format) && !sink->key_schema_id;
+        bool value = needs_registry(sink->value_format) && !sink->value_schema_id;
+        if (key || value) {
+            fprintf(stderr, "%s: error: %s writes %s %s records to '%s', which carry a schema registry id: set "
+                            "schema.registry.url\n",
+                    queries, sl_topology_query_id(topo, i), key ? "key" : "value",
+                    sl_format_name(key ? sink->key_format : sink->value_format), sink->topic);
+            return false;
+        }
+    }
+    return true;
 }
 
 #define USAGE "usage: sluice run [-c sluice.properties] [-q queries.sql] [--set KEY=VALUE]... | --help-config\n"
@@ -178,6 +206,12 @@ int sl_cmd_run(int argc, char **argv)
     if (!topo) {
         sl_diag_print(stderr, &err, sql);
         sl_registry_destroy(registry);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
+    if (!registry && !sinks_have_schema_ids(topo, queries)) {
+        sl_topology_destroy(topo);
         free(sql);
         sl_config_destroy(cfg);
         return 2;

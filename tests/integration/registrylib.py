@@ -96,14 +96,15 @@ def _decoder(sr, fmt, field):
     raise ValueError(fmt)
 
 
-def read_decoded(bootstrap, url, topic, key_fmt, value_fmt, expect, timeout=60):
+def read_decoded(bootstrap, url, topic, key_fmt, value_fmt, expect, timeout=60, idle=5):
     """(key, value, key id, value id) of every committed record of the topic,
     each decoded through the registry; ids None for a format without them"""
     sr = client(url)
     dk = _decoder(sr, key_fmt, MessageField.KEY)
     dv = _decoder(sr, value_fmt, MessageField.VALUE)
     out = []
-    for k, v, p, o, ts in kafkalib.read_all(bootstrap, topic, expect=expect, timeout=timeout, raw_keys=True):
+    for k, v, p, o, ts in kafkalib.read_all(bootstrap, topic, expect=expect, timeout=timeout, idle=idle,
+                                               raw_keys=True):
         kid = schema_id(k) if key_fmt != "KAFKA" and k is not None else None
         vid = schema_id(v) if v is not None else None
         out.append((dk(topic, k) if k is not None else None, dv(topic, v) if v is not None else None, kid, vid))
