@@ -105,6 +105,48 @@ rc=0
 grep -q "subject '$bad-value'" "$WORK/bad.log" && grep -q "incompatible" "$WORK/bad.log" || { cat "$WORK/bad.log" >&2; fail "no clear incompatibility message"; }
 echo "incompatible sink schema: exit 2: $(head -c 300 "$WORK/bad.log")"
 
+# --- TLS and Basic auth: the registry behind an HTTPS front that asks for
+# credentials (tests/integration/registry_proxy.py, a self-signed certificate)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+"$PY" "$repo/tests/integration/registry_proxy.py" "$WORK/cert.pem" "$WORK/key.pem" sluice:s3cr3t-pw \
+  "${REGISTRY%/apis/ccompat/v7}" > "$WORK/proxy.port" &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.1; done
+TLS_URL=https://127.0.0.1:$(cat "$WORK/proxy.port")/apis/ccompat/v7
+tls_out=REG_TLS_$RUN_ID
+cat > "$WORK/tls.sql" <<S
+CREATE STREAM amounts (G STRING KEY, ID BIGINT, AMOUNT INT) WITH (KAFKA_TOPIC='$json_in', VALUE_FORMAT='JSON_SR');
+CREATE STREAM $tls_out WITH (VALUE_FORMAT='JSON_SR') AS SELECT * FROM amounts;
+S
+# an application of its own: its group and offsets are not the main run's
+sed -e "s/^application.id=.*/application.id=reg_tls_$RUN_ID/" -e "s|^state.dir=.*|state.dir=$WORK/tls-state|" \
+  "$WORK/app.properties" > "$WORK/tls.properties"
+tls_run() { # extra --set arguments; stderr in $WORK/tls.log
+  "$SLUICE" run -c "$WORK/tls.properties" -q "$WORK/tls.sql" --set "schema.registry.url=$TLS_URL" "$@" 2> "$WORK/tls.log"
+}
+rc=0; tls_run --set schema.registry.ssl.ca.location="$WORK/cert.pem" \
+  --set ksql.schema.registry.basic.auth.user.info=sluice:wrong-pw || rc=$?
+[ $rc -eq 2 ] && grep -q "not authorised" "$WORK/tls.log" && ! grep -q "wrong-pw" "$WORK/tls.log" || { cat "$WORK/tls.log" >&2; fail "wrong password: exit $rc"; }
+rc=0; tls_run --set schema.registry.basic.auth.user.info=sluice:s3cr3t-pw || rc=$?
+[ $rc -eq 2 ] && grep -q -i "certificate" "$WORK/tls.log" && ! grep -q "s3cr3t" "$WORK/tls.log" || { cat "$WORK/tls.log" >&2; fail "unknown CA: exit $rc"; }
+# (not through tls_run: $! must be Sluice's own pid for the SIGTERM)
+"$SLUICE" run -c "$WORK/tls.properties" -q "$WORK/tls.sql" --set "schema.registry.url=$TLS_URL" \
+  --set schema.registry.ssl.ca.location="$WORK/cert.pem" \
+  --set schema.registry.basic.auth.user.info=sluice:s3cr3t-pw 2> "$WORK/tls.log" &
+tpid=$!
+PIDS+=($tpid)
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "$REGISTRY/subjects/$tls_out-value/versions/latest" 2>/dev/null && break
+  kill -0 $tpid 2>/dev/null || { cat "$WORK/tls.log" >&2; fail "sluice stopped with the registry behind TLS and auth"; }
+  sleep 0.2
+done
+curl -fsS -o /dev/null "$REGISTRY/subjects/$tls_out-value/versions/latest" || fail "no schema registered through TLS and auth"
+kill -TERM $tpid
+wait $tpid || { cat "$WORK/tls.log" >&2; fail "sluice behind TLS exited non-zero after SIGTERM"; }
+! grep -q "s3cr3t" "$WORK/tls.log" || fail "the registry password was printed"
+echo "TLS + Basic auth: wrong password and unknown CA refused at start (exit 2), the right ones register $tls_out-value"
+
 # --- the queries
 "$SLUICE" run -c "$WORK/app.properties" -q "$WORK/q.sql" 2> "$WORK/sluice.log" &
 pid=$!
