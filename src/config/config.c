@@ -35,7 +35,14 @@ static const key_def keys[] = {
     {"batch.max.records", T_INT, "10000", NULL, "Most records in one micro-batch."},
     {"num.stream.threads", T_INT, "1", NULL, "Worker threads in this process, each a member of the consumer group with its own transactional producer."},
     {"state.dir", T_STRING, NULL, NULL, "Local state snapshots (a cache: Kafka holds the truth), and this instance's id; one directory per running instance. Default: `/var/lib/sluice` for root (containers), else `$XDG_STATE_HOME/sluice` (`~/.local/state/sluice`)."},
-    {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (AVRO schemas are registered and read; JSON_SR and PROTOBUF schemas are read)."},
+    {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (`http(s)://host:port`): AVRO, JSON_SR and PROTOBUF sink schemas are registered under `<topic>-key`/`<topic>-value`, sources' schemas read. Checked at start: a registry that cannot be reached stops `sluice run` (exit 2)."},
+    {"schema.registry.basic.auth.credentials.source", T_ENUM, "USER_INFO", "USER_INFO|URL", "Where the registry's Basic auth credentials come from: `schema.registry.basic.auth.user.info`, or the URL's `user:password@`."},
+    {"schema.registry.basic.auth.user.info", T_STRING, "", NULL, "`user:password` for the registry's HTTP Basic auth (never logged)."},
+    {"schema.registry.ssl.ca.location", T_STRING, "", NULL, "PEM file of the CA certificates that sign the registry's (default: the system's)."},
+    {"schema.registry.ssl.certificate.location", T_STRING, "", NULL, "PEM client certificate, for a registry that asks for one."},
+    {"schema.registry.ssl.key.location", T_STRING, "", NULL, "PEM private key of that certificate."},
+    {"schema.registry.ssl.key.password", T_STRING, "", NULL, "Passphrase of that key (never logged)."},
+    {"schema.registry.ssl.endpoint.identification.algorithm", T_STRING, "https", NULL, "`https` checks that the registry's certificate names its host; empty (or `none`) does not."},
     {"listeners", T_STRING, "http://127.0.0.1:8088", NULL, "Metrics, health and status endpoint (`http://HOST:PORT`; port 0 picks a free one; empty turns it off; `http://0.0.0.0:8088` to serve other hosts, as the Docker image does). See \"Operations\"."},
     {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
@@ -195,6 +202,21 @@ static const char *ksql_name(const char *k, char *buf, size_t cap, const char *n
     for (int i = 0; same[i].ksql; i++)
         if (!strcmp(k, same[i].ksql))
             return same[i].sluice;
+    /* ksqlDB hands ksql.schema.registry.* to its registry client; the
+     * settings Sluice's client has keep their names. Java key stores have no
+     * counterpart in libcurl: PEM files do the same. */
+    if (!strncmp(k, "ksql.schema.registry.", 21)) {
+        if (strstr(k, ".truststore.") || strstr(k, ".keystore.")) {
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0,
+                        "'%s': Java key stores are not read; give PEM files as schema.registry.ssl.ca.location, "
+                        "schema.registry.ssl.certificate.location and schema.registry.ssl.key.location",
+                        k);
+            return NULL;
+        }
+        snprintf(buf, cap, "%s", k + 5);
+        if (find_key(buf))
+            return buf;
+    }
     static const char *clients[] = {"consumer.", "producer.", "admin."};
     if (!strncmp(k, "ksql.streams.", 13))
         for (int i = 0; i < 3; i++)

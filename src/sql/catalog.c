@@ -261,6 +261,20 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         s->value_avro_schema = vjson;
         s->value_schema_id = vid;
     }
+    /* JSON_SR and PROTOBUF: a sink registers the schema of its columns
+     * (serde_json.c, serde_protobuf.c); a source keeps the schema its
+     * producers registered, or the one its SCHEMA_ID names */
+    bool kschema = registry && (s->key_format == SL_FORMAT_JSON_SR || s->key_format == SL_FORMAT_PROTOBUF);
+    bool vschema = registry && (s->value_format == SL_FORMAT_JSON_SR || s->value_format == SL_FORMAT_PROTOBUF);
+    if (kschema && !s->key_schema_id && !s->from_query && !sl_registry_latest(registry, ksubject, &kjson, &kid, NULL))
+        s->key_schema_id = kid;
+    if (vschema && !s->value_schema_id && !s->from_query &&
+        !sl_registry_latest(registry, vsubject, &vjson, &vid, NULL))
+        s->value_schema_id = vid;
+    if (kschema && s->key_schema_id)
+        kjson = ksubject; /* no subject to register under */
+    if (vschema && s->value_schema_id)
+        vjson = vsubject;
     sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->key_schema_id, .schema_registry = registry,

@@ -144,6 +144,28 @@ static void test_kafka_names_checked_and_secrets_hidden(void **state)
     assert_non_null(strstr(err.msg, "key=value"));
 }
 
+static void test_ksqldb_registry_names(void **state)
+{
+    sl_error err = {0};
+    sl_config *c = sl_config_parse("application.id=a\nksql.schema.registry.url=https://sr:8081\n"
+                                   "ksql.schema.registry.basic.auth.user.info=u:hunter2\n"
+                                   "ksql.schema.registry.ssl.ca.location=/etc/ca.pem\n",
+                                   "f", &err);
+    assert_non_null(c);
+    assert_string_equal(sl_config_string(c, "schema.registry.url"), "https://sr:8081");
+    assert_string_equal(sl_config_string(c, "schema.registry.basic.auth.user.info"), "u:hunter2");
+    assert_string_equal(sl_config_string(c, "schema.registry.ssl.ca.location"), "/etc/ca.pem");
+    assert_string_equal(sl_config_string(c, "schema.registry.basic.auth.credentials.source"), "USER_INFO");
+    sl_config_destroy(c);
+    /* Java key stores: refused with the PEM keys to use, the password unechoed */
+    assert_null(sl_config_parse("application.id=a\nksql.schema.registry.ssl.truststore.password=hunter2\n", "f", &err));
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "schema.registry.ssl.ca.location"));
+    assert_null(strstr(err.msg, "hunter2"));
+    assert_null(sl_config_parse("application.id=a\nksql.schema.registry.no.such=1\n", "f", &err));
+    assert_non_null(strstr(err.msg, "no counterpart"));
+}
+
 static void test_set_lines(void **state)
 {
     sl_error err = {0};
@@ -169,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_client_prefixes),
         cmocka_unit_test(test_ksqldb_names),
         cmocka_unit_test(test_kafka_names_checked_and_secrets_hidden),
+        cmocka_unit_test(test_ksqldb_registry_names),
         cmocka_unit_test(test_set_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
