@@ -14,13 +14,13 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "http/http_server.h"
-#include "ops/plan.h"
 #include "ops/topology.h"
 #include "runtime/instance.h"
 #include "runtime/kafka_driver.h"
 #include "runtime/metrics.h"
 #include "runtime/topics.h"
 #include "serde/registry.h"
+#include "sql/plan.h"
 
 static sl_log_level level_of(const char *s)
 {
