@@ -930,6 +930,12 @@ static void parse_window(parser *p, sl_window_def *w)
 {
     sl_token *t = peek(p);
     w->pos = pos_of(t);
+    /* ksqlDB's grammar lets a window have a name (WINDOW w SESSION (...)),
+     * which nothing refers to: skip it */
+    sl_token *kind = peek_at(p, 1);
+    if (t->kind == SL_TOK_IDENT && !t->quoted &&
+        (is_kw(kind, "TUMBLING") || is_kw(kind, "HOPPING") || is_kw(kind, "SESSION")))
+        next(p);
     if (accept_kw(p, "TUMBLING"))
         w->kind = SL_WINDOW_TUMBLING;
     else if (accept_kw(p, "HOPPING"))
