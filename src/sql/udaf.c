@@ -402,6 +402,8 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
     for (int i = 0; !u && sl_udaf_collections[i].name; i++)
         if (!strcasecmp(sl_udaf_collections[i].name, name))
             u = &sl_udaf_collections[i];
+    if (!u && sl_udaf_harness_has(name))
+        return sl_udaf_harness_resolve(name, argc, types, literals, a, fn, err);
     if (!u)
         return sl_error_set(err, SL_ERR_UNSUPPORTED, "aggregate function %s is not supported yet", name);
     fn->udaf = u;
