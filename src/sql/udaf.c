@@ -97,7 +97,8 @@ static void sum_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_are
  * unscaled value of precision + 1 digits or more */
 const char *sl_udaf_overflow(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
 {
-    if (strcasecmp(f->udaf->name, "SUM") || s->kind != SL_DECIMAL || s->null)
+    /* once per aggregate and record: the cheap test first */
+    if (s->kind != SL_DECIMAL || s->null || strcasecmp(f->udaf->name, "SUM"))
         return NULL;
     int precision = f->ret->precision, scale = f->ret->scale;
     sl_i128 whole = s->u.dec.unscaled < 0 ? -s->u.dec.unscaled : s->u.dec.unscaled;
