@@ -324,7 +324,9 @@ static sl_fate aggregate_record(const sl_query *q, sl_agg_state *s, const sl_val
         bool was = existed && agg_having_passes(q, keys, &agg, NULL, a);
         if (has_old)
             agg_fold(q, &agg, oargv, ts, -1, a);
-        agg_fold(q, &agg, argv, ts, 1, a);
+        const char *overflow = agg_fold(q, &agg, argv, ts, 1, a);
+        if (overflow)
+            return agg_overflowed(em, overflow);
         agg_store_put(s, gk, gklen, &agg);
         note_change(s, gk, gklen, was, NULL, em->source);
         return SL_FATE_PASSED;
@@ -360,7 +362,9 @@ static sl_fate aggregate_record(const sl_query *q, sl_agg_state *s, const sl_val
         /* a new window's old value is the initial aggregate (Kafka Streams
          * forwards it as the change's old value) */
         bool was = agg_having_passes(q, keys, &agg, w, a);
-        agg_fold(q, &agg, argv, ts, 1, a);
+        const char *overflow = agg_fold(q, &agg, argv, ts, 1, a);
+        if (overflow)
+            return agg_overflowed(em, overflow);
         agg_store_put(s, s->kb.data, s->kb.len, &agg);
         agg_note_clock(s, start);
         if (p->emit_final)

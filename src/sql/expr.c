@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "sql/cast.h"
+#include "sql/udaf.h"
 
 void sl_eval_error(sl_eval_ctx *ctx, const char *fmt, ...)
 {
@@ -1135,7 +1136,7 @@ bool sl_expr_is_aggregate_name(const char *name)
     for (int i = 0; aggregate_names[i]; i++)
         if (!strcasecmp(aggregate_names[i], name))
             return true;
-    return false;
+    return sl_udaf_harness_has(name);
 }
 
 static const char *const table_function_names[] = {"EXPLODE", "CUBE_EXPLODE", NULL};

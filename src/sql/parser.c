@@ -429,8 +429,11 @@ static sl_expr *parse_call_args(parser *p, sl_token *name_tok)
             e->u.call.distinct = true;
         do {
             sl_token *t = peek(p);
-            /* a bare time unit (DATEADD(DAYS, 1, d)) is passed as its name */
-            if (t->kind == SL_TOK_IDENT && !t->quoted && sl_time_unit_ms(t->text) &&
+            /* a bare time unit (DATEADD(DAYS, 1, d)) is passed as its name;
+             * but DAY, HOUR, MINUTE and SECOND are also identifiers in
+             * ksqlDB's grammar, and as such a column (VAR_ARG(FIRST, SECOND)) */
+            if (t->kind == SL_TOK_IDENT && !t->quoted && sl_time_unit_ms(t->text) && strcmp(t->text, "DAY") &&
+                strcmp(t->text, "HOUR") && strcmp(t->text, "MINUTE") && strcmp(t->text, "SECOND") &&
                 (is_op(peek_at(p, 1), ",") || is_op(peek_at(p, 1), ")"))) {
                 next(p);
                 sl_expr *u = new_expr(p, SL_E_LITERAL, t);
@@ -930,6 +933,12 @@ static void parse_window(parser *p, sl_window_def *w)
 {
     sl_token *t = peek(p);
     w->pos = pos_of(t);
+    /* ksqlDB's grammar lets a window have a name (WINDOW w SESSION (...)),
+     * which nothing refers to: skip it */
+    sl_token *kind = peek_at(p, 1);
+    if (t->kind == SL_TOK_IDENT && !t->quoted &&
+        (is_kw(kind, "TUMBLING") || is_kw(kind, "HOPPING") || is_kw(kind, "SESSION")))
+        next(p);
     if (accept_kw(p, "TUMBLING"))
         w->kind = SL_WINDOW_TUMBLING;
     else if (accept_kw(p, "HOPPING"))
