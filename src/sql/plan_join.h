@@ -31,7 +31,8 @@ typedef struct sl_join_lineage {
 typedef struct sl_join_side {
     const sl_source *src;
     const char *alias;  /* as the statement wrote it; may be NULL */
-    int base, width;    /* its slots: the source's columns, then ROWTIME, ROWPARTITION, ROWOFFSET */
+    int base, width;    /* its slots: the source's columns, then ROWTIME, ROWPARTITION, ROWOFFSET,
+                         * then a windowed source's WINDOWSTART, WINDOWEND */
     sl_cexpr *expr;     /* its ON expression, over the joined row */
     /* keyed by its ON expression: the record's key is the join key (no
      * re-keying), read from key_slot; otherwise the expression's value is */
