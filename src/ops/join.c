@@ -236,7 +236,14 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
     sl_query_emitter *em = &o->em;
-    sl_value kv[1] = {*key};
+    /* the result's key columns: the join key, or a multi-column foreign
+     * key join's left key columns in projection order */
+    sl_value kv1[1] = {*key}, *kv = kv1;
+    if (p->fk_nkey > 1) {
+        kv = sl_arena_alloc(a, (size_t)p->fk_nkey * sizeof *kv);
+        for (int i = 0; i < p->fk_nkey; i++)
+            kv[i] = key->u.c.items[p->fk_key_col[i]];
+    }
     if (!row) {
         sl_query_emit(q, kv, NULL, ts, NULL, a, em);
         return;
@@ -262,8 +269,8 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
         }
     }
     sl_value *vals = sl_arena_alloc(a, (size_t)q->ncols * sizeof *vals);
-    vals[0] = *key;
-    for (int i = 1; i < q->ncols; i++) {
+    memcpy(vals, kv, (size_t)q->nkey_out * sizeof *vals);
+    for (int i = q->nkey_out; i < q->ncols; i++) {
         sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
         if (vals[i].null)
             vals[i].kind = (uint8_t)q->cols[i].type->kind;

@@ -16,7 +16,8 @@
  * reference in the equivalence set, the earlier steps' first) that the
  * projection names, itself or through * or X.*; without one (FULL OUTER,
  * joins on expressions) ksqlDB adds a synthetic key, ROWKEY. A foreign-key
- * join keeps the left table's key. The key item must be in the projection
+ * join keeps the left table's key (all its columns, each in the projection
+ * once, when it has several). The key item must be in the projection
  * exactly once; its value is always the record's join key.
  *
  * Names: SELECT * gives every source's columns (key columns first) as
@@ -68,6 +69,53 @@ typedef struct item {
     const sl_type *type;
     const char *ident; /* "C(Q.N)" for a column reference, "#KEY" for the synthetic key */
 } item;
+
+/* The result's columns of a foreign-key join whose left table has several
+ * key columns: each key column once (its presence was checked), keys
+ * first in projection order, then the values. */
+static sl_err_t fk_key_columns(sl_query_build *qb, sl_query *q, const sl_select *s, sl_join_plan *p, const item *it,
+                               int n, sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_join_side *l = &p->side[0];
+    const char *lq = l->alias ? l->alias : l->src->name;
+    int *key_of_item = sl_arena_calloc(a, (size_t)n + 1, sizeof *key_of_item);
+    for (int i = 0; i < n; i++) {
+        key_of_item[i] = -1;
+        for (int kc = 0; kc < p->fk_nkey && it[i].ident; kc++)
+            if (!strcmp(it[i].ident, sl_arena_sprintf(a, "C(%s.%s)", lq, l->src->cols[kc].name))) {
+                for (int k = 0; k < i; k++)
+                    if (key_of_item[k] == kc)
+                        JFAIL(SL_ERR_INVALID, s->pos,
+                              "The projection contains a key column (%s) more than once.\nEach key column must only be "
+                              "in the projection once. If you intended to copy the key into the value, then consider "
+                              "using the AS_VALUE function to indicate which key reference should be copied.",
+                              it[k].name);
+                key_of_item[i] = kc;
+            }
+    }
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)n + 1, sizeof *cols);
+    p->fk_key_col = sl_arena_calloc(a, (size_t)p->fk_nkey, sizeof *p->fk_key_col);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (key_of_item[i] >= 0) {
+            p->fk_key_col[m] = key_of_item[i];
+            cols[m++] = (sl_out_col){.name = it[i].name, .type = it[i].type, .is_key = true};
+        }
+    for (int i = 0; i < n; i++)
+        if (key_of_item[i] < 0)
+            cols[m++] = (sl_out_col){.name = it[i].name, .type = it[i].type, .expr = it[i].expr};
+    for (int i = 0; i < m; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(cols[i].name, cols[k].name))
+                JFAIL(SL_ERR_INVALID, s->pos, "Duplicate column names: %s", cols[i].name);
+    if (m == p->fk_nkey)
+        JFAIL(SL_ERR_INVALID, s->pos, "The projection contains no value columns.");
+    q->cols = cols;
+    q->ncols = m;
+    q->nkey_out = p->fk_nkey;
+    return SL_OK;
+}
 
 static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_join_plan *p, sl_scope *full,
                               const orig_list *origs, const sl_join_lineage *lin, const char *synthetic_name,
@@ -134,6 +182,8 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
         } while (taken);
         it[i].name = sl_arena_strdup(a, buf);
     }
+    if (p->fk_nkey > 1)
+        return fk_key_columns(qb, q, s, p, it, n, err);
     /* the key item */
     const char *key_ident = NULL;
     if (p->fk) {
@@ -379,7 +429,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                           "Missing column: `%s`.",
                           left->name, left->cols[kc].name);
             }
-            JFAIL(SL_ERR_UNSUPPORTED, s->pos, "foreign-key joins of tables with several key columns are not supported yet");
+            if (st->join_step)
+                JFAIL(SL_ERR_UNSUPPORTED, s->pos,
+                      "foreign-key joins of tables with several key columns in n-way joins are not supported yet");
+            p->fk_nkey = left->nkey;
         }
         p->fk = true;
     }
@@ -459,7 +512,8 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     } else if ((rc = final_columns(qb, q, st, p, &full, &origs, lin, synthetic_name, err))) {
         return rc;
     }
-    q->nkey_out = 1;
+    if (!p->fk_nkey)
+        q->nkey_out = 1;
     q->join = p;
     return SL_OK;
 }

@@ -73,6 +73,11 @@ struct sl_join_plan {
      * result emitted (a deleted row's time counts there); -1 otherwise */
     int view_slot;
     bool where_tombstones; /* a table result a WHERE rejects is deleted (ksqlDB's table filter) */
+    /* a foreign-key join of a left table with several key columns: its key
+     * is a STRUCT of them in the table's order; fk_key_col[i] is the left
+     * key column the result's key column i (projection order) holds */
+    int fk_nkey;
+    int *fk_key_col;
 };
 
 /* Builds the join of q (q->source is the left side): fills q->cols
