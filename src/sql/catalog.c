@@ -439,7 +439,11 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
                                e2.msg);
         sl_col_role role = side ? SL_COL_VALUE : (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY);
-        bool spread = t->kind == SL_STRUCT && t->nfields > 0;
+        /* a record's fields are the columns, except that ksqlDB infers a
+         * key unwrapped where its format can unwrap (AVRO, JSON_SR): one
+         * ROWKEY column, a STRUCT for a record */
+        bool unwrapped_key = !side && fmt != SL_FORMAT_PROTOBUF;
+        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0;
         int add = spread ? t->nfields : 1;
         sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
         if (ninferred)
