@@ -261,7 +261,11 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         s->value_avro_schema = vjson;
         s->value_schema_id = vid;
     }
-    sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
+    /* a single key column is the key itself, except in PROTOBUF, which
+     * cannot unwrap (ksqlDB's ProtobufFormat lacks UNWRAP_SINGLES): a
+     * message of one field */
+    bool key_unwraps = s->key_format != SL_FORMAT_PROTOBUF && s->key_format != SL_FORMAT_PROTOBUF_NOSR;
+    sl_serde_options ko = {.unwrapped = nk == 1 && key_unwraps, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->key_schema_id, .schema_registry = registry,
                            .subject = kjson ? NULL : ksubject};
