@@ -47,6 +47,9 @@ sl_value sl_join_side_key(const sl_query *q, int side, const sl_value *row, bool
                           sl_arena *a, const sl_collector *out);
 /* Every slot of side NULL: the side is absent from the result */
 void sl_join_null_side(const sl_join_plan *p, sl_value *row, int side);
+/* A join of windowed sources: the result's window, the left record's (the
+ * right one's when the left side is absent); false for unwindowed joins */
+bool sl_join_row_window(const sl_join_plan *p, const sl_value *row, int64_t window[2]);
 
 /* Store helpers: values are valcodec ARRAYs */
 sl_value sl_join_load(sl_store *st, const void *key, size_t klen, sl_arena *a);

@@ -191,7 +191,7 @@ static json_t *decode_side(mem_run *r, const sl_source *sink, bool key, const vo
         return json_sprintf("<undecodable: %s>", err.msg);
     sl_strbuf sb;
     sl_strbuf_init(&sb);
-    if (schema->nfields == 1 && (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA)) {
+    if (schema->nfields == 1 && (sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA)) {
         sl_json_write(&sb, &cols[0], schema->fields[0].type);
     } else {
         sl_value row = sl_struct_new(r->arena, (uint32_t)schema->nfields);
@@ -222,7 +222,7 @@ static json_t *canonical_side(mem_run *r, const sl_source *sink, bool key, json_
     if (fmt == SL_FORMAT_KAFKA && schema->fields[0].type->kind == SL_BYTES)
         return NULL; /* text, as decode_side shows it */
     bool unwrapped = schema->nfields == 1 &&
-                     (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
+                     (sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
     /* as in ksqlDB, a field the schema lacks is ignored and a missing one is null */
     if (!unwrapped && !json_is_object(j))
         return NULL;

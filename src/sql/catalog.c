@@ -275,7 +275,11 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         kjson = ksubject; /* no subject to register under */
     if (vschema && s->value_schema_id)
         vjson = vsubject;
-    sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
+    /* a single key column is the key itself, except in PROTOBUF, which
+     * cannot unwrap (ksqlDB's ProtobufFormat lacks UNWRAP_SINGLES): a
+     * message of one field */
+    bool key_unwraps = s->key_format != SL_FORMAT_PROTOBUF && s->key_format != SL_FORMAT_PROTOBUF_NOSR;
+    sl_serde_options ko = {.unwrapped = nk == 1 && key_unwraps, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->key_schema_id, .schema_registry = registry,
                            .subject = kjson ? NULL : ksubject};
@@ -453,7 +457,11 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
                                e2.msg);
         sl_col_role role = side ? SL_COL_VALUE : (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY);
-        bool spread = t->kind == SL_STRUCT && t->nfields > 0;
+        /* a record's fields are the columns, except that ksqlDB infers a
+         * key unwrapped where its format can unwrap (AVRO, JSON_SR): one
+         * ROWKEY column, a STRUCT for a record */
+        bool unwrapped_key = !side && fmt != SL_FORMAT_PROTOBUF;
+        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0;
         int add = spread ? t->nfields : 1;
         sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
         if (ninferred)

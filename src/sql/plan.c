@@ -208,7 +208,7 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
     if (q->source->window_kind && q->source->is_table)
         QFAIL(SL_ERR_INVALID, s->from.pos, "KSQL does not support persistent queries on windowed tables.");
-    if (q->source->window_kind && (s->njoins || s->group_by.count || s->window.kind))
+    if (q->source->window_kind && !s->njoins && (s->group_by.count || s->window.kind))
         QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "joins and aggregations of windowed sources are not supported yet");
     if (s->njoins) {
         if ((rc = sl_join_plan_build(qb, q, st, err)))

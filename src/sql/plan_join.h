@@ -31,7 +31,8 @@ typedef struct sl_join_lineage {
 typedef struct sl_join_side {
     const sl_source *src;
     const char *alias;  /* as the statement wrote it; may be NULL */
-    int base, width;    /* its slots: the source's columns, then ROWTIME, ROWPARTITION, ROWOFFSET */
+    int base, width;    /* its slots: the source's columns, then ROWTIME, ROWPARTITION, ROWOFFSET,
+                         * then a windowed source's WINDOWSTART, WINDOWEND */
     sl_cexpr *expr;     /* its ON expression, over the joined row */
     /* keyed by its ON expression: the record's key is the join key (no
      * re-keying), read from key_slot; otherwise the expression's value is */
@@ -72,6 +73,11 @@ struct sl_join_plan {
      * result emitted (a deleted row's time counts there); -1 otherwise */
     int view_slot;
     bool where_tombstones; /* a table result a WHERE rejects is deleted (ksqlDB's table filter) */
+    /* a foreign-key join of a left table with several key columns: its key
+     * is a STRUCT of them in the table's order; fk_key_col[i] is the left
+     * key column the result's key column i (projection order) holds */
+    int fk_nkey;
+    int *fk_key_col;
 };
 
 /* Builds the join of q (q->source is the left side): fills q->cols

@@ -104,6 +104,10 @@ static void declare_join(sl_query *q, sl_arena *a, sl_strbuf *b)
             if (p->key_type)
                 sl_strbuf_puts(b, sl_arena_sprintf(a, " %s", sl_type_to_sql(a, p->key_type)));
             sl_strbuf_puts(b, ")");
+            /* windowed sources: the window's bytes after the key */
+            if (src->window_kind)
+                sl_strbuf_puts(b, src->window_kind == SL_WINDOW_SESSION ? " + window start and end, 8 bytes each"
+                                                                        : " + window start, 8 bytes");
         }
         const char *key = finish(b, a);
         sl_strbuf_puts(b, p->stream_stream ? "valcodec(ARRAY of (ROWTIME, " : "valcodec((ROWTIME, ");
@@ -113,7 +117,10 @@ static void declare_join(sl_query *q, sl_arena *a, sl_strbuf *b)
         declare(q, a, sides[s], key, finish(b, a));
     }
     if (p->outer_store)
-        declare(q, a, SL_STORE_JOIN_OUTER, "(ROWTIME 8 bytes, side 1 byte, join key bytes): Kafka Streams' order",
+        declare(q, a, SL_STORE_JOIN_OUTER,
+                p->side[0].src->window_kind
+                    ? "(ROWTIME 8 bytes, side 1 byte, join key bytes, window bytes): Kafka Streams' order"
+                    : "(ROWTIME 8 bytes, side 1 byte, join key bytes): Kafka Streams' order",
                 "valcodec((ROWTIME, the unmatched side's row))");
     if (p->fk)
         declare(q, a, SL_STORE_FK_INDEX, "valcodec(right table key)", "the left table keys that point at it");
