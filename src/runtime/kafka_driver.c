@@ -20,6 +20,7 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "runtime/batch.h"
 #include "runtime/changelog.h"
 #include "runtime/kafka_commit.h"
@@ -198,7 +199,9 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker *w)
 {
     if (rd_kafka_conf_set(conf, k, v, w->errstr, sizeof w->errstr) != RD_KAFKA_CONF_OK) {
-        sl_log_error("kafka", "configuration %s=%s: %s", k, v, w->errstr);
+        if (sl_secret_key(k))
+            sl_scrub(w->errstr, sizeof w->errstr, v);
+        sl_log_error("kafka", "configuration %s=%s: %s", k, sl_redacted(k, v), w->errstr);
         return false;
     }
     return true;
