@@ -44,6 +44,7 @@ static const key_def keys[] = {
     {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
+    {"startup.timeout.ms", T_INT, "30000", NULL, "Longest wait at start for the brokers to answer (exit 1); Kafka refusing the credentials or the TLS handshake ends it at once (exit 3)."},
     {NULL, T_STRING, NULL, NULL, NULL},
 };
 
