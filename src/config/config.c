@@ -4,8 +4,11 @@
  * goes through one path (apply): ksqlDB's names are mapped to Sluice's,
  * unknown keys are refused with a suggestion, and kafka.* names are checked
  * against librdkafka's own table, so a misspelt security setting is an
- * error at start rather than a silent default. Messages never echo a value
- * (it may be a password). */
+ * error at start rather than a silent default, named with the nearest
+ * property librdkafka does know. Messages never show a secret: a value is
+ * one when its key looks like a secret's (common/redact.h) or when it came
+ * from an environment variable whose name does, and a line that is not
+ * KEY=VALUE is not shown at all (its key cannot be told from its value). */
 #include "config/config.h"
 
 #include <ctype.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/redact.h"
 
 typedef enum { T_STRING, T_INT, T_ENUM } key_type;
 
@@ -47,6 +51,7 @@ static const key_def keys[] = {
     {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
+    {"startup.timeout.ms", T_INT, "30000", NULL, "Longest wait at start for the brokers to answer (exit 1); Kafka refusing the credentials or the TLS handshake ends it at once (exit 3)."},
     {NULL, T_STRING, NULL, NULL, NULL},
 };
 
@@ -102,8 +107,10 @@ static char *trim(char *s)
     return s;
 }
 
-/* ${VAR} and ${VAR:-default}; an undefined variable without default is an error */
-static char *substitute(const char *v, const char *name, int line, sl_error *err)
+/* ${VAR} and ${VAR:-default}; an undefined variable without default is an
+ * error. *secret is set when a variable named like a secret
+ * (KAFKA_PASSWORD) went into the value. */
+static char *substitute(const char *v, const char *name, int line, bool *secret, sl_error *err)
 {
     size_t cap = strlen(v) + 64, n = 0;
     char *out = malloc(cap);
@@ -130,6 +137,8 @@ static char *substitute(const char *v, const char *name, int line, sl_error *err
             const char *val = getenv(var);
             if (!val || (!*val && def))
                 val = def;
+            if (val && val != def && sl_secret_key(var))
+                *secret = true;
             if (!val) {
                 free(out);
                 sl_error_at(err, SL_ERR_INVALID, name, line, 0, "environment variable '%s' is not set", var);
@@ -155,13 +164,14 @@ static char *substitute(const char *v, const char *name, int line, sl_error *err
     return out;
 }
 
-static bool check_value(const key_def *d, const char *v, const char *name, int line, sl_error *err)
+static bool check_value(const key_def *d, const char *v, bool secret, const char *name, int line, sl_error *err)
 {
+    const char *shown = secret ? SL_REDACTED : sl_redacted(d->name, v);
     if (d->type == T_INT) {
         char *e;
         long long x = strtoll(v, &e, 10);
         if (!*v || *e || x < 0) {
-            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be a non-negative integer, got '%s'", d->name, v);
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be a non-negative integer, got '%s'", d->name, shown);
             return false;
         }
     } else if (d->type == T_ENUM) {
@@ -174,7 +184,7 @@ static bool check_value(const key_def *d, const char *v, const char *name, int l
                 return true;
             c = bar ? bar + 1 : NULL;
         }
-        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be one of %s, got '%s'", d->name, d->choices, v);
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be one of %s, got '%s'", d->name, d->choices, shown);
         return false;
     }
     return true;
@@ -231,8 +241,65 @@ static const char *ksql_name(const char *k, char *buf, size_t cap, const char *n
     return NULL;
 }
 
+/* Levenshtein distance of a and b, or limit + 1 when it is beyond limit */
+static int distance_within(const char *a, const char *b, int limit)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 127 || lb > 127 || abs(la - lb) > limit)
+        return limit + 1;
+    int prev[128], cur[128];
+    for (int j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        cur[0] = i;
+        int row_min = cur[0];
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (cur[j] < row_min)
+                row_min = cur[j];
+        }
+        if (row_min > limit)
+            return limit + 1;
+        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb];
+}
+
+/* the property librdkafka knows that is nearest to prop (at most two edits
+ * away), from the table it prints of its own properties; false when none */
+static bool nearest_kafka_property(const char *prop, char *out, size_t cap)
+{
+    char *table = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&table, &len);
+    if (!f)
+        return false;
+    rd_kafka_conf_properties_show(f);
+    fclose(f);
+    int best = 3;
+    for (char *line = table, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        /* rows are "name | C/P | range | ...": the name is the first word */
+        size_t n = strcspn(line, " |");
+        if (!n || n >= 128 || !strchr(line + n, '|') || !islower((unsigned char)line[0]))
+            continue;
+        line[n] = 0;
+        int d = distance_within(prop, line, best - 1);
+        if (d < best) {
+            best = d;
+            snprintf(out, cap, "%s", line);
+        }
+    }
+    free(table);
+    return best < 3;
+}
+
 /* a kafka.[consumer.|producer.|admin.]<name> key: librdkafka must know <name> */
-static bool check_kafka_name(const char *k, const char *v, const char *name, int line, sl_error *err)
+static bool check_kafka_name(const char *k, const char *v, bool secret, const char *name, int line, sl_error *err)
 {
     const char *prop = k + 6;
     static const char *clients[] = {"consumer.", "producer.", "admin."};
@@ -246,12 +313,19 @@ static bool check_kafka_name(const char *k, const char *v, const char *name, int
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, prop, v, errstr, sizeof errstr);
     rd_kafka_conf_destroy(conf);
     if (res == RD_KAFKA_CONF_UNKNOWN) {
-        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s'", k, prop);
+        char near[128];
+        if (nearest_kafka_property(prop, near, sizeof near))
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s' (did you mean '%s'?)",
+                        k, prop, near);
+        else
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s'", k, prop);
         return false;
     }
     if (res == RD_KAFKA_CONF_INVALID) {
         /* librdkafka's message names the property and the accepted values;
-         * it repeats the value only for enumerations, never for secrets */
+         * it repeats the value for enumerations, so a secret's is cut out */
+        if (secret || sl_secret_key(k))
+            sl_scrub(errstr, sizeof errstr, v);
         sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': %s", k, errstr);
         return false;
     }
@@ -290,10 +364,11 @@ static bool apply(sl_config *c, const char *k, const char *v, const char *name, 
         unknown_key(k, name, line, err);
         return false;
     }
-    char *val = substitute(v, name, line, err);
+    bool secret = false;
+    char *val = substitute(v, name, line, &secret, err);
     if (!val)
         return false;
-    bool ok = d ? check_value(d, val, name, line, err) : check_kafka_name(k, val, name, line, err);
+    bool ok = d ? check_value(d, val, secret, name, line, err) : check_kafka_name(k, val, secret, name, line, err);
     if (ok)
         sl_config_set(c, k, val);
     free(val);
@@ -318,7 +393,21 @@ bool sl_config_apply_line(sl_config *c, const char *text, const char *name, int 
             ok = false;
         } else {
             *eq = 0;
-            ok = apply(c, trim(t), trim(eq + 1), name, line, err);
+            char *k = trim(t);
+            size_t sep = strcspn(k, " \t:");
+            if (k[sep]) {
+                /* Java's properties files also take "key: value" and "key
+                 * value"; here the key ends at '=', so such a line's key
+                 * would hold its value: only what precedes the separator
+                 * is shown */
+                k[sep] = 0;
+                sl_error_at(err, SL_ERR_INVALID, name, line, 0,
+                            "expected key=value: the key '%s' is followed by a space or ':' (the rest of the line is "
+                            "not shown: it may be a secret)",
+                            k);
+                ok = false;
+            } else
+                ok = apply(c, k, trim(eq + 1), name, line, err);
         }
     }
     free(copy);

@@ -20,10 +20,12 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "runtime/batch.h"
 #include "runtime/changelog.h"
 #include "runtime/kafka_commit.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/kafka_startup.h"
 #include "runtime/metrics.h"
 #include "runtime/partition_group.h"
 
@@ -198,7 +200,9 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker *w)
 {
     if (rd_kafka_conf_set(conf, k, v, w->errstr, sizeof w->errstr) != RD_KAFKA_CONF_OK) {
-        sl_log_error("kafka", "configuration %s=%s: %s", k, v, w->errstr);
+        if (sl_secret_key(k))
+            sl_scrub(w->errstr, sizeof w->errstr, v);
+        sl_log_error("kafka", "configuration %s=%s: %s", k, sl_redacted(k, v), w->errstr);
         return false;
     }
     return true;
@@ -320,6 +324,26 @@ static bool reopen_consumer(worker *w)
     return !fatal(w) && open_consumer(w);
 }
 
+/* The transactional producer could not start: when Kafka's ACLs are the
+ * reason, say so in Sluice's words, with what to grant, rather than leave
+ * it to librdkafka's lines; the process then exits SL_EXIT_KAFKA_SECURITY. */
+static void refused_at_start(worker *w, const char *txid)
+{
+    char why[512];
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(w->producer, why, sizeof why);
+    if (err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED) {
+        sl_log_error("kafka", "Kafka's ACLs refuse the transactional id %s: grant WRITE and DESCRIBE on transactional "
+                              "ids prefixed '%s-' to Sluice's user (see the README's Kafka ACLs)",
+                     txid, w->app);
+        w->refused = true;
+    } else if (err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+        sl_log_error("kafka", "Kafka's ACLs refuse the idempotent producer of %s: grant IDEMPOTENT_WRITE on the "
+                              "cluster to Sluice's user (brokers before 3.0 need it)",
+                     txid);
+        w->refused = true;
+    }
+}
+
 static bool make_producer(worker *w)
 {
     const sl_driver_options *o = w->o;
@@ -354,8 +378,10 @@ static bool make_producer(worker *w)
         return false;
     }
     if (o->exactly_once) {
-        if (sl_kafka_retry(call_init, w, "init_transactions") != SL_KAFKA_OK)
+        if (sl_kafka_retry(call_init, w, "init_transactions") != SL_KAFKA_OK) {
+            refused_at_start(w, txid);
             return false;
+        }
         sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
     }
     return true;
@@ -494,7 +520,7 @@ int sl_kafka_run(const sl_driver_options *o)
     w.offsets = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
     if (!make_clients(&w)) {
-        rc = 1;
+        rc = w.refused ? SL_EXIT_KAFKA_SECURITY : 1;
         goto out;
     }
     int64_t max_records = sl_config_int(o->config, "batch.max.records");
