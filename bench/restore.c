@@ -3,9 +3,16 @@
  * same changelog partition (the floor: restore cannot read faster than the
  * consumer). The changelog is written the way `sluice run` writes it: one
  * transaction per batch of changes, key and value bytes, the stream time
- * header. Prints the median of the runs and the ratio restore / raw.
+ * header. Both sides read with the restorer's consumer settings and take
+ * records a run at a time, as the restore does, so that the ratio is what
+ * the restore adds to the consume. Prints each run's wall time and CPU
+ * (the process's, librdkafka's threads included), the medians, and the
+ * median of the runs' ratios restore / raw (each run's two sides are close
+ * in time: the steadier figure on a shared machine).
  *
- * usage: bench_restore BOOTSTRAP [N_KEYS] [RUNS] */
+ * usage: bench_restore BOOTSTRAP [N_KEYS] [RUNS]
+ * (environment: BENCH_RESTORE_APP, BENCH_RESTORE_ONLY, BENCH_RESTORE_CONF;
+ * see bench/README.md) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

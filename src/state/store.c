@@ -46,10 +46,12 @@ typedef struct slab {
  * takes a page fault per 4 KB (30,000 of them) and a TLB miss on most of
  * its random probes into the table */
 #define HUGE_PAGE ((size_t)2 * 1024 * 1024)
-/* a reservation never sizes the table for more entries than this (the
- * record count of an uncompacted changelog can be far above its keys);
- * past it the table grows as puts need */
-#define RESERVE_MAX ((size_t)8 * 1024 * 1024)
+/* a reservation never sizes the table for more entries than this: the
+ * record count of a changelog whose last segments are not compacted yet
+ * can be many times its keys, and the table is all touched (resident)
+ * until load_done gives the excess back. A table of 2 M slots, 32 MB;
+ * past it the table grows as puts need. */
+#define RESERVE_MAX ((size_t)1 << 20)
 /* slots prefetched ahead of the change being applied */
 #define PREFETCH_AHEAD 8
 
