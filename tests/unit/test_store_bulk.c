@@ -3,7 +3,8 @@
  * bulk must equal one given the same changes by put and delete, one at a
  * time, in order: deletes, repeated keys, values that change size, empty
  * values included; and it must stay equal when puts and deletes go on
- * after the load (slab entries replaced and freed, slabs compacted). */
+ * after the load (slab entries replaced and freed, slabs compacted).
+ * Snapshots load through the same path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "state/snapshot.h"
 #include "state/store.h"
 
 /* one change: key index, value length (-1: a delete) and value byte */
@@ -251,6 +254,35 @@ static void test_bulk_entries_tracked(void **state)
     sl_store_destroy(s);
 }
 
+/* a snapshot (loaded in bulk) gives back the store it was written from,
+ * every entry: empty values, long keys, a store that had deletes */
+static void test_snapshot_loads_in_bulk(void **state)
+{
+    rng_state = 3;
+    int n = 40000;
+    change *c = random_changes(n, 15000, 15);
+    sl_store *written = sl_store_new("Q-Aggregate");
+    apply_one_by_one(written, c, n);
+    sl_store_advance_stream_time(written, 987654321);
+    char dir[] = "/tmp/sluice-bulk-snap-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    sl_snapshot_path(dir, 0, "Q-Aggregate", path, sizeof path);
+    assert_true(sl_snapshot_write(path, written, 40000));
+    sl_store *loaded = sl_store_new("Q-Aggregate");
+    assert_true(sl_snapshot_load(path, loaded));
+    assert_stores_equal(written, loaded);
+    assert_int_equal(sl_store_stream_time(loaded), 987654321);
+    remove(path);
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/0", dir);
+    rmdir(sub);
+    rmdir(dir);
+    free(c);
+    sl_store_destroy(written);
+    sl_store_destroy(loaded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_bulk_all_deleted),
         cmocka_unit_test(test_reserve_given_back),
         cmocka_unit_test(test_bulk_entries_tracked),
+        cmocka_unit_test(test_snapshot_loads_in_bulk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
