@@ -429,13 +429,10 @@ static bool make_clients(worker *w)
     rd_kafka_conf_t *rc = sl_kafka_conf_new();
     char restore_group[600];
     snprintf(restore_group, sizeof restore_group, "%s-restore", app);
-    if (!conf_set(rc, "bootstrap.servers", bootstrap(o), w) || !conf_set(rc, "group.id", restore_group, w) ||
-        !conf_set(rc, "isolation.level", "read_committed", w) || !conf_set(rc, "enable.auto.commit", "false", w) ||
-        !conf_set(rc, "enable.partition.eof", "true", w) || !conf_set(rc, "auto.offset.reset", "earliest", w) ||
-        /* the end of a changelog is found by a fetch that returns nothing:
-         * do not let the broker hold it back */
-        !conf_set(rc, "fetch.wait.max.ms", "10", w) ||
-        !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
+    bool restorer_set = conf_set(rc, "bootstrap.servers", bootstrap(o), w) && conf_set(rc, "group.id", restore_group, w);
+    for (const char *const *kv = sl_changelog_restorer_settings; restorer_set && kv[0]; kv += 2)
+        restorer_set = conf_set(rc, kv[0], kv[1], w);
+    if (!restorer_set || !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(rc);
         return false;
     }
