@@ -129,13 +129,6 @@ sl_store *sl_store_new(const char *name)
     return s;
 }
 
-sl_store *sl_store_new_for(const char *owner, const char *role)
-{
-    char name[512];
-    snprintf(name, sizeof name, "%s-%s", owner, role);
-    return sl_store_new(name);
-}
-
 static void clear_dirty(sl_store *s)
 {
     s->ndirty = 0;

@@ -14,9 +14,6 @@
 typedef struct sl_store sl_store;
 
 sl_store *sl_store_new(const char *name); /* caller owns */
-/* named "<owner>-<role>" (a query id and what the store is for): names are
- * stable across runs, as changelog topics are named after them */
-sl_store *sl_store_new_for(const char *owner, const char *role);
 void sl_store_destroy(sl_store *store);
 const char *sl_store_name(const sl_store *store);
 /* The compacted topic a store's changes are logged to:
