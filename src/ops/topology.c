@@ -106,15 +106,20 @@ static void apply_properties(sl_catalog *cat, const sl_compile_options *opts)
  * of both, named after the statement, which the next step joins with C, and
  * so on. The columns of a step remember the source and name they came from,
  * so later steps and the final SELECT resolve t.x as the user wrote it.
- * Compiles the internal steps and rewrites *stp to the last join. */
+ * Compiles the internal steps and rewrites *stp to the last join; with
+ * every_join, the last join becomes a step too and *stp reads its result
+ * without a join: how an aggregation or a PARTITION BY of a join runs (as
+ * ksqlDB plans them, the join's result first, then the grouping or the
+ * re-keying over it). */
 static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **stp, const char *prefix,
-                                 sl_error *err)
+                                 bool every_join, sl_error *err)
 {
     sl_arena *a = t->arena;
     sl_stmt *st = *stp;
     const sl_select *sel = st->select;
     sl_from_item left = sel->from;
-    for (int i = 0; i < sel->njoins - 1; i++) {
+    int nsteps = every_join ? sel->njoins : sel->njoins - 1;
+    for (int i = 0; i < nsteps; i++) {
         const sl_source *ls = sl_catalog_find(t->catalog, left.name);
         const sl_source *rs = sl_catalog_find(t->catalog, sel->joins[i].right.name);
         if (!ls || !rs) {
@@ -156,8 +161,8 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
     sl_select *ls = sl_arena_alloc(a, sizeof *ls);
     *ls = *sel;
     ls->from = left;
-    ls->joins = &sel->joins[sel->njoins - 1];
-    ls->njoins = 1;
+    ls->joins = every_join ? NULL : &sel->joins[sel->njoins - 1];
+    ls->njoins = every_join ? 0 : 1;
     last->select = ls;
     *stp = last;
     return SL_OK;
@@ -195,10 +200,14 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         case SL_STMT_CREATE_AS:
         case SL_STMT_INSERT_INTO: {
             sl_query *q;
-            if (st->select && st->select->njoins > 1) {
+            const sl_select *sel = st->select;
+            bool over_join = sel && sel->njoins &&
+                             (sel->group_by.count || sel->window.kind || sel->partition_by.count);
+            if (sel && (sel->njoins > 1 || over_join)) {
                 /* A JOIN B JOIN C ...: each join but the last becomes an
-                 * internal step whose result the next one reads */
-                if (split_join_chain(t, &qb, &st, opts ? opts->internal_topic_prefix : NULL, err))
+                 * internal step whose result the next one reads (every
+                 * join, when the statement groups or re-keys the result) */
+                if (split_join_chain(t, &qb, &st, opts ? opts->internal_topic_prefix : NULL, over_join, err))
                     goto fail;
             }
             qb.query_index = t->nqueries;

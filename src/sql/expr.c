@@ -1640,7 +1640,26 @@ static bool str_same(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-bool sl_expr_same(const sl_expr *a, const sl_expr *b)
+/* the row slot a column reference resolves to in sc, or -1 (none, or
+ * ambiguous: then only the names were compared) */
+static int column_slot(const sl_scope *sc, const sl_expr *x)
+{
+    const char *q = x->u.col.qualifier;
+    int slot = -1;
+    for (int i = 0; i < sc->ncols; i++) {
+        const sl_scope_col *c = &sc->cols[i];
+        if (strcmp(c->name, x->u.col.name))
+            continue;
+        if (q && !(c->source && !strcmp(c->source, q)) && !(c->alt_source && !strcmp(c->alt_source, q)))
+            continue;
+        if (slot >= 0 && slot != c->index)
+            return -1;
+        slot = c->index;
+    }
+    return slot;
+}
+
+static bool same(const sl_scope *sc, const sl_expr *a, const sl_expr *b)
 {
     if (!a || !b)
         return a == b;
@@ -1649,15 +1668,19 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
     switch (a->kind) {
     case SL_E_LITERAL:
         return sl_type_equal(a->u.lit.type, b->u.lit.type) && sl_value_equal(&a->u.lit.value, &b->u.lit.value);
-    case SL_E_COLUMN: return !strcmp(a->u.col.name, b->u.col.name);
-    case SL_E_DEREF: return !strcmp(a->u.deref.field, b->u.deref.field) && sl_expr_same(a->u.deref.base, b->u.deref.base);
-    case SL_E_SUBSCRIPT: return sl_expr_same(a->u.sub.base, b->u.sub.base) && sl_expr_same(a->u.sub.index, b->u.sub.index);
-    case SL_E_UNARY: return a->u.unary.op == b->u.unary.op && sl_expr_same(a->u.unary.arg, b->u.unary.arg);
+    case SL_E_COLUMN:
+        if (strcmp(a->u.col.name, b->u.col.name))
+            return false;
+        /* in a scope, t.x and u.x are one column only when they resolve to one */
+        return !sc || column_slot(sc, a) == column_slot(sc, b);
+    case SL_E_DEREF: return !strcmp(a->u.deref.field, b->u.deref.field) && same(sc, a->u.deref.base, b->u.deref.base);
+    case SL_E_SUBSCRIPT: return same(sc, a->u.sub.base, b->u.sub.base) && same(sc, a->u.sub.index, b->u.sub.index);
+    case SL_E_UNARY: return a->u.unary.op == b->u.unary.op && same(sc, a->u.unary.arg, b->u.unary.arg);
     case SL_E_BINARY:
-        return a->u.binary.op == b->u.binary.op && sl_expr_same(a->u.binary.left, b->u.binary.left) &&
-               sl_expr_same(a->u.binary.right, b->u.binary.right);
-    case SL_E_IS_NULL: return a->u.isnull.negated == b->u.isnull.negated && sl_expr_same(a->u.isnull.arg, b->u.isnull.arg);
-    case SL_E_CAST: return sl_type_equal(a->u.cast.to, b->u.cast.to) && sl_expr_same(a->u.cast.arg, b->u.cast.arg);
+        return a->u.binary.op == b->u.binary.op && same(sc, a->u.binary.left, b->u.binary.left) &&
+               same(sc, a->u.binary.right, b->u.binary.right);
+    case SL_E_IS_NULL: return a->u.isnull.negated == b->u.isnull.negated && same(sc, a->u.isnull.arg, b->u.isnull.arg);
+    case SL_E_CAST: return sl_type_equal(a->u.cast.to, b->u.cast.to) && same(sc, a->u.cast.arg, b->u.cast.arg);
     case SL_E_CALL:
         return !strcasecmp(a->u.call.name, b->u.call.name) && a->u.call.star == b->u.call.star &&
                list_same(&a->u.call.args, &b->u.call.args);
@@ -1665,6 +1688,16 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
     case SL_E_INTERVAL: return str_same(a->u.interval.unit, b->u.interval.unit);
     default: return a == b;
     }
+}
+
+bool sl_expr_same(const sl_expr *a, const sl_expr *b)
+{
+    return same(NULL, a, b);
+}
+
+bool sl_expr_same_in(const sl_scope *sc, const sl_expr *a, const sl_expr *b)
+{
+    return same(sc, a, b);
 }
 
 int sl_cexpr_column_index(const sl_cexpr *e)

@@ -99,6 +99,9 @@ const char *sl_expr_default_name(const sl_expr *expr);
 int sl_cexpr_column_index(const sl_cexpr *e);
 /* Structural equality of two expressions (same text modulo spacing). */
 bool sl_expr_same(const sl_expr *a, const sl_expr *b);
+/* the same, where column references must also resolve to one column of sc
+ * (after a join, t.x and u.x name two columns) */
+bool sl_expr_same_in(const sl_scope *sc, const sl_expr *a, const sl_expr *b);
 /* Whether the expression contains an aggregate function call. */
 bool sl_expr_is_aggregate_name(const char *name);
 

@@ -16,6 +16,7 @@
 
 #include "sql/plan_aggregate.h"
 #include "sql/plan_join.h"
+#include "sql/plan_join_columns.h"
 
 #define QFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
 
@@ -153,6 +154,17 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
         scope->cols[i].alt_source = s->from.alias;
         scope->cols[i].type = src->cols[i].type;
         scope->cols[i].index = i;
+        if (src->cols[i].origin_name) {
+            /* the result of a join step (an aggregation or PARTITION BY of
+             * a join): its columns answer to the names the statement gives
+             * them, t.x, as in the join itself */
+            scope->cols[i].name = src->cols[i].origin_name;
+            scope->cols[i].source = src->cols[i].origin_source;
+            scope->cols[i].alt_source = src->cols[i].origin_alias;
+            scope->cols[i].hidden = sl_join_is_pseudo(src->cols[i].origin_name);
+        } else if (src->lineage) {
+            scope->cols[i].name = ""; /* the step's own key answers to nothing */
+        }
     }
     const char *pseudo[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
     const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
@@ -299,7 +311,7 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
         cols[n].type = cols[n].expr->type;
         if (cols[n].type->kind == SL_NULLTYPE)
             QFAIL(SL_ERR_INVALID, it->pos, "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).");
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_default_name(q->source, it->expr, a);
         origin[n] = it->expr;
         n++;
     }
@@ -341,10 +353,10 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
                           "unexpected behavior due to inconsistent serialization.");
                 int match = -1;
                 for (int i = 0; i < n; i++)
-                    if (match < 0 && sl_expr_same(origin[i], pb))
+                    if (match < 0 && sl_expr_same_in(&scope, origin[i], pb))
                         match = i;
                 for (int i = match + 1; match >= 0 && i < n; i++)
-                    if (sl_expr_same(origin[i], pb))
+                    if (sl_expr_same_in(&scope, origin[i], pb))
                         QFAIL(SL_ERR_INVALID, s->pos,
                               "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
                               cols[match].name, cols[match].name, cols[i].name);
@@ -609,6 +621,30 @@ void sl_plan_repartition_sides(sl_query *q)
     else if (q->agg)
         q->repartition_side[0] = !sl_agg_grouped_by_key(q);
 }
+const char *sl_plan_default_name(const sl_source *src, const sl_expr *e, sl_arena *a)
+{
+    if (!src->lineage || e->kind != SL_E_COLUMN || !e->u.col.qualifier)
+        return sl_expr_default_name(e);
+    /* over a join step's result, as in the join's own projection: t.x is
+     * T_X when x is a pseudo-column or more than one source has an x */
+    const char *name = e->u.col.name;
+    const char *first = NULL;
+    bool clash = false;
+    for (int i = 0; i < src->ncols; i++) {
+        const sl_column *c = &src->cols[i];
+        if (!c->origin_name || strcmp(c->origin_name, name))
+            continue;
+        const char *qual = c->origin_alias ? c->origin_alias : c->origin_source;
+        if (!first)
+            first = qual;
+        else if (qual && strcmp(first, qual))
+            clash = true;
+    }
+    if (clash || sl_join_is_pseudo(name))
+        return sl_arena_sprintf(a, "%s_%s", e->u.col.qualifier, name);
+    return sl_expr_default_name(e);
+}
+
 bool sl_query_reads(const sl_query *q, const char *topic)
 {
     return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));

@@ -155,6 +155,9 @@ void sl_plan_repartition_sides(sl_query *q);
 void sl_plan_declare_stores(sl_query *q, sl_arena *arena);
 /* the store of role the query declares, or NULL */
 const sl_plan_store *sl_plan_store_of(const sl_query *q, sl_store_role role);
+/* The name ksqlDB gives an unaliased select item over src (NULL: it
+ * generates KSQL_COL_n); over a join step's result, t.x may be T_X. */
+const char *sl_plan_default_name(const sl_source *src, const sl_expr *e, sl_arena *arena);
 /* Whether the query reads the topic (its source, or its join's right side). */
 bool sl_query_reads(const sl_query *q, const char *topic);
 

@@ -23,12 +23,12 @@ static sl_cexpr *post_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error 
     hook_ctx *h = c;
     sl_agg_plan *p = h->plan;
     for (int i = 0; i < p->nkeys; i++)
-        if (sl_expr_same(x, p->key_ast[i]))
+        if (sl_expr_same_in(h->pre, x, p->key_ast[i]))
             return sl_cexpr_column(scope->arena, 2 + i, p->key_exprs[i]->type);
     if (x->kind != SL_E_CALL || !sl_expr_is_aggregate_name(x->u.call.name))
         return NULL;
     for (int i = 0; i < p->naggs; i++)
-        if (sl_expr_same(x, p->agg_ast[i]))
+        if (sl_expr_same_in(h->pre, x, p->agg_ast[i]))
             return sl_cexpr_column(scope->arena, 2 + p->nkeys + i, p->fns[i].ret);
     if (p->naggs >= 64) {
         sl_error_at(err, SL_ERR_UNSUPPORTED, scope->file, x->pos.line, x->pos.col, "too many aggregates");
@@ -153,7 +153,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
             return err->code;
         }
         cols[n].type = cols[n].expr->type;
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_default_name(q->source, it->expr, a);
         origin[n] = it->expr;
         n++;
     }
@@ -189,7 +189,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     for (int k = 0; k < p->nkeys; k++) {
         int match = -1;
         for (int i = 0; i < n && match < 0; i++)
-            if (!used[i] && sl_expr_same(origin[i], p->key_ast[k]))
+            if (!used[i] && sl_expr_same_in(pre, origin[i], p->key_ast[k]))
                 match = i;
         if (match < 0) {
             const sl_expr *g = p->key_ast[k];
@@ -207,7 +207,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     for (int i = 0; i < n; i++)
         if (!used[i]) {
             for (int k = 0; k < p->nkeys; k++)
-                if (sl_expr_same(origin[i], p->key_ast[k]))
+                if (sl_expr_same_in(pre, origin[i], p->key_ast[k]))
                     return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
                                        "The projection contains a key column more than once: %s", cols[i].name);
             ordered[m++] = cols[i];
