@@ -1661,6 +1661,27 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
         return !strcasecmp(a->u.call.name, b->u.call.name) && a->u.call.star == b->u.call.star &&
                list_same(&a->u.call.args, &b->u.call.args);
     case SL_E_ARRAY: return list_same(&a->u.array.items, &b->u.array.items);
+    case SL_E_MAP: return list_same(&a->u.map.keys, &b->u.map.keys) && list_same(&a->u.map.values, &b->u.map.values);
+    case SL_E_STRUCT:
+        /* GROUP BY STRUCT(a := A, ...) is matched in the select list field by field */
+        if (!list_same(&a->u.struct_.values, &b->u.struct_.values))
+            return false;
+        for (int i = 0; i < a->u.struct_.values.count; i++)
+            if (!str_same(a->u.struct_.names[i], b->u.struct_.names[i]))
+                return false;
+        return true;
+    case SL_E_BETWEEN:
+        return a->u.between.negated == b->u.between.negated && sl_expr_same(a->u.between.arg, b->u.between.arg) &&
+               sl_expr_same(a->u.between.lo, b->u.between.lo) && sl_expr_same(a->u.between.hi, b->u.between.hi);
+    case SL_E_IN:
+        return a->u.in.negated == b->u.in.negated && sl_expr_same(a->u.in.arg, b->u.in.arg) &&
+               list_same(&a->u.in.list, &b->u.in.list);
+    case SL_E_LIKE:
+        return a->u.like.negated == b->u.like.negated && a->u.like.escape == b->u.like.escape &&
+               sl_expr_same(a->u.like.arg, b->u.like.arg) && sl_expr_same(a->u.like.pattern, b->u.like.pattern);
+    case SL_E_CASE:
+        return sl_expr_same(a->u.case_.operand, b->u.case_.operand) && list_same(&a->u.case_.whens, &b->u.case_.whens) &&
+               list_same(&a->u.case_.thens, &b->u.case_.thens) && sl_expr_same(a->u.case_.otherwise, b->u.case_.otherwise);
     case SL_E_INTERVAL: return str_same(a->u.interval.unit, b->u.interval.unit);
     default: return a == b;
     }
