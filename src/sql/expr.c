@@ -1624,6 +1624,31 @@ const char *sl_expr_default_name(const sl_expr *x)
     return NULL;
 }
 
+int sl_expr_struct_all(sl_scope *scope, const sl_expr *base, sl_expr ***fields, sl_error *err)
+{
+    sl_cexpr *c = sl_expr_compile(scope, base, err);
+    if (!c)
+        return -1;
+    if (c->type->kind != SL_STRUCT) {
+        sl_error_at(err, SL_ERR_INVALID, scope->file, base->pos.line, base->pos.col,
+                    "The expression before '->*' must be a STRUCT, but is %s", sl_type_to_sql(scope->arena, c->type));
+        return -1;
+    }
+    int n = c->type->nfields;
+    sl_expr **out = sl_arena_calloc(scope->arena, (size_t)n + 1, sizeof *out);
+    for (int i = 0; i < n; i++) {
+        sl_expr *d = sl_arena_calloc(scope->arena, 1, sizeof *d);
+        d->kind = SL_E_DEREF;
+        d->pos = base->pos;
+        d->height = base->height + 1;
+        d->u.deref.base = (sl_expr *)base;
+        d->u.deref.field = c->type->fields[i].name;
+        out[i] = d;
+    }
+    *fields = out;
+    return n;
+}
+
 static bool list_same(const sl_expr_list *a, const sl_expr_list *b)
 {
     if (a->count != b->count)

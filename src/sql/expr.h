@@ -99,6 +99,11 @@ const char *sl_expr_default_name(const sl_expr *expr);
 int sl_cexpr_column_index(const sl_cexpr *e);
 /* Structural equality of two expressions (same text modulo spacing). */
 bool sl_expr_same(const sl_expr *a, const sl_expr *b);
+/* `base->*` in a select list: sets *fields to one `base->field` node per
+ * field of base's STRUCT type, in the type's order, and returns how many
+ * (ksqlDB names each column after its field). -1 with err set when base
+ * does not compile or is not a STRUCT. */
+int sl_expr_struct_all(sl_scope *scope, const sl_expr *base, sl_expr ***fields, sl_error *err);
 /* Whether the expression contains an aggregate function call. */
 bool sl_expr_is_aggregate_name(const char *name);
 

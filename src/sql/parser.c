@@ -630,7 +630,8 @@ static sl_expr *parse_postfix(parser *p)
             s->u.sub.index = parse_expr(p);
             expect_op(p, "]");
             e = measured(p, s);
-        } else if (is_op(t, "->")) {
+        } else if (is_op(t, "->") && !is_op(peek_at(p, 1), "*")) {
+            /* `base->*` is left to the select list (parse_select) */
             next(p);
             sl_token *f = peek(p);
             if (f->kind != SL_TOK_IDENT)
@@ -998,7 +999,12 @@ static sl_select *parse_select(parser *p)
             it->star_qualifier = t->text;
         } else {
             it->expr = parse_expr(p);
-            if (accept_kw(p, "AS")) {
+            if (is_op(peek(p), "->") && is_op(peek_at(p, 1), "*")) {
+                /* base->*: every field of a STRUCT, expanded by the planner */
+                next(p);
+                next(p);
+                it->struct_all = true;
+            } else if (accept_kw(p, "AS")) {
                 sl_token *a = peek(p);
                 if (a->kind != SL_TOK_IDENT)
                     unexpected(p, "an alias");

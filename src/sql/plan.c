@@ -289,6 +289,32 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
             }
             continue;
         }
+        if (it->struct_all) {
+            sl_expr **fields;
+            int nf = sl_expr_struct_all(&scope, it->expr, &fields, err);
+            if (nf < 0)
+                return err->code;
+            /* keep the room the rest of the select list was given */
+            int need = n + nf + (s->nitems - i - 1) + q->source->ncols + 8;
+            if (need > cap) {
+                cap = need;
+                sl_out_col *wider = sl_arena_calloc(a, (size_t)cap, sizeof *wider);
+                const sl_expr **worigin = sl_arena_calloc(a, (size_t)cap, sizeof *worigin);
+                memcpy(wider, cols, (size_t)n * sizeof *cols);
+                memcpy(worigin, origin, (size_t)n * sizeof *origin);
+                cols = wider;
+                origin = worigin;
+            }
+            for (int f = 0; f < nf; f++) {
+                cols[n].expr = sl_expr_compile(&scope, fields[f], err);
+                if (!cols[n].expr)
+                    return err->code;
+                cols[n].type = cols[n].expr->type;
+                cols[n].name = fields[f]->u.deref.field;
+                origin[n++] = fields[f];
+            }
+            continue;
+        }
         tf_hook_ctx tfh = {q, &scope};
         scope.node_hook = table_function_hook;
         scope.hook_ctx = &tfh;

@@ -145,6 +145,9 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
         if (it->star)
             return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col,
                                "SELECT * is not supported with GROUP BY");
+        if (it->struct_all)
+            return sl_error_at(err, SL_ERR_UNSUPPORTED, qb->file, it->pos.line, it->pos.col,
+                               "STRUCT->* in an aggregation's select list is not supported yet");
         cols[n].expr = sl_expr_compile(&post, it->expr, err);
         if (!cols[n].expr) {
             if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
