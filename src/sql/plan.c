@@ -145,6 +145,50 @@ static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x,
     return sl_cexpr_column(scope->arena, q->row_width + q->ntf++, arg->type->elem);
 }
 
+/* ksqlDB's numbered names: "B_2" is stem "B" and number 2, "B" number 0 */
+static size_t name_stem(const char *name, int *number)
+{
+    size_t len = strlen(name), digits = 0;
+    while (digits < len && name[len - 1 - digits] >= '0' && name[len - 1 - digits] <= '9')
+        digits++;
+    if (digits && digits < 10 && digits < len && name[len - 1 - digits] == '_') {
+        *number = atoi(name + len - digits);
+        return len - digits - 1;
+    }
+    *number = 0;
+    return len;
+}
+
+static bool same_stem(const char *name, const char *stem, size_t stem_len, int *number)
+{
+    return name_stem(name, number) == stem_len && !strncmp(name, stem, stem_len);
+}
+
+const char *sl_plan_item_name(sl_arena *a, const sl_select *s, int item, const sl_source *source)
+{
+    const sl_expr *x = s->items[item].expr;
+    if (!x || x->kind != SL_E_DEREF)
+        return x ? sl_expr_default_name(x) : NULL;
+    int number;
+    size_t stem_len = name_stem(x->u.deref.field, &number);
+    const char *stem = x->u.deref.field;
+    /* each unaliased ->F before this one took a number */
+    int earlier = 0;
+    for (int j = 0; j < item; j++) {
+        const sl_select_item *o = &s->items[j];
+        earlier += !o->alias && !o->star && !o->struct_all && o->expr && o->expr->kind == SL_E_DEREF &&
+                   same_stem(o->expr->u.deref.field, stem, stem_len, &number);
+    }
+    for (int idx = 0;; idx++) {
+        bool used = false;
+        for (int c = 0; c < source->ncols && !used; c++)
+            used = same_stem(source->cols[c].name, stem, stem_len, &number) && number == idx;
+        if (used || earlier-- > 0)
+            continue;
+        return idx ? sl_arena_sprintf(a, "%.*s_%d", (int)stem_len, stem, idx) : sl_arena_strndup(a, stem, stem_len);
+    }
+}
+
 /* Builds the scope of the source row. */
 static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_scope *scope)
 {
@@ -329,7 +373,7 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
         cols[n].type = cols[n].expr->type;
         if (cols[n].type->kind == SL_NULLTYPE)
             QFAIL(SL_ERR_INVALID, it->pos, "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).");
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_item_name(a, s, i, q->source);
         origin[n] = it->expr;
         n++;
     }

@@ -156,7 +156,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
             return err->code;
         }
         cols[n].type = cols[n].expr->type;
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_item_name(a, s, i, q->source);
         origin[n] = it->expr;
         n++;
     }
