@@ -211,8 +211,12 @@ static const sl_type *parse_type(parser *p)
     if (!strcmp(n, "STRING"))
         return &sl_type_string;
     if (!strcmp(n, "VARCHAR")) {
-        if (accept_op(p, "(")) { /* VARCHAR(n): length ignored, as ksqlDB */
-            parse_int_token(p);
+        if (accept_op(p, "(")) { /* VARCHAR(n) or VARCHAR(STRING): ignored, as ksqlDB */
+            sl_token *param = peek(p);
+            if (param->kind == SL_TOK_IDENT && !strcmp(param->text, "STRING"))
+                next(p);
+            else
+                parse_int_token(p);
             expect_op(p, ")");
         }
         return &sl_type_string;
