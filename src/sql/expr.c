@@ -1792,6 +1792,11 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
     }
 }
 
+const sl_value *sl_cexpr_constant(const sl_cexpr *e)
+{
+    return e->eval == ev_literal ? &e->lit : NULL;
+}
+
 int sl_cexpr_column_index(const sl_cexpr *e)
 {
     return e->eval == ev_column ? e->index : -1;

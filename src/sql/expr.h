@@ -95,6 +95,8 @@ sl_cexpr *sl_cexpr_column(sl_arena *arena, int index, const sl_type *type);
 /* The name ksqlDB gives an unaliased select expression, or NULL when it
  * generates KSQL_COL_n. */
 const char *sl_expr_default_name(const sl_expr *expr);
+/* The value of a compiled literal, or NULL for any other node. */
+const sl_value *sl_cexpr_constant(const sl_cexpr *e);
 /* The row index a compiled column reference reads, or -1 for any other node. */
 int sl_cexpr_column_index(const sl_cexpr *e);
 /* Structural equality of two expressions (same text modulo spacing). */

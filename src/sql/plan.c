@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/cast.h"
 #include "sql/plan_aggregate.h"
 #include "sql/plan_join.h"
 
@@ -187,6 +188,31 @@ const char *sl_plan_item_name(sl_arena *a, const sl_select *s, int item, const s
             continue;
         return idx ? sl_arena_sprintf(a, "%.*s_%d", (int)stem_len, stem, idx) : sl_arena_strndup(a, stem, stem_len);
     }
+}
+
+/* INSERT INTO: a numeric literal for a DECIMAL column of the sink becomes
+ * a literal of that type when its digits fit (ksqlDB's implicit cast: no
+ * more integer digits, no more decimals), e.g. `SELECT 1 AS c` into a
+ * DECIMAL(5,2) column */
+static bool literal_fits_decimal(sl_arena *a, const sl_out_col *col, const sl_type *to)
+{
+    const sl_value *v = sl_cexpr_constant(col->expr);
+    if (!v || v->null || to->kind != SL_DECIMAL || !sl_type_is_numeric(col->type))
+        return false;
+    sl_value spelled = sl_cast_typed_to_string(v, col->type, a);
+    const char *text = sl_value_cstr(a, &spelled);
+    if (strpbrk(text, "eEnN")) /* exponents, NaN, Infinity: no literal of a DECIMAL */
+        return false;
+    const char *p = text + (*text == '-');
+    while (*p == '0')
+        p++;
+    int int_digits = 0, scale = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        int_digits++;
+    if (*p == '.')
+        while (*++p >= '0' && *p <= '9')
+            scale++;
+    return scale <= to->scale && int_digits <= to->precision - to->scale;
 }
 
 /* Builds the scope of the source row. */
@@ -513,6 +539,10 @@ sink:;
         bool ok = nk == sink->nkey && nv == sink->nvalue;
         for (int i = 0, kv = 0, vv = 0; ok && i < n; i++) {
             const sl_column *sc = cols[i].is_key ? &sink->cols[kv++] : &sink->cols[sink->nkey + vv++];
+            if (!sl_type_equal(sc->type, cols[i].type) && literal_fits_decimal(a, &cols[i], sc->type)) {
+                cols[i].expr = sl_cexpr_cast(a, cols[i].expr, sc->type);
+                cols[i].type = sc->type;
+            }
             if (strcmp(sc->name, cols[i].name) || !sl_type_equal(sc->type, cols[i].type))
                 ok = false;
         }
@@ -546,7 +576,7 @@ sink:;
         if (!hk && sink->key_format == SL_FORMAT_NONE)
             sink->key_format = from->declared_key_format != SL_FORMAT_NONE ? (sl_format)from->declared_key_format
                                                                              : SL_FORMAT_KAFKA;
-        if (hk && q->null_key)
+        if (hk && q->null_key && sink->key_format != SL_FORMAT_NONE) /* NONE: no key, as asked */
             QFAIL(SL_ERR_INVALID, st->pos, "Key format specified for stream without key columns.");
         sink->wrap_single_value = true;
         const sl_property *p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE");
