@@ -318,15 +318,23 @@ sl_value sl_value_to_string(const sl_value *v, sl_arena *a)
 
 /* ---------- parsing temporal text ---------- */
 
-/* "yyyy-MM-dd" -> days */
+/* "yyyy-MM-dd" -> days; "yyyy" and "yyyy-MM" are completed with the first
+ * month and day, as ksqlDB completes a partial date */
 static bool parse_date_text(const char *s, size_t n, int32_t *out)
 {
     int y, m, d, used = 0;
-    char buf[32];
-    if (n >= sizeof buf)
+    char buf[40];
+    if (n >= 32)
         return false;
     memcpy(buf, s, n);
     buf[n] = 0;
+    int dashes = 0;
+    for (size_t i = 0; i < n; i++)
+        dashes += s[i] == '-';
+    if (dashes < 2) {
+        memcpy(buf + n, dashes ? "-01" : "-01-01", dashes ? 4 : 7);
+        n += dashes ? 3 : 6;
+    }
     if (sscanf(buf, "%d-%d-%d%n", &y, &m, &d, &used) != 3 || (size_t)used != n || m < 1 || m > 12 ||
         d < 1 || d > 31)
         return false;
