@@ -353,7 +353,12 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int nv = 0;
         for (int i = 0; i < st->ncolumns; i++)
             nv += st->columns[i].role == SL_COL_VALUE;
-        if (nv != 1)
+        /* no value columns with a registry format: they are inferred below,
+         * and checked there */
+        bool inferred_later = nv == 0 && cat->registry &&
+                              (s->value_format == SL_FORMAT_AVRO || s->value_format == SL_FORMAT_JSON_SR ||
+                               s->value_format == SL_FORMAT_PROTOBUF);
+        if (nv != 1 && !inferred_later)
             return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
                                "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
         if ((s->value_format == SL_FORMAT_DELIMITED || s->value_format == SL_FORMAT_KAFKA) &&
@@ -459,6 +464,16 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (st->ncolumns + ninferred == 0)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "The statement does not define any columns.");
+    if ((p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE"))) {
+        int nv = 0;
+        for (int i = 0; i < st->ncolumns; i++)
+            nv += st->columns[i].role == SL_COL_VALUE;
+        for (int i = 0; i < ninferred; i++)
+            nv += inferred[i].role == SL_COL_VALUE;
+        if (nv != 1)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+    }
     int ndefs = st->ncolumns + ninferred;
     sl_column_def *defs = sl_arena_calloc(a, (size_t)ndefs, sizeof *defs);
     for (int i = 0; i < st->ncolumns; i++)
