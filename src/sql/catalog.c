@@ -313,6 +313,28 @@ sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, 
     return SL_OK;
 }
 
+/* ksqlDB's translation of a registered schema without a schema id: every
+ * field name upper-cased, at every depth (with KEY_/VALUE_SCHEMA_ID the
+ * names stay as registered) */
+static const sl_type *upper_cased_fields(sl_arena *a, const sl_type *t)
+{
+    switch (t->kind) {
+    case SL_ARRAY: return sl_type_array(a, upper_cased_fields(a, t->elem));
+    case SL_MAP: return sl_type_map(a, t->key, upper_cased_fields(a, t->elem));
+    case SL_STRUCT: {
+        sl_field *fields = sl_arena_calloc(a, (size_t)t->nfields + 1, sizeof *fields);
+        for (int i = 0; i < t->nfields; i++) {
+            char *name = sl_arena_strdup(a, t->fields[i].name);
+            for (char *c = name; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+            fields[i] = (sl_field){name, upper_cased_fields(a, t->fields[i].type)};
+        }
+        return sl_type_struct(a, t->nfields, fields);
+    }
+    default: return t;
+    }
+}
+
 sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char *file, sl_error *err)
 {
     sl_arena *a = cat->arena;
@@ -443,6 +465,8 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         if (!t)
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
                                e2.msg);
+        if (!sl_with_find(&st->with, side ? "VALUE_SCHEMA_ID" : "KEY_SCHEMA_ID"))
+            t = upper_cased_fields(a, t);
         sl_col_role role = side ? SL_COL_VALUE : (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY);
         bool spread = t->kind == SL_STRUCT && t->nfields > 0;
         int add = spread ? t->nfields : 1;
