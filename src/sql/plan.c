@@ -282,6 +282,21 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
     if (q->source->window_kind && q->source->is_table)
         QFAIL(SL_ERR_INVALID, s->from.pos, "KSQL does not support persistent queries on windowed tables.");
+    if (q->source->window_kind && s->njoins)
+        for (int i = 0; i < s->nitems; i++) {
+            /* ksqlDB's projection rule, checked before the join is refused */
+            const sl_select_item *it = &s->items[i];
+            /* (a join names an unaliased q.ROWTIME Q_ROWTIME) */
+            const char *nm = it->alias ? it->alias
+                             : it->expr && it->expr->kind == SL_E_COLUMN && !it->expr->u.col.qualifier
+                                 ? it->expr->u.col.name
+                                 : NULL;
+            if (nm && !it->struct_all &&
+                (!strcmp(nm, "ROWTIME") || !strcmp(nm, "ROWPARTITION") || !strcmp(nm, "ROWOFFSET") ||
+                 (!s->window.kind && (!strcmp(nm, "WINDOWSTART") || !strcmp(nm, "WINDOWEND")))))
+                QFAIL(SL_ERR_INVALID, s->pos, "Reserved column name in select: `%s`. Please remove or alias the column.",
+                      nm);
+        }
     if (q->source->window_kind && (s->njoins || s->group_by.count || s->window.kind))
         QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "joins and aggregations of windowed sources are not supported yet");
     if (s->njoins) {
