@@ -508,7 +508,12 @@ sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out
                     nkeys_sel++;
                 }
         }
-        if (q->source->nkey && nkeys_sel == 0)
+        /* ksqlDB's new (experimental) query planner drops an unselected
+         * key: the result has no key columns */
+        const char *new_planner = sl_catalog_property(qb->catalog, "ksql.new.query.planner.enabled");
+        if (q->source->nkey && nkeys_sel == 0 && new_planner && !strcasecmp(new_planner, "true"))
+            q->key_passes = false;
+        else if (q->source->nkey && nkeys_sel == 0)
             QFAIL(SL_ERR_INVALID, s->pos,
                   "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
                   "The query used to build `%s` must include the key column %s in its projection (eg, SELECT %s...).",
