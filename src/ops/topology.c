@@ -246,13 +246,28 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         }
         case SL_STMT_INSERT_VALUES: {
             const sl_source *target = st->name ? sl_catalog_find(t->catalog, st->name) : NULL;
+            /* the HEADER columns it would write (every column when none are named) */
+            sl_strbuf headers;
+            sl_strbuf_init(&headers);
+            for (int c = 0; target && c < target->ncols; c++) {
+                const sl_column *col = &target->cols[c];
+                bool named = st->ninsert_columns == 0;
+                for (int i = 0; i < st->ninsert_columns && !named; i++)
+                    named = !strcmp(st->insert_columns[i], col->name);
+                if (named && (col->role == SL_COL_HEADER || col->role == SL_COL_HEADERS))
+                    sl_strbuf_printf(&headers, "%s%s", headers.len ? ", " : "", col->name);
+            }
             if (target && target->read_only)
                 sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                             "Cannot insert values into read-only %s: %s", target->is_table ? "table" : "stream",
                             st->name);
+            else if (headers.len)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "Cannot insert into HEADER columns: %s", headers.data);
             else
                 sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
                             "INSERT INTO ... VALUES is not supported yet");
+            sl_strbuf_free(&headers);
             goto fail;
         }
         default: {

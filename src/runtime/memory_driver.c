@@ -40,7 +40,8 @@ struct sl_test_case {
     sl_arena *arena;
     json_t *outputs;
     json_t *changelog; /* the changelog records the batches wrote; NULL: not kept */
-    int64_t next_offset;
+    json_t *next_offsets; /* topic -> the offset its next input record gets
+                             (a partition's offsets count from 0, as Kafka's) */
     sl_error *err;
     int failed; /* exit code of a fatal runtime failure */
     char *topic_prefix; /* before the test's topic names; "" when none */
@@ -429,6 +430,7 @@ int sl_test_case_open(const char *sql, const char *file, json_t *input, const ch
     r->cat = sl_topology_catalog(topo);
     r->arena = sl_arena_new(64 * 1024);
     r->outputs = json_array();
+    r->next_offsets = json_object();
     r->topic_prefix = strdup(topic_prefix ? topic_prefix : "");
     sl_strbuf_init(&r->kb);
     sl_strbuf_init(&r->vb);
@@ -461,7 +463,9 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
     if (!src)
         return 1;
     bool knull, vnull;
-    *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = r->next_offset++};
+    json_int_t offset = json_integer_value(json_object_get(r->next_offsets, src->topic));
+    json_object_set_new(r->next_offsets, src->topic, json_integer(offset + 1));
+    *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = (int64_t)offset};
     json_t *ts = json_object_get(in, "timestamp");
     rec->timestamp = json_is_number(ts) ? (int64_t)json_number_value(ts) : 0;
     const char *raw_key = json_string_value(json_object_get(in, SL_TEST_RAW_KEY));
@@ -523,6 +527,7 @@ void sl_test_case_close(sl_test_case *r)
     sl_strbuf_free(&r->kb);
     sl_strbuf_free(&r->vb);
     json_decref(r->outputs);
+    json_decref(r->next_offsets);
     json_decref(r->changelog);
     sl_arena_destroy(r->arena);
     sl_batch_destroy(r->batch);

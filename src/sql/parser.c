@@ -211,8 +211,12 @@ static const sl_type *parse_type(parser *p)
     if (!strcmp(n, "STRING"))
         return &sl_type_string;
     if (!strcmp(n, "VARCHAR")) {
-        if (accept_op(p, "(")) { /* VARCHAR(n): length ignored, as ksqlDB */
-            parse_int_token(p);
+        if (accept_op(p, "(")) { /* VARCHAR(n) or VARCHAR(STRING): ignored, as ksqlDB */
+            sl_token *param = peek(p);
+            if (param->kind == SL_TOK_IDENT && !strcmp(param->text, "STRING"))
+                next(p);
+            else
+                parse_int_token(p);
             expect_op(p, ")");
         }
         return &sl_type_string;
@@ -633,7 +637,8 @@ static sl_expr *parse_postfix(parser *p)
             s->u.sub.index = parse_expr(p);
             expect_op(p, "]");
             e = measured(p, s);
-        } else if (is_op(t, "->")) {
+        } else if (is_op(t, "->") && !is_op(peek_at(p, 1), "*")) {
+            /* `base->*` is left to the select list (parse_select) */
             next(p);
             sl_token *f = peek(p);
             if (f->kind != SL_TOK_IDENT)
@@ -1007,7 +1012,12 @@ static sl_select *parse_select(parser *p)
             it->star_qualifier = t->text;
         } else {
             it->expr = parse_expr(p);
-            if (accept_kw(p, "AS")) {
+            if (is_op(peek(p), "->") && is_op(peek_at(p, 1), "*")) {
+                /* base->*: every field of a STRUCT, expanded by the planner */
+                next(p);
+                next(p);
+                it->struct_all = true;
+            } else if (accept_kw(p, "AS")) {
                 sl_token *a = peek(p);
                 if (a->kind != SL_TOK_IDENT)
                     unexpected(p, "an alias");

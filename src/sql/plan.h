@@ -149,6 +149,11 @@ typedef enum {
 /* Plans a CSAS/CTAS/INSERT INTO statement; for CREATE ... AS also
  * registers its sink in the catalog. */
 sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *stmt, sl_query **out, sl_error *err);
+/* The name ksqlDB gives select item `item` without an alias: a column's
+ * name; for `x->F`, F or F_n, numbered past the names F, F_1, ... the source
+ * already has and the `->F` items before it; NULL for a generated
+ * KSQL_COL_n. */
+const char *sl_plan_item_name(sl_arena *arena, const sl_select *s, int item, const sl_source *source);
 /* decides repartition_side for a planned query; the topology names the topic */
 void sl_plan_repartition_sides(sl_query *q);
 /* sets q->kind and declares the stores a task of q creates (plan_stores.c) */

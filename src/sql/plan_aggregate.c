@@ -137,14 +137,41 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
         post.ncols = 2;
     }
     int cap = s->nitems + 8;
+    for (int i = 0; i < s->nitems; i++)
+        cap += s->items[i].star ? q->source->ncols : 0;
     sl_out_col *cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
     const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
     int n = 0;
     for (int i = 0; i < s->nitems; i++) {
         const sl_select_item *it = &s->items[i];
-        if (it->star)
-            return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col,
-                               "SELECT * is not supported with GROUP BY");
+        if (it->star) {
+            /* every source column, each of which must be a grouping key */
+            if (it->star_qualifier && strcmp(it->star_qualifier, q->source->name) &&
+                !(s->from.alias && !strcmp(it->star_qualifier, s->from.alias)))
+                return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col, "Source '%s' not found",
+                                   it->star_qualifier);
+            for (int c = 0; c < q->source->ncols; c++) {
+                sl_expr *ref = sl_arena_calloc(a, 1, sizeof *ref);
+                ref->kind = SL_E_COLUMN;
+                ref->pos = it->pos;
+                ref->height = 1;
+                ref->u.col.name = q->source->cols[c].name;
+                cols[n].expr = sl_expr_compile(&post, ref, err);
+                if (!cols[n].expr) {
+                    if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
+                        snprintf(err->msg, sizeof err->msg, "Non-aggregate SELECT expression(s) not part of GROUP BY: %s",
+                                 ref->u.col.name);
+                    return err->code;
+                }
+                cols[n].type = cols[n].expr->type;
+                cols[n].name = ref->u.col.name;
+                origin[n++] = ref;
+            }
+            continue;
+        }
+        if (it->struct_all)
+            return sl_error_at(err, SL_ERR_UNSUPPORTED, qb->file, it->pos.line, it->pos.col,
+                               "STRUCT->* in an aggregation's select list is not supported yet");
         cols[n].expr = sl_expr_compile(&post, it->expr, err);
         if (!cols[n].expr) {
             if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
@@ -153,7 +180,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
             return err->code;
         }
         cols[n].type = cols[n].expr->type;
-        cols[n].name = it->alias ? it->alias : sl_plan_default_name(q->source, it->expr, a);
+        cols[n].name = it->alias ? it->alias : sl_plan_item_name(a, s, i, q->source);
         origin[n] = it->expr;
         n++;
     }

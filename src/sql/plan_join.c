@@ -149,6 +149,29 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
                 JFAIL(SL_ERR_INVALID, si->pos, "Source '%s' cannot be resolved.", si->star_qualifier);
             continue;
         }
+        if (si->struct_all) {
+            sl_expr **fields;
+            int nf = sl_expr_struct_all(full, si->expr, &fields, err);
+            if (nf < 0)
+                return err->code;
+            /* keep the room the rest of the select list was given */
+            int need = n + nf + (s->nitems - i - 1) * (origs->n + 1) + 1;
+            if (need > cap) {
+                cap = need;
+                item *wider = sl_arena_calloc(a, (size_t)cap, sizeof *wider);
+                memcpy(wider, it, (size_t)n * sizeof *it);
+                it = wider;
+            }
+            for (int f = 0; f < nf; f++) {
+                item *x = &it[n++];
+                x->expr = sl_expr_compile(full, fields[f], err);
+                if (!x->expr)
+                    return err->code;
+                x->type = x->expr->type;
+                x->name = fields[f]->u.deref.field;
+            }
+            continue;
+        }
         item *x = &it[n++];
         x->expr = sl_expr_compile(full, si->expr, err);
         if (!x->expr)
@@ -418,7 +441,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                 for (int i = 0; i < s->nitems && !present; i++) {
                     const sl_select_item *si = &s->items[i];
                     present = si->star ? !si->star_qualifier || !strcmp(si->star_qualifier, s->from.alias ? s->from.alias : left->name)
-                                       : si->expr->kind == SL_E_COLUMN && !strcmp(si->expr->u.col.name, left->cols[kc].name) &&
+                                       : !si->struct_all && si->expr->kind == SL_E_COLUMN && !strcmp(si->expr->u.col.name, left->cols[kc].name) &&
                                              (!si->expr->u.col.qualifier ||
                                               !strcmp(si->expr->u.col.qualifier, s->from.alias ? s->from.alias : left->name));
                 }
