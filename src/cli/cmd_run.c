@@ -19,6 +19,8 @@
 #include "runtime/kafka_driver.h"
 #include "runtime/metrics.h"
 #include "runtime/topics.h"
+#include "serde/registry.h"
+#include "sql/plan.h"
 
 static sl_log_level level_of(const char *s)
 {
@@ -50,6 +52,66 @@ static void *run_worker(void *arg)
     if (w->rc)
         sl_stop_requested = 1;
     return NULL;
+}
+
+/* The schema registry of schema.registry.*, checked before the queries
+ * compile (sinks register their schemas then): NULL without a URL, or with
+ * *failed set and the reason printed. */
+static sl_schema_registry *open_registry(const sl_config *cfg, const char *cpath, bool *failed)
+{
+    *failed = false;
+    const char *url = sl_config_string(cfg, "schema.registry.url");
+    if (!url || !*url)
+        return NULL;
+    bool from_url = !strcmp(sl_config_string(cfg, "schema.registry.basic.auth.credentials.source"), "URL");
+    sl_registry_options o = {
+        .url = url,
+        .basic_auth_user_info = from_url ? NULL : sl_config_string(cfg, "schema.registry.basic.auth.user.info"),
+        .ssl_ca_location = sl_config_string(cfg, "schema.registry.ssl.ca.location"),
+        .ssl_certificate_location = sl_config_string(cfg, "schema.registry.ssl.certificate.location"),
+        .ssl_key_location = sl_config_string(cfg, "schema.registry.ssl.key.location"),
+        .ssl_key_password = sl_config_string(cfg, "schema.registry.ssl.key.password"),
+        .ssl_endpoint_identification_algorithm =
+            sl_config_string(cfg, "schema.registry.ssl.endpoint.identification.algorithm"),
+    };
+    sl_error err = {0};
+    sl_schema_registry *reg = sl_registry_new_http_options(&o, &err);
+    if (reg && sl_registry_ping(reg, &err)) {
+        sl_registry_destroy(reg);
+        reg = NULL;
+    }
+    if (!reg) {
+        fprintf(stderr, "%s: error: %s\n", cpath, err.msg);
+        *failed = true;
+    }
+    return reg;
+}
+
+static bool needs_registry(sl_format f)
+{
+    return f == SL_FORMAT_AVRO || f == SL_FORMAT_JSON_SR || f == SL_FORMAT_PROTOBUF;
+}
+
+/* Without a registry, a sink in a format that carries a schema id would
+ * write id 0, which no consumer can resolve: refused, unless its statement
+ * names the id (KEY_SCHEMA_ID / VALUE_SCHEMA_ID). */
+static bool sinks_have_schema_ids(const sl_topology *topo, const char *queries)
+{
+    for (int i = 0; i < sl_topology_query_count(topo); i++) {
+        const sl_source *sink = sl_topology_query(topo, i)->sink;
+        if (!sink)
+            continue;
+        bool key = sink->nkey && needs_registry(sink->key_format) && !sink->key_schema_id;
+        bool value = needs_registry(sink->value_format) && !sink->value_schema_id;
+        if (key || value) {
+            fprintf(stderr, "%s: error: %s writes %s %s records to '%s', which carry a schema registry id: set "
+                            "schema.registry.url\n",
+                    queries, sl_topology_query_id(topo, i), key ? "key" : "value",
+                    sl_format_name(key ? sink->key_format : sink->value_format), sink->topic);
+            return false;
+        }
+    }
+    return true;
 }
 
 #define USAGE "usage: sluice run [-c sluice.properties] [-q queries.sql] [--set KEY=VALUE]... | --help-config\n"
@@ -132,10 +194,24 @@ int sl_cmd_run(int argc, char **argv)
     const char *app = sl_config_string(cfg, "application.id");
     char prefix[512];
     snprintf(prefix, sizeof prefix, "%s-", app && *app ? app : "sluice");
-    sl_compile_options copts = {.internal_topic_prefix = prefix};
+    bool registry_failed;
+    sl_schema_registry *registry = open_registry(cfg, cpath, &registry_failed);
+    if (registry_failed) {
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
+    sl_compile_options copts = {.internal_topic_prefix = prefix, .schema_registry = registry};
     sl_topology *topo = sl_topology_compile(sql, queries, &copts, &err);
     if (!topo) {
         sl_diag_print(stderr, &err, sql);
+        sl_registry_destroy(registry);
+        free(sql);
+        sl_config_destroy(cfg);
+        return 2;
+    }
+    if (!registry && !sinks_have_schema_ids(topo, queries)) {
+        sl_topology_destroy(topo);
         free(sql);
         sl_config_destroy(cfg);
         return 2;
@@ -144,6 +220,7 @@ int sl_cmd_run(int argc, char **argv)
         fprintf(stderr, "%s: error: no queries to run: the file has no CREATE STREAM|TABLE ... AS SELECT "
                         "or INSERT INTO ... SELECT\n", queries);
         sl_topology_destroy(topo);
+        sl_registry_destroy(registry);
         free(sql);
         sl_config_destroy(cfg);
         return 2;
@@ -152,6 +229,7 @@ int sl_cmd_run(int argc, char **argv)
     if (nthreads < 1 || nthreads > MAX_THREADS) {
         fprintf(stderr, "%s: error: num.stream.threads must be between 1 and %d\n", cpath, MAX_THREADS);
         sl_topology_destroy(topo);
+        sl_registry_destroy(registry);
         free(sql);
         sl_config_destroy(cfg);
         return 2;
@@ -159,6 +237,7 @@ int sl_cmd_run(int argc, char **argv)
     sl_instance inst;
     if (!sl_instance_open(&inst, sl_config_string(cfg, "state.dir"), app)) {
         sl_topology_destroy(topo);
+        sl_registry_destroy(registry);
         free(sql);
         sl_config_destroy(cfg);
         return 1;
@@ -224,6 +303,7 @@ int sl_cmd_run(int argc, char **argv)
         sl_topology_destroy(w[i].topology);
     sl_instance_close(&inst);
     sl_topology_destroy(topo);
+    sl_registry_destroy(registry); /* after the topologies whose serdes use it */
     free(sql);
     sl_config_destroy(cfg);
     return rc;

@@ -108,7 +108,7 @@ static char *key_text(const void *key, size_t klen, json_t *value)
     size_t inner;
     int64_t start, end;
     if (klen > 8 && json_is_integer(ws) &&
-        sl_windowed_key_split(key, klen, SL_WINDOW_TUMBLING, 0, &inner, &start, &end) &&
+        sl_windowed_key_split(key, klen, false, 0, &inner, &start, &end) &&
         start == json_integer_value(ws))
         klen = inner;
     sl_strbuf sb;

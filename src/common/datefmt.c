@@ -622,13 +622,28 @@ static int days_in_month(int64_t y, int m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
+static bool parse_text(const sl_datefmt *f, const char *s, size_t len, bool whole, const char *zone,
+                       int64_t *epoch_ms, char *err, size_t errlen);
+
 bool sl_datefmt_parse(const sl_datefmt *f, const char *s, size_t len, const char *zone, int64_t *epoch_ms,
                       char *err, size_t errlen)
+{
+    return parse_text(f, s, len, true, zone, epoch_ms, err, errlen);
+}
+
+bool sl_datefmt_parse_prefix(const sl_datefmt *f, const char *s, size_t len, const char *zone, int64_t *epoch_ms,
+                             char *err, size_t errlen)
+{
+    return parse_text(f, s, len, false, zone, epoch_ms, err, errlen);
+}
+
+static bool parse_text(const sl_datefmt *f, const char *s, size_t len, bool whole, const char *zone,
+                       int64_t *epoch_ms, char *err, size_t errlen)
 {
     parsed r = {.year = 1970, .month = 1, .day = 1, .ampm = -1};
     size_t pos = 0;
     int ti = 0;
-    if (!parse_tokens(f, &ti, 0, s, len, &pos, &r) || pos != len) {
+    if (!parse_tokens(f, &ti, 0, s, len, &pos, &r) || (whole && pos != len)) {
         snprintf(err, errlen, "Text '%.*s' could not be parsed at index %zu", (int)(len > 200 ? 200 : len), s,
                  pos);
         return false;

@@ -34,6 +34,11 @@ bool sl_datefmt_format(const sl_datefmt *f, int64_t epoch_ms, const char *zone, 
 bool sl_datefmt_parse(const sl_datefmt *f, const char *text, size_t len, const char *zone, int64_t *epoch_ms,
                       char *err, size_t errlen);
 
+/* Same, but text past what the pattern matches is ignored, as Java's
+ * SimpleDateFormat does (ksqlDB's PARSE_DATE). */
+bool sl_datefmt_parse_prefix(const sl_datefmt *f, const char *text, size_t len, const char *zone, int64_t *epoch_ms,
+                             char *err, size_t errlen);
+
 /* true when the pattern has no date fields (for PARSE_TIME / FORMAT_TIME checks) */
 bool sl_datefmt_has_date_fields(const sl_datefmt *f);
 bool sl_datefmt_has_time_fields(const sl_datefmt *f);

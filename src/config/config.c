@@ -4,8 +4,11 @@
  * goes through one path (apply): ksqlDB's names are mapped to Sluice's,
  * unknown keys are refused with a suggestion, and kafka.* names are checked
  * against librdkafka's own table, so a misspelt security setting is an
- * error at start rather than a silent default. Messages never echo a value
- * (it may be a password). */
+ * error at start rather than a silent default, named with the nearest
+ * property librdkafka does know. Messages never show a secret: a value is
+ * one when its key looks like a secret's (common/redact.h) or when it came
+ * from an environment variable whose name does, and a line that is not
+ * KEY=VALUE is not shown at all (its key cannot be told from its value). */
 #include "config/config.h"
 
 #include <ctype.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/redact.h"
 
 typedef enum { T_STRING, T_INT, T_ENUM } key_type;
 
@@ -35,11 +39,19 @@ static const key_def keys[] = {
     {"batch.max.records", T_INT, "10000", NULL, "Most records in one micro-batch."},
     {"num.stream.threads", T_INT, "1", NULL, "Worker threads in this process, each a member of the consumer group with its own transactional producer."},
     {"state.dir", T_STRING, NULL, NULL, "Local state snapshots (a cache: Kafka holds the truth), and this instance's id; one directory per running instance. Default: `/var/lib/sluice` for root (containers), else `$XDG_STATE_HOME/sluice` (`~/.local/state/sluice`)."},
-    {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (AVRO schemas are registered and read; JSON_SR and PROTOBUF schemas are read)."},
+    {"schema.registry.url", T_STRING, "", NULL, "Confluent-compatible schema registry (`http(s)://host:port`): AVRO, JSON_SR and PROTOBUF sink schemas are registered under `<topic>-key`/`<topic>-value`, sources' schemas read. Checked at start: a registry that cannot be reached stops `sluice run` (exit 2)."},
+    {"schema.registry.basic.auth.credentials.source", T_ENUM, "USER_INFO", "USER_INFO|URL", "Where the registry's Basic auth credentials come from: `schema.registry.basic.auth.user.info`, or the URL's `user:password@`."},
+    {"schema.registry.basic.auth.user.info", T_STRING, "", NULL, "`user:password` for the registry's HTTP Basic auth (never logged)."},
+    {"schema.registry.ssl.ca.location", T_STRING, "", NULL, "PEM file of the CA certificates that sign the registry's (default: the system's)."},
+    {"schema.registry.ssl.certificate.location", T_STRING, "", NULL, "PEM client certificate, for a registry that asks for one."},
+    {"schema.registry.ssl.key.location", T_STRING, "", NULL, "PEM private key of that certificate."},
+    {"schema.registry.ssl.key.password", T_STRING, "", NULL, "Passphrase of that key (never logged)."},
+    {"schema.registry.ssl.endpoint.identification.algorithm", T_STRING, "https", NULL, "`https` checks that the registry's certificate names its host; empty (or `none`) does not."},
     {"listeners", T_STRING, "http://127.0.0.1:8088", NULL, "Metrics, health and status endpoint (`http://HOST:PORT`; port 0 picks a free one; empty turns it off; `http://0.0.0.0:8088` to serve other hosts, as the Docker image does). See \"Operations\"."},
     {"health.stall.commit.intervals", T_INT, "300", NULL, "`/healthz` fails when a batch has waited this many commit intervals to commit (input is waiting, nothing commits: 30 s at the default interval), or when no broker has been reachable for as long."},
     {"log.level", T_ENUM, "info", "debug|info|warn|error", "Log verbosity."},
     {"transaction.timeout.ms", T_INT, "10000", NULL, "Transaction timeout of the producer."},
+    {"startup.timeout.ms", T_INT, "30000", NULL, "Longest wait at start for the brokers to answer (exit 1); Kafka refusing the credentials or the TLS handshake ends it at once (exit 3)."},
     {"memory.prefetch.records", T_INT, "0", NULL, "Records the input consumer fetches ahead of processing, over all its partitions (librdkafka's `queued.min.messages`). 0: twice `batch.max.records`, between 1,000 and 100,000."},
     {"memory.prefetch.kbytes", T_INT, "0", NULL, "Kilobytes the input consumer fetches ahead (`queued.max.messages.kbytes`, which also bounds one fetch response). 0: half a kilobyte per prefetched record, at least 1 MB."},
     {"memory.producer.kbytes", T_INT, "0", NULL, "Kilobytes of output the producer may hold undelivered (`queue.buffering.max.kbytes`); produce waits for deliveries beyond it. 0: 2 kB per `batch.max.records`, between 16 MB and 1 GB."},
@@ -98,8 +110,10 @@ static char *trim(char *s)
     return s;
 }
 
-/* ${VAR} and ${VAR:-default}; an undefined variable without default is an error */
-static char *substitute(const char *v, const char *name, int line, sl_error *err)
+/* ${VAR} and ${VAR:-default}; an undefined variable without default is an
+ * error. *secret is set when a variable named like a secret
+ * (KAFKA_PASSWORD) went into the value. */
+static char *substitute(const char *v, const char *name, int line, bool *secret, sl_error *err)
 {
     size_t cap = strlen(v) + 64, n = 0;
     char *out = malloc(cap);
@@ -126,6 +140,8 @@ static char *substitute(const char *v, const char *name, int line, sl_error *err
             const char *val = getenv(var);
             if (!val || (!*val && def))
                 val = def;
+            if (val && val != def && sl_secret_key(var))
+                *secret = true;
             if (!val) {
                 free(out);
                 sl_error_at(err, SL_ERR_INVALID, name, line, 0, "environment variable '%s' is not set", var);
@@ -151,13 +167,14 @@ static char *substitute(const char *v, const char *name, int line, sl_error *err
     return out;
 }
 
-static bool check_value(const key_def *d, const char *v, const char *name, int line, sl_error *err)
+static bool check_value(const key_def *d, const char *v, bool secret, const char *name, int line, sl_error *err)
 {
+    const char *shown = secret ? SL_REDACTED : sl_redacted(d->name, v);
     if (d->type == T_INT) {
         char *e;
         long long x = strtoll(v, &e, 10);
         if (!*v || *e || x < 0) {
-            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be a non-negative integer, got '%s'", d->name, v);
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be a non-negative integer, got '%s'", d->name, shown);
             return false;
         }
     } else if (d->type == T_ENUM) {
@@ -170,7 +187,7 @@ static bool check_value(const key_def *d, const char *v, const char *name, int l
                 return true;
             c = bar ? bar + 1 : NULL;
         }
-        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be one of %s, got '%s'", d->name, d->choices, v);
+        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s' must be one of %s, got '%s'", d->name, d->choices, shown);
         return false;
     }
     return true;
@@ -198,6 +215,21 @@ static const char *ksql_name(const char *k, char *buf, size_t cap, const char *n
     for (int i = 0; same[i].ksql; i++)
         if (!strcmp(k, same[i].ksql))
             return same[i].sluice;
+    /* ksqlDB hands ksql.schema.registry.* to its registry client; the
+     * settings Sluice's client has keep their names. Java key stores have no
+     * counterpart in libcurl: PEM files do the same. */
+    if (!strncmp(k, "ksql.schema.registry.", 21)) {
+        if (strstr(k, ".truststore.") || strstr(k, ".keystore.")) {
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0,
+                        "'%s': Java key stores are not read; give PEM files as schema.registry.ssl.ca.location, "
+                        "schema.registry.ssl.certificate.location and schema.registry.ssl.key.location",
+                        k);
+            return NULL;
+        }
+        snprintf(buf, cap, "%s", k + 5);
+        if (find_key(buf))
+            return buf;
+    }
     static const char *clients[] = {"consumer.", "producer.", "admin."};
     if (!strncmp(k, "ksql.streams.", 13))
         for (int i = 0; i < 3; i++)
@@ -212,8 +244,65 @@ static const char *ksql_name(const char *k, char *buf, size_t cap, const char *n
     return NULL;
 }
 
+/* Levenshtein distance of a and b, or limit + 1 when it is beyond limit */
+static int distance_within(const char *a, const char *b, int limit)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 127 || lb > 127 || abs(la - lb) > limit)
+        return limit + 1;
+    int prev[128], cur[128];
+    for (int j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        cur[0] = i;
+        int row_min = cur[0];
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (cur[j] < row_min)
+                row_min = cur[j];
+        }
+        if (row_min > limit)
+            return limit + 1;
+        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb];
+}
+
+/* the property librdkafka knows that is nearest to prop (at most two edits
+ * away), from the table it prints of its own properties; false when none */
+static bool nearest_kafka_property(const char *prop, char *out, size_t cap)
+{
+    char *table = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&table, &len);
+    if (!f)
+        return false;
+    rd_kafka_conf_properties_show(f);
+    fclose(f);
+    int best = 3;
+    for (char *line = table, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        /* rows are "name | C/P | range | ...": the name is the first word */
+        size_t n = strcspn(line, " |");
+        if (!n || n >= 128 || !strchr(line + n, '|') || !islower((unsigned char)line[0]))
+            continue;
+        line[n] = 0;
+        int d = distance_within(prop, line, best - 1);
+        if (d < best) {
+            best = d;
+            snprintf(out, cap, "%s", line);
+        }
+    }
+    free(table);
+    return best < 3;
+}
+
 /* a kafka.[consumer.|producer.|admin.]<name> key: librdkafka must know <name> */
-static bool check_kafka_name(const char *k, const char *v, const char *name, int line, sl_error *err)
+static bool check_kafka_name(const char *k, const char *v, bool secret, const char *name, int line, sl_error *err)
 {
     const char *prop = k + 6;
     static const char *clients[] = {"consumer.", "producer.", "admin."};
@@ -227,12 +316,19 @@ static bool check_kafka_name(const char *k, const char *v, const char *name, int
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, prop, v, errstr, sizeof errstr);
     rd_kafka_conf_destroy(conf);
     if (res == RD_KAFKA_CONF_UNKNOWN) {
-        sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s'", k, prop);
+        char near[128];
+        if (nearest_kafka_property(prop, near, sizeof near))
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s' (did you mean '%s'?)",
+                        k, prop, near);
+        else
+            sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': librdkafka has no property '%s'", k, prop);
         return false;
     }
     if (res == RD_KAFKA_CONF_INVALID) {
         /* librdkafka's message names the property and the accepted values;
-         * it repeats the value only for enumerations, never for secrets */
+         * it repeats the value for enumerations, so a secret's is cut out */
+        if (secret || sl_secret_key(k))
+            sl_scrub(errstr, sizeof errstr, v);
         sl_error_at(err, SL_ERR_INVALID, name, line, 0, "'%s': %s", k, errstr);
         return false;
     }
@@ -271,10 +367,11 @@ static bool apply(sl_config *c, const char *k, const char *v, const char *name, 
         unknown_key(k, name, line, err);
         return false;
     }
-    char *val = substitute(v, name, line, err);
+    bool secret = false;
+    char *val = substitute(v, name, line, &secret, err);
     if (!val)
         return false;
-    bool ok = d ? check_value(d, val, name, line, err) : check_kafka_name(k, val, name, line, err);
+    bool ok = d ? check_value(d, val, secret, name, line, err) : check_kafka_name(k, val, secret, name, line, err);
     if (ok)
         sl_config_set(c, k, val);
     free(val);
@@ -299,7 +396,21 @@ bool sl_config_apply_line(sl_config *c, const char *text, const char *name, int 
             ok = false;
         } else {
             *eq = 0;
-            ok = apply(c, trim(t), trim(eq + 1), name, line, err);
+            char *k = trim(t);
+            size_t sep = strcspn(k, " \t:");
+            if (k[sep]) {
+                /* Java's properties files also take "key: value" and "key
+                 * value"; here the key ends at '=', so such a line's key
+                 * would hold its value: only what precedes the separator
+                 * is shown */
+                k[sep] = 0;
+                sl_error_at(err, SL_ERR_INVALID, name, line, 0,
+                            "expected key=value: the key '%s' is followed by a space or ':' (the rest of the line is "
+                            "not shown: it may be a secret)",
+                            k);
+                ok = false;
+            } else
+                ok = apply(c, k, trim(eq + 1), name, line, err);
         }
     }
     free(copy);

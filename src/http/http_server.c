@@ -10,7 +10,17 @@
  * One internal polling thread serves every connection: each request reads
  * the workers' metrics (a few atomic loads and one short mutex per worker)
  * and renders a page of a few kilobytes, so there is nothing to gain from
- * more threads, and a scraper cannot make the process start any. */
+ * more threads, and a scraper cannot make the process start any.
+ *
+ * Hostile clients: which connections are served, and for how long a
+ * request may take, is the guard's decision (http_guard.h explains why
+ * libmicrohttpd's own per-address limit is not used and how /healthz stays
+ * answerable when slow clients hold every slot). libmicrohttpd tells the
+ * guard of each connection, request and close through its notification
+ * callbacks, all on its one thread; its own connection limit is only a
+ * ceiling on descriptors, above the guard's. Its log lines are throttled
+ * and never carry the error page it sends (a client can provoke them at
+ * will). */
 #include "http/http_server.h"
 
 #include <errno.h>
@@ -30,10 +40,24 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "http/http_guard.h"
 #include "http/http_pages_int.h"
+
+/* What one client may take of the endpoint. Health checks and scrapers
+ * send a request of a few hundred bytes at once and read a response of a
+ * few kilobytes: a second is plenty; the deadlines leave margin for a slow
+ * network. */
+static const sl_http_guard_limits guard_limits = {
+    .max_connections = 64,
+    .max_per_address = 16,
+    .header_ms = 5000,
+    .request_ms = 10000,
+    .silent_grace_ms = 1000,
+};
 
 struct sl_http_server {
     struct MHD_Daemon *daemon;
+    sl_http_guard *guard;
     int port;
     sl_http_info info;
     json_t *queries; /* taken from the topology at start: the HTTP thread never reads it */
@@ -118,7 +142,10 @@ static int bind_listener(const sl_http_listener *l, int *family, int *port, sl_e
          * of its previous self linger in TIME_WAIT */
         int on = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
+        /* a backlog deep enough that a burst of connections is accepted,
+         * and sorted out by the guard, rather than dropped by the kernel
+         * along with a health check among them */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 256)) {
             last_errno = errno;
             close(fd);
             fd = -1;
@@ -142,14 +169,54 @@ static int bind_listener(const sl_http_listener *l, int *family, int *port, sl_e
 
 /* ---------- requests ---------- */
 
+/* libmicrohttpd's messages are mostly about what a client did (a malformed
+ * request, a closed connection, a limit reached), so any client can make it
+ * write them: they are throttled, and the error page some of them quote
+ * ("... (HTTP response code is 400 ('<html>...</html>')) ...") is cut out. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
+    char *page = strstr(line, " ('<");
+    char *page_end = page ? strstr(page, ">')") : NULL;
+    if (page && page_end)
+        memmove(page, page_end + 3, strlen(page_end + 3) + 1);
+    else if ((page = strstr(line, "<html")) || (page = strstr(line, "<HTML")))
+        *page = 0;
     size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
         line[--n] = 0;
-    sl_warn("http", "%s", line);
+    sl_log_throttled("http-server", SL_LOG_WARN, "http", "%s", line);
+}
+
+/* the guard's view of each connection (see http_guard.h) */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sl_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = fd ? sl_http_guard_admit(srv->guard, fd->connect_fd, addr ? addr->client_addr : NULL,
+                                                   sl_http_guard_now_ms())
+                             : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        sl_http_guard_closed(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static sl_http_conn *guarded(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ctx = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ctx ? ctx->socket_context : NULL;
+}
+
+static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode code)
+{
+    sl_http_server *srv = cls;
+    sl_http_guard_response_done(srv->guard, guarded(conn), sl_http_guard_now_ms());
 }
 
 /* Queues body (malloc'd; libmicrohttpd frees it) with its content type. */
@@ -215,6 +282,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     sl_http_server *srv = cls;
+    sl_http_guard_request(srv->guard, guarded(conn), sl_http_guard_now_ms());
     /* libmicrohttpd answers HEAD from the GET response, without its body */
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
         return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -352,14 +420,25 @@ sl_http_server *sl_http_start(const sl_http_listener *l, const sl_http_info *inf
     srv->topics = describe_topics(info->topology);
     srv->info.topology = NULL; /* not to be read once workers run */
     srv->info.queries_sql = NULL;
+    srv->guard = sl_http_guard_new(&guard_limits);
+    if (!srv->guard || !sl_http_guard_start_sweeper(srv->guard)) {
+        sl_error_set(err, SL_ERR_NOMEM, "cannot start the endpoint's connection guard");
+        goto fail;
+    }
     int family = AF_INET;
     int fd = bind_listener(l, &family, &srv->port, err);
     if (fd < 0)
         goto fail;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    /* the logger first: libmicrohttpd warns about the options before it */
+    /* room for the guard to admit a burst of newcomers before the
+     * connections it closed to make room for them are gone */
+    unsigned ceiling = (unsigned)(2 * guard_limits.max_connections + 16);
+    /* the logger first: libmicrohttpd warns about the options before it;
+     * its idle timeout stays as a backstop of the guard's deadlines */
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                   MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                   MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, ceiling,
+                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_request_done, srv,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!srv->daemon) {
         /* it refused the socket before taking it over (start-up, no other
@@ -375,6 +454,7 @@ sl_http_server *sl_http_start(const sl_http_listener *l, const sl_http_info *inf
     sl_info("http", "listening on %s", addr);
     return srv;
 fail:
+    sl_http_guard_free(srv->guard);
     json_decref(srv->queries);
     json_decref(srv->topics);
     free(srv);
@@ -391,6 +471,7 @@ void sl_http_stop(sl_http_server *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
+    sl_http_guard_free(srv->guard); /* after the daemon: it closed every connection */
     json_decref(srv->queries);
     json_decref(srv->topics);
     free(srv);

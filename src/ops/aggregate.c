@@ -54,7 +54,7 @@ sl_agg_state *sl_agg_state_new(const sl_query *q)
     sl_agg_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->store = sl_store_new_for(q->id, "Aggregate");
+    s->store = sl_store_new(sl_plan_store_of(q, SL_STORE_AGGREGATE)->name); /* as the plan declares it */
     s->last_emit_close = INT64_MIN;
     s->store_clock = INT64_MIN;
     s->swept_below = INT64_MIN;
@@ -324,7 +324,9 @@ static sl_fate aggregate_record(const sl_query *q, sl_agg_state *s, const sl_val
         bool was = existed && agg_having_passes(q, keys, &agg, NULL, a);
         if (has_old)
             agg_fold(q, &agg, oargv, ts, -1, a);
-        agg_fold(q, &agg, argv, ts, 1, a);
+        const char *overflow = agg_fold(q, &agg, argv, ts, 1, a);
+        if (overflow)
+            return agg_overflowed(em, overflow);
         agg_store_put(s, gk, gklen, &agg);
         note_change(s, gk, gklen, was, NULL, em->source);
         return SL_FATE_PASSED;
@@ -360,7 +362,9 @@ static sl_fate aggregate_record(const sl_query *q, sl_agg_state *s, const sl_val
         /* a new window's old value is the initial aggregate (Kafka Streams
          * forwards it as the change's old value) */
         bool was = agg_having_passes(q, keys, &agg, w, a);
-        agg_fold(q, &agg, argv, ts, 1, a);
+        const char *overflow = agg_fold(q, &agg, argv, ts, 1, a);
+        if (overflow)
+            return agg_overflowed(em, overflow);
         agg_store_put(s, s->kb.data, s->kb.len, &agg);
         agg_note_clock(s, start);
         if (p->emit_final)

@@ -13,14 +13,10 @@
 
 #include "state/store.h"
 
-#include "ops/plan.h"
+#include "ops/sink.h"
+#include "sql/plan_aggregate.h"
 
-typedef struct sl_agg_plan sl_agg_plan;
 typedef struct sl_agg_state sl_agg_state;
-
-/* Builds the aggregation for q from the SELECT (pre scope = source row).
- * Fills q->cols (keys first) and q->agg. */
-sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_scope *pre, sl_error *err);
 
 sl_agg_state *sl_agg_state_new(const sl_query *q);
 void sl_agg_state_destroy(sl_agg_state *s);
@@ -29,18 +25,7 @@ void sl_agg_state_after_restore(const sl_query *q, sl_agg_state *s);
 void sl_agg_state_stats(const sl_agg_state *s, sl_store_stats *into);
 /* record-windows dropped because their window had closed (late records) */
 uint64_t sl_agg_state_late(const sl_agg_state *s);
-/* true when the GROUP BY is exactly the source's key columns */
-bool sl_agg_grouped_by_key(const sl_query *q);
-/* the grouping key of a source row, encoded (for repartitioning) */
-bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *arena, sl_strbuf *out);
 size_t sl_agg_state_memory(const sl_agg_state *s, size_t *entries);
-/* the window as the plan runs it (defaults applied), for explain */
-typedef struct sl_agg_window_info {
-    sl_window_kind kind; /* SL_WINDOW_NONE: not windowed */
-    int64_t size_ms, advance_ms, grace_ms, retention_ms;
-    bool emit_final;
-} sl_agg_window_info;
-void sl_agg_window_info_of(const sl_query *q, sl_agg_window_info *out);
 
 /* One update: row is the new source row (NULL if none passed WHERE or it
  * was deleted), old_row the row it replaces (table sources; NULL for

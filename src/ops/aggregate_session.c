@@ -108,7 +108,9 @@ sl_fate agg_process_session(const sl_query *q, sl_agg_state *s, const sl_value *
         for (int i = 0; i < p->naggs; i++)
             p->fns[i].udaf->init(&p->fns[i], &merged.u.c.items[i + 1], a);
     }
-    agg_fold(q, &merged, argv, ts, 1, a);
+    const char *overflow = agg_fold(q, &merged, argv, ts, 1, a);
+    if (overflow)
+        return agg_overflowed(em, overflow);
     agg_note_clock(s, end);
     /* the rest of the key's sessions stay, but for those whose segment has
      * expired */

@@ -48,6 +48,15 @@ static void build_post_row(const sl_query *q, const sl_value *keys, const sl_val
         row[2 + p->nkeys + i] = p->fns[i].udaf->result(&p->fns[i], &agg->u.c.items[i + 1], a);
 }
 
+sl_fate agg_overflowed(sl_query_emitter *em, const char *message)
+{
+    if (em->out->fatal_error)
+        em->out->fatal_error(em->out->ctx, em->source, message);
+    else
+        em->out->processing_error(em->out->ctx, em->source, message);
+    return SL_FATE_FAILED;
+}
+
 bool agg_having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                        sl_arena *a)
 {

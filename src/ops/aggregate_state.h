@@ -1,6 +1,6 @@
 /* Private to the aggregation operator (aggregate*.c): its plan, its
  * per-task state, and the helpers its parts share (aggregate_state.c).
- * aggregate_plan.c builds the plan; aggregate.c runs records through it
+ * sql/plan_aggregate.c makes the plan; aggregate.c runs records through it
  * (groups, time windows, EMIT CHANGES, expiry, restore);
  * aggregate_session.c merges sessions; aggregate_final.c emits what closes
  * under EMIT FINAL. The parts include this header and the headers of the
@@ -15,29 +15,8 @@
 #include "common/valcodec.h"
 #include "state/store.h"
 #include "ops/closing_windows.h"
-#include "ops/udaf.h"
+#include "sql/udaf.h"
 
-#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
-#define MIN_SEGMENT_MS 60000
-
-struct sl_agg_plan {
-    int nkeys;
-    sl_cexpr **key_exprs; /* over the source row */
-    const sl_expr **key_ast;
-    int naggs;
-    sl_agg_fn *fns;
-    sl_cexpr ***args; /* per aggregate, over the source row */
-    int *argc;
-    const sl_expr **agg_ast;
-    int post_width; /* WINDOWSTART, WINDOWEND, keys, aggs */
-    sl_cexpr *having;
-    sl_window_def window;
-    int64_t grace;
-    int64_t retention; /* how long the window store keeps a window */
-    int64_t segment;   /* session store segments: max(retention / 2, 60 s) */
-    bool emit_final;
-    sl_scope *pre;
-};
 
 struct sl_agg_state {
     sl_store *store; /* also holds the stream time */
@@ -112,24 +91,35 @@ static inline void agg_note_clock(sl_agg_state *s, int64_t t)
         s->store_clock = t;
 }
 
-/* adds (sign > 0) or undoes a row's arguments in a group's aggregate */
-static inline void agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts, int sign,
-                            sl_arena *a)
+/* adds (sign > 0) or undoes a row's arguments in a group's aggregate;
+ * returns NULL, or the message of an add that overflowed the aggregate's
+ * type (ksqlDB's query fails there: see agg_overflowed) */
+static inline const char *agg_fold(const sl_query *q, sl_value *agg, const sl_value *const *argv, int64_t ts,
+                                   int sign, sl_arena *a)
 {
     const sl_agg_plan *p = q->agg;
+    const char *overflow = NULL;
     if (ts > agg->u.c.items[0].u.l)
         agg->u.c.items[0].u.l = ts;
     for (int i = 0; i < p->naggs; i++) {
         const sl_agg_fn *f = &p->fns[i];
-        if (sign > 0)
+        if (sign > 0) {
             f->udaf->add(f, &agg->u.c.items[i + 1], argv[i], a);
-        else if (f->udaf->undo)
+            if (!overflow)
+                overflow = sl_udaf_overflow(f, &agg->u.c.items[i + 1], a);
+        } else if (f->udaf->undo) {
             f->udaf->undo(f, &agg->u.c.items[i + 1], argv[i], a);
+        }
     }
+    return overflow;
 }
 
 sl_value agg_load_or_init(const sl_query *q, sl_agg_state *s, const void *key, size_t klen, sl_arena *a,
                           bool *existed);
+/* an aggregate overflowed (agg_fold): the record fails the run, as it
+ * fails ksqlDB's query (a processing error where nothing is fatal); the
+ * group keeps its state */
+sl_fate agg_overflowed(sl_query_emitter *em, const char *message);
 bool agg_having_passes(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,
                        sl_arena *a);
 void agg_emit_result_if(const sl_query *q, const sl_value *keys, const sl_value *agg, const int64_t *window,

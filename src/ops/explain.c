@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "ops/aggregate.h"
-#include "ops/join.h"
-#include "ops/query.h"
 #include "ops/topology.h"
 #include "sql/catalog.h"
 #include "sql/expr_print.h"
+#include "sql/plan_aggregate.h"
+#include "sql/plan_join.h"
 #include "state/store.h"
 
 static json_t *sql_of(const sl_expr *x)
@@ -122,21 +121,26 @@ static json_t *operators_of(const sl_query *q)
 static json_t *query_json(const sl_topology *t, int index, const char *app)
 {
     const sl_query *q = sl_topology_query(t, index);
-    json_t *stores = json_array(), *changelogs = json_array();
+    json_t *stores = json_array(), *changelogs = json_array(), *schemas = json_array();
     for (const char *const *name = sl_topology_query_stores(t, index); *name; name++) {
         char topic[640];
         sl_store_changelog_topic(app ? app : "<application.id>", *name, topic, sizeof topic);
         json_array_append_new(stores, json_string(*name));
         json_array_append_new(changelogs, json_string(topic));
     }
+    /* what each store's keys and values hold, as the plan declares them */
+    for (int i = 0; i < q->nstores; i++)
+        json_array_append_new(schemas, json_pack("{s:s, s:s, s:s}", "name", q->stores[i].name, "key", q->stores[i].key,
+                                                 "value", q->stores[i].value));
     json_t *internal = json_array();
     if (q->repartition_topic)
         json_array_append_new(internal, json_string(q->repartition_topic));
     json_t *sink = source_json(q->sink);
     json_object_set_new(sink, "internal", json_boolean(q->sink->internal));
-    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", q->id, "source", source_json(q->source),
-                     "operators", operators_of(q), "sink", sink, "state_stores", stores, "changelog_topics",
-                     changelogs, "internal_topics", internal);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", q->id, "kind",
+                     q->kind == SL_PLAN_JOIN ? "join" : q->kind == SL_PLAN_AGGREGATE ? "aggregate" : "project",
+                     "source", source_json(q->source), "operators", operators_of(q), "sink", sink, "state_stores",
+                     stores, "store_schemas", schemas, "changelog_topics", changelogs, "internal_topics", internal);
 }
 
 /* ---------- text ---------- */
@@ -249,6 +253,12 @@ static void text_query(sl_strbuf *sb, json_t *q, int index)
     sl_strbuf_printf(sb, "  Sink: %s", json_is_true(json_object_get(sink, "internal")) ? "internal step " : "");
     put_topic_side(sb, sink, "->");
     put_list(sb, "State stores", json_object_get(q, "state_stores"));
+    size_t k;
+    json_t *st;
+    json_array_foreach(json_object_get(q, "store_schemas"), k, st)
+    {
+        sl_strbuf_printf(sb, "    %s: key %s, value %s\n", str(st, "name"), str(st, "key"), str(st, "value"));
+    }
     put_list(sb, "Changelog topics", json_object_get(q, "changelog_topics"));
     put_list(sb, "Internal topics", json_object_get(q, "internal_topics"));
 }

@@ -2,7 +2,7 @@
  * share (decoding a side, its key, the stores' entries, emitting a result).
  * The processors are in join_stream.c (stream-stream) and join_table.c
  * (stream-table, table-table, foreign key); join_process.c hands a record
- * to the one its join needs; the plan is built in join_plan.c. */
+ * to the one its join needs; the plan is made in sql/plan_join.c. */
 #include "ops/join_int.h"
 
 #include <stdlib.h>
@@ -19,13 +19,15 @@ sl_join_state *sl_join_state_new(const sl_query *q)
     sl_join_state *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    const sl_join_plan *p = q->join;
-    s->store[0] = sl_store_new_for(q->id, "JoinLeft");
-    s->store[1] = sl_store_new_for(q->id, "JoinRight");
-    if (p->outer_store)
-        s->outer = sl_store_new_for(q->id, "JoinOuter");
-    if (p->fk)
-        s->fkindex = sl_store_new_for(q->id, "FkIndex");
+    /* the stores the plan declares (sql/plan_stores.c), by role; a
+     * stream-table join has no store of the stream side */
+    sl_store **slots[SL_STORE_ROLE_COUNT] = {[SL_STORE_JOIN_LEFT] = &s->store[0],
+                                              [SL_STORE_JOIN_RIGHT] = &s->store[1],
+                                              [SL_STORE_JOIN_OUTER] = &s->outer,
+                                              [SL_STORE_FK_INDEX] = &s->fkindex};
+    for (int i = 0; i < q->nstores; i++)
+        if (slots[q->stores[i].role])
+            *slots[q->stores[i].role] = sl_store_new(q->stores[i].name);
     sl_strbuf_init(&s->buf);
     return s;
 }
@@ -44,8 +46,9 @@ void sl_join_state_destroy(sl_join_state *s)
 
 void sl_join_state_foreach_store(sl_join_state *s, sl_store_each_fn fn, void *ctx)
 {
-    fn(ctx, s->store[0]);
-    fn(ctx, s->store[1]);
+    for (int side = 0; side < 2; side++)
+        if (s->store[side])
+            fn(ctx, s->store[side]);
     if (s->outer)
         fn(ctx, s->outer);
     if (s->fkindex)
@@ -156,6 +159,28 @@ void sl_join_null_side(const sl_join_plan *p, sl_value *row, int side)
     row[sd->base + src->ncols] = sl_null(SL_BIGINT);
     row[sd->base + src->ncols + 1] = sl_null(SL_INT);
     row[sd->base + src->ncols + 2] = sl_null(SL_BIGINT);
+    if (src->window_kind) {
+        row[sd->base + src->ncols + 3] = sl_null(SL_BIGINT);
+        row[sd->base + src->ncols + 4] = sl_null(SL_BIGINT);
+    }
+}
+
+bool sl_join_row_window(const sl_join_plan *p, const sl_value *row, int64_t window[2])
+{
+    const sl_source *l = p->side[0].src, *r = p->side[1].src;
+    if (!l->window_kind)
+        return false;
+    const sl_value *lw = row + p->side[0].base + l->ncols + 3, *rw = row + p->side[1].base + r->ncols + 3;
+    if (!lw[0].null) {
+        window[0] = lw[0].u.l;
+        window[1] = lw[1].u.l;
+    } else {
+        /* the left side absent: the right record's window, as the left
+         * key format reads it (a time window's end from the left size) */
+        window[0] = rw[0].u.l;
+        window[1] = l->window_kind == SL_WINDOW_SESSION ? rw[1].u.l : rw[0].u.l + l->window_size_ms;
+    }
+    return true;
 }
 
 bool sl_join_decode_side(const sl_query *q, int side, const sl_record *in, sl_value *row, bool *deleted, int64_t *ts,
@@ -211,11 +236,20 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
     const sl_join_plan *p = q->join;
     sl_arena *a = o->arena;
     sl_query_emitter *em = &o->em;
-    sl_value kv[1] = {*key};
+    /* the result's key columns: the join key, or a multi-column foreign
+     * key join's left key columns in projection order */
+    sl_value kv1[1] = {*key}, *kv = kv1;
+    if (p->fk_nkey > 1) {
+        kv = sl_arena_alloc(a, (size_t)p->fk_nkey * sizeof *kv);
+        for (int i = 0; i < p->fk_nkey; i++)
+            kv[i] = key->u.c.items[p->fk_key_col[i]];
+    }
     if (!row) {
         sl_query_emit(q, kv, NULL, ts, NULL, a, em);
         return;
     }
+    int64_t window[2];
+    const int64_t *w = sl_join_row_window(p, row, window) ? window : NULL;
     sl_error err;
     sl_error_init(&err);
     if (p->synthetic_slot >= 0)
@@ -230,13 +264,13 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
                 em->out->processing_error(em->out->ctx, em->source, err.msg);
             /* a table's filter deletes the row (ksqlDB's KTable filter) */
             if (p->where_tombstones)
-                sl_query_emit(q, kv, NULL, ts, NULL, a, em);
+                sl_query_emit(q, kv, NULL, ts, w, a, em);
             return;
         }
     }
     sl_value *vals = sl_arena_alloc(a, (size_t)q->ncols * sizeof *vals);
-    vals[0] = *key;
-    for (int i = 1; i < q->ncols; i++) {
+    memcpy(vals, kv, (size_t)q->nkey_out * sizeof *vals);
+    for (int i = q->nkey_out; i < q->ncols; i++) {
         sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
         if (vals[i].null)
             vals[i].kind = (uint8_t)q->cols[i].type->kind;
@@ -246,5 +280,5 @@ void sl_join_emit(sl_join_out *o, const sl_value *row, const sl_value *key, int6
     /* WITH (TIMESTAMP='col') on the sink: that column is the record time */
     if (!sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
         return;
-    sl_query_emit(q, vals, vals, ts, NULL, a, em);
+    sl_query_emit(q, vals, vals, ts, w, a, em);
 }

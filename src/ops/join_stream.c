@@ -154,9 +154,25 @@ static void note_stream_time(sl_join_state *s, int64_t t)
     sl_store_put(s->outer, STREAM_TIME_KEY, 1, b, 8);
 }
 
+/* Windowed sources join when their keys match as Kafka Streams compares
+ * them, byte for byte: the key with the window's start, and a session's
+ * end too (a time window's end is not serialized, so windows of different
+ * sizes with one start match). The window's bytes of a side's record, as
+ * they follow the key (none for an unwindowed side): */
+static size_t window_suffix(const sl_join_side *sd, const sl_value *half, char out[16])
+{
+    int nbounds = !sd->src->window_kind ? 0 : sd->src->window_kind == SL_WINDOW_SESSION ? 2 : 1;
+    for (int b = 0; b < nbounds; b++) {
+        uint64_t v = (uint64_t)half[sd->src->ncols + 3 + b].u.l;
+        for (int i = 0; i < 8; i++)
+            out[8 * b + i] = (char)(v >> (56 - 8 * i));
+    }
+    return 8 * (size_t)nbounds;
+}
+
 /* (time, Kafka Streams side, key bytes): the outer store's key */
 static const char *outer_key(const sl_join_plan *p, sl_join_state *s, int64_t ts, bool ks_left, const sl_value *key,
-                             sl_arena *a, size_t *len)
+                             const char *wsuffix, size_t wlen, sl_arena *a, size_t *len)
 {
     sl_strbuf kb;
     sl_strbuf_init(&kb);
@@ -166,6 +182,7 @@ static const char *outer_key(const sl_join_plan *p, sl_join_state *s, int64_t ts
         sl_strbuf_putc(&s->buf, (char)((uint64_t)ts >> (56 - 8 * i)));
     sl_strbuf_putc(&s->buf, ks_left ? 1 : 0);
     sl_strbuf_append(&s->buf, kb.data ? kb.data : "", kb.len);
+    sl_strbuf_append(&s->buf, wsuffix, wlen);
     sl_strbuf_free(&kb);
     *len = s->buf.len;
     return sl_arena_strndup(a, s->buf.data, *len);
@@ -276,7 +293,9 @@ static void hold(const sl_join_plan *p, sl_join_state *s, int side, const sl_val
                  const sl_value *half, sl_arena *a)
 {
     size_t klen;
-    const char *k = outer_key(p, s, ts, side == p->this_side, key, a, &klen);
+    char wsuffix[16];
+    size_t wlen = window_suffix(&p->side[side], half, wsuffix);
+    const char *k = outer_key(p, s, ts, side == p->this_side, key, wsuffix, wlen, a, &klen);
     sl_value list = sl_join_load(s->outer, k, klen, a);
     sl_value nl = sl_array_new(a, list.u.c.n + 1);
     if (list.u.c.n)
@@ -311,11 +330,22 @@ sl_fate sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, co
         sl_source_log_null_value(sd->src, in, out);
     sl_value key = sl_join_side_key(q, side, row, deleted, in, a, out);
     const sl_value *half = row + sd->base;
+    /* a match has the same window bytes: the store keys and the outer
+     * store's key of either side carry them */
+    char wsuffix[16];
+    size_t wlen = window_suffix(sd, half, wsuffix);
     size_t klen = 0;
     const char *k = NULL;
     bool stored = false;
     if (!key.null) {
         k = sl_join_store_key(s, &key, a, &klen);
+        if (wlen) {
+            char *wk = sl_arena_alloc(a, klen + wlen);
+            memcpy(wk, k, klen);
+            memcpy(wk + klen, wsuffix, wlen);
+            k = wk;
+            klen += wlen;
+        }
         if (!deleted)
             stored = window_put(p, s, side, k, klen, ts, half, sd->width, a); /* KStreamJoinWindow */
     }
@@ -344,7 +374,7 @@ sl_fate sl_join_process_stream(const sl_query *q, sl_join_state *s, int side, co
     for (uint32_t i = 0; i < n; i++) {
         if (s->outer) {
             size_t oklen;
-            const char *ok = outer_key(p, s, m[i].ts, other == p->this_side, &key, a, &oklen);
+            const char *ok = outer_key(p, s, m[i].ts, other == p->this_side, &key, wsuffix, wlen, a, &oklen);
             sl_store_delete(s->outer, ok, oklen);
         }
         memcpy(row + od->base, m[i].row, (size_t)od->width * sizeof *row);

@@ -313,6 +313,32 @@ static int by_bytes(const void *x, const void *y)
     return a->bytes.len < b->bytes.len ? -1 : a->bytes.len > b->bytes.len;
 }
 
+/* a left key's bytes as its key format writes it: a key of several
+ * columns in JSON is an object of them, in the table's order */
+static void left_key_bytes(const sl_join_plan *p, const sl_value *key, sl_strbuf *out)
+{
+    const sl_source *l = p->side[0].src;
+    if (p->fk_nkey <= 1 || l->key_format != SL_FORMAT_JSON) {
+        sl_join_key_bytes(l->key_format, key, out);
+        return;
+    }
+    sl_strbuf part;
+    sl_strbuf_init(&part);
+    sl_strbuf_reset(out);
+    sl_strbuf_putc(out, '{');
+    for (int i = 0; i < p->fk_nkey; i++) {
+        sl_strbuf_printf(out, "%s\"%s\":", i ? "," : "", l->cols[i].name);
+        if (key->u.c.items[i].null) {
+            sl_strbuf_append(out, "null", 4);
+            continue;
+        }
+        sl_join_key_bytes(SL_FORMAT_JSON, &key->u.c.items[i], &part);
+        sl_strbuf_append(out, part.data ? part.data : "", part.len);
+    }
+    sl_strbuf_putc(out, '}');
+    sl_strbuf_free(&part);
+}
+
 /* A right change (ForeignTableJoin): every left key subscribed to it gets a
  * response with the new right row, at the right change's time, in the
  * order of the subscription store (the left keys' bytes) */
@@ -331,7 +357,7 @@ static void fk_right(const sl_query *q, sl_join_state *s, const sl_value *rkey, 
     for (uint32_t i = 0; i < n; i++) {
         order[i].key = lefts.u.c.items[i];
         sl_strbuf_init(&order[i].bytes);
-        sl_join_key_bytes(p->side[0].src->key_format, &order[i].key, &order[i].bytes);
+        left_key_bytes(p, &order[i].key, &order[i].bytes);
     }
     qsort(order, n, sizeof *order, by_bytes);
     for (uint32_t i = 0; i < n; i++)
@@ -352,6 +378,17 @@ sl_fate sl_join_process_foreign_key(const sl_query *q, sl_join_state *s, int sid
     if (!sl_join_decode_side(q, side, in, row, &deleted, &ts, a, out))
         return SL_FATE_FAILED;
     sl_value key = row[sd->base]; /* the side's primary key */
+    if (side == 0 && p->fk_nkey > 1) {
+        /* several key columns: one STRUCT of them, NULL when all are */
+        key = sl_struct_new(a, (uint32_t)p->fk_nkey);
+        bool all_null = true;
+        for (int i = 0; i < p->fk_nkey; i++) {
+            key.u.c.items[i] = row[sd->base + i];
+            all_null &= row[sd->base + i].null;
+        }
+        if (all_null)
+            key = sl_null(SL_STRUCT);
+    }
     if (key.null)
         return SL_FATE_FILTERED;
     size_t klen;

@@ -1,8 +1,10 @@
-/* Running a persistent query (planned in query_build.c): its per-task state
- * (a table source's rows, the aggregation's or the join's stores), a record
- * through decode, time, filter and projection or the aggregation or join
- * it plans, a table aggregation's changes through its repartition topic,
- * and the end of a batch. Each record's fate is reported (ops/fate.h). */
+/* Running a persistent query (planned in sql/plan.c). This file is not an
+ * operator but where a query's operators meet, by its plan's kind: the
+ * source (decode, key-only WHERE, time), the table source's rows, then the
+ * project, aggregate or join operator, which end in the sink. It keeps the
+ * per-task state (the stores the plan declares), sends a table
+ * aggregation's changes through its repartition topic, and ends a batch.
+ * Each record's fate is reported (ops/fate.h). */
 #include "ops/query.h"
 
 #include <stdlib.h>
@@ -12,8 +14,11 @@
 #include "ops/aggregate.h"
 #include "ops/internal_record.h"
 #include "ops/join.h"
+#include "ops/project.h"
+#include "ops/repartition.h"
 #include "ops/sink.h"
 #include "ops/source.h"
+#include "ops/timestamp.h"
 #include "state/store.h"
 
 struct sl_query_state {
@@ -51,9 +56,9 @@ static void send_table_changes(const sl_query *q, const sl_value *old_row, const
     sl_strbuf_init(&opk);
     sl_strbuf_init(&npk);
     if (old_row)
-        sl_agg_partition_key(q, old_row, a, &opk);
+        sl_repartition_group_key(q, old_row, a, &opk);
     if (new_row)
-        sl_agg_partition_key(q, new_row, a, &npk);
+        sl_repartition_group_key(q, new_row, a, &npk);
     if (old_row && new_row && opk.len == npk.len && !memcmp(opk.data, npk.data, opk.len)) {
         send_table_change(q, old_row, new_row, &npk, ts, em);
     } else {
@@ -89,15 +94,16 @@ sl_err_t sl_query_process_table_change(const sl_query *q, sl_query_state *state,
 
 sl_query_state *sl_query_state_new(const sl_query *q)
 {
-    if (!q->agg && !q->join && !q->source->is_table)
+    const sl_plan_store *table = sl_plan_store_of(q, SL_STORE_SOURCE);
+    if (!q->agg && !q->join && !table)
         return NULL;
     sl_query_state *s = calloc(1, sizeof *s);
     if (q->agg)
         s->agg = sl_agg_state_new(q);
     if (q->join)
         s->join = sl_join_state_new(q);
-    if (q->source->is_table)
-        s->table = sl_store_new_for(q->id, "Source");
+    if (table)
+        s->table = sl_store_new(table->name);
     sl_strbuf_init(&s->buf);
     return s;
 }
@@ -112,56 +118,6 @@ void sl_query_state_destroy(const sl_query *q, sl_query_state *state)
     sl_store_destroy(s->table);
     sl_strbuf_free(&s->buf);
     free(s);
-}
-
-static bool passes(const sl_query *q, const sl_value *row, sl_arena *a, const sl_record *in, const sl_collector *out)
-{
-    if (!q->where)
-        return true;
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_value keep;
-    sl_cexpr_eval(q->where, &ctx, &keep);
-    if (ctx.errors)
-        out->processing_error(out->ctx, in, err.msg);
-    return !keep.null && keep.u.b;
-}
-
-/* false when the sink's TIMESTAMP column failed (logged): nothing emitted */
-static bool project_and_emit(const sl_query *q, const sl_value *row, int64_t ts, bool tombstone, sl_arena *a,
-                             sl_query_emitter *em)
-{
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_value *vals = sl_arena_alloc(a, (size_t)(q->ncols ? q->ncols : 1) * sizeof *vals);
-    int n = tombstone ? q->nkey_out : q->ncols;
-    for (int i = 0; i < n; i++) {
-        if (tombstone && q->cols[i].from_value) {
-            vals[i] = sl_null(q->cols[i].type->kind);
-            continue;
-        }
-        sl_cexpr_eval(q->cols[i].expr, &ctx, &vals[i]);
-        if (vals[i].null)
-            vals[i].kind = (uint8_t)q->cols[i].type->kind;
-    }
-    if (ctx.errors)
-        em->out->processing_error(em->out->ctx, em->source, err.msg);
-    if (!tombstone && !sl_time_extract(&q->sink_time, vals, em->source, a, em->out, &ts))
-        return false;
-    int64_t window[2];
-    const int64_t *w = NULL;
-    if (q->source->window_kind) {
-        window[0] = row[q->idx_rowoffset + 1].u.l;
-        window[1] = row[q->idx_rowoffset + 2].u.l;
-        w = window;
-    }
-    sl_key_origin key_of = !q->key_passes || !em->source ? SL_KEY_COMPUTED
-                 : em->source->key                ? SL_KEY_OF_SOURCE_PRESENT
-                                                  : SL_KEY_OF_SOURCE_NULL;
-    sl_sink_emit_row(q, vals, tombstone ? NULL : vals, ts, w, key_of, a, em);
-    return true;
 }
 
 void sl_query_flush(const sl_query *q, sl_query_state *state, sl_arena *a, sl_strbuf *keybuf, sl_strbuf *valbuf,
@@ -224,7 +180,7 @@ void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record 
         /* a null value passes a stateless stream query as a null row */
         if (!q->agg && !q->where && !q->ntf && !q->source_time.expr) {
             sl_query_emitter em0 = {out, in, keybuf, valbuf};
-            project_and_emit(q, row, in->timestamp, true, a, &em0);
+            sl_project_emit(q, row, in->timestamp, true, a, &em0);
             sl_report_fate(out, SL_FATE_PASSED);
         } else {
             /* a filter, a grouping or a time column has nothing to read:
@@ -271,10 +227,10 @@ void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record 
                 sl_valcodec_put(&qs->buf, &row[i]);
             sl_store_put(qs->table, key, klen, qs->buf.data, qs->buf.len);
         }
-        if (old_row && !passes(q, old_row, a, in, out))
+        if (old_row && !sl_project_filter(q, old_row, a, in, out))
             old_row = NULL;
     }
-    bool pass = !deleted && passes(q, row, a, in, out);
+    bool pass = !deleted && sl_project_filter(q, row, a, in, out);
     if (q->agg && qs->table_stage1) {
         send_table_changes(q, old_row, pass ? row : NULL, ts, a, &em);
         sl_report_fate(out, old_row || pass ? SL_FATE_PASSED : SL_FATE_FILTERED);
@@ -284,38 +240,7 @@ void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record 
         sl_agg_process(q, qs->agg, old_row, pass ? row : NULL, ts, a, &em);
         return;
     }
-    if (pass && q->ntf) {
-        /* one output per element; shorter arrays give NULLs */
-        sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-        sl_value *arrays = sl_arena_alloc(a, (size_t)q->ntf * sizeof *arrays);
-        uint32_t n = 0;
-        for (int i = 0; i < q->ntf; i++) {
-            sl_cexpr_eval(q->tf_args[i], &ctx, &arrays[i]);
-            if (!arrays[i].null && arrays[i].u.c.n > n)
-                n = arrays[i].u.c.n;
-        }
-        for (uint32_t j = 0; j < n; j++) {
-            for (int i = 0; i < q->ntf; i++)
-                row[q->row_width + i] = !arrays[i].null && j < arrays[i].u.c.n
-                                            ? arrays[i].u.c.items[j]
-                                            : sl_null(q->tf_args[i]->type->elem->kind);
-            project_and_emit(q, row, ts, false, a, &em);
-        }
-        sl_report_fate(out, SL_FATE_PASSED);
-    } else if (pass) {
-        sl_report_fate(out, project_and_emit(q, row, ts, false, a, &em) ? SL_FATE_PASSED : SL_FATE_FAILED);
-    } else if (src->is_table && (old_row || (deleted && !q->where))) {
-        /* the table's row is gone from the result: a delete goes out */
-        project_and_emit(q, row, ts, true, a, &em);
-        sl_report_fate(out, SL_FATE_PASSED);
-    } else {
-        sl_report_fate(out, SL_FATE_FILTERED);
-    }
-}
-
-bool sl_query_reads(const sl_query *q, const char *topic)
-{
-    return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
+    sl_project_row(q, row, ts, pass, deleted, old_row, a, &em);
 }
 
 void sl_query_state_foreach_store(sl_query_state *state, sl_store_each_fn fn, void *ctx)
@@ -347,28 +272,4 @@ void sl_query_state_stats(const sl_query_state *state, sl_store_stats *into)
     into->late_dropped += sl_agg_state_late(s->agg);
     sl_join_state_stats(s->join, into);
     sl_store_add_stats(s->table, into);
-}
-
-static void ignore_decode_error(void *ctx, const sl_record *src, const char *msg)
-{
-    (void)ctx;
-    (void)src;
-    (void)msg;
-}
-
-sl_partition_key_kind sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a,
-                                             sl_strbuf *out)
-{
-    if (q->join)
-        return sl_join_partition_key(q, side, in, a, out);
-    if (!q->agg)
-        return SL_PARTITION_DIRECT;
-    sl_value *row = sl_arena_alloc(a, (size_t)(q->row_width + q->ntf + 1) * sizeof *row);
-    bool deleted;
-    sl_collector quiet = {.processing_error = ignore_decode_error};
-    if (!sl_source_decode(q->source, in, row, &deleted, a, &quiet) || deleted)
-        return SL_PARTITION_DIRECT;
-    /* (NULL grouping keys are written too: the aggregation drops them) */
-    sl_agg_partition_key(q, row, a, out);
-    return SL_PARTITION_KEYED;
 }

@@ -1,5 +1,5 @@
 /* A persistent query (CREATE ... AS SELECT / INSERT INTO ... SELECT):
- * built from its statement (the plan, ops/plan.h) and run record by record:
+ * planned from its statement (sql/plan.h) and run record by record:
  * source decode -> timestamp extraction -> filter -> projection, or the
  * aggregation or join it plans -> (re)keying -> sink encode. */
 #ifndef SL_QUERY_H
@@ -7,15 +7,9 @@
 
 #include <stdbool.h>
 
-#include "ops/plan.h"
+#include "ops/record.h"
+#include "sql/plan.h"
 #include "state/store.h"
-
-/* Builds the query of a CSAS/CTAS/INSERT INTO statement; for CREATE ... AS
- * also registers its sink in the catalog. */
-sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *stmt, sl_query **out, sl_error *err);
-
-/* Whether the query reads the topic (its source, or its join's right side). */
-bool sl_query_reads(const sl_query *q, const char *topic);
 
 /* Per task state of a query (NULL for stateless ones): its stores. */
 typedef struct sl_query_state sl_query_state;
@@ -27,12 +21,6 @@ void sl_query_state_foreach_store(sl_query_state *state, sl_store_each_fn fn, vo
  * from them (EMIT FINAL's pending windows) */
 void sl_query_state_after_restore(const sl_query *q, sl_query_state *state);
 
-/* The bytes a repartition record of side (0 source/left, 1 right) is keyed
- * by: the grouping key, or the join key as the other side's key format
- * writes it (so that the default partitioner puts it where that side's
- * keys are). */
-sl_partition_key_kind sl_query_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *arena,
-                                             sl_strbuf *out);
 /* sluice run, a table aggregated by a non-key column: the source task
  * sends changes (old row out, new row in) to the repartition topic... */
 void sl_query_state_table_stage1(sl_query_state *state);
@@ -40,9 +28,6 @@ void sl_query_state_table_stage1(sl_query_state *state);
 sl_err_t sl_query_process_table_change(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *arena,
                                        sl_strbuf *keybuf, sl_strbuf *valbuf, const sl_collector *out,
                                        sl_error *err);
-/* decides repartition_side for a built query; the topology names the topic */
-void sl_query_plan_repartition(sl_query *q);
-
 /* Runs one record of the query's source topic through it. */
 void sl_query_process(const sl_query *q, sl_query_state *state, const sl_record *in, sl_arena *arena, sl_strbuf *keybuf,
                       sl_strbuf *valbuf, const sl_collector *out);

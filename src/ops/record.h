@@ -57,7 +57,8 @@ typedef struct sl_collector {
      * log with its source position; processing continues */
     void (*processing_error)(void *ctx, const sl_record *source, const char *message);
     void *ctx;
-    /* an error the configuration makes fatal (ksql.timestamp.throw.on.invalid):
+    /* an error the configuration makes fatal (ksql.timestamp.throw.on.invalid),
+     * or one that fails a ksqlDB query (a DECIMAL SUM that overflows):
      * the run stops; NULL treats it as a processing error */
     void (*fatal_error)(void *ctx, const sl_record *source, const char *message);
     /* the task is about to run one query (for a record, or its end-of-batch

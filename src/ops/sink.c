@@ -37,7 +37,7 @@ void sl_sink_emit_row(const sl_query *q, const sl_value *keyvals, const sl_value
                 /* the inner key alone chooses the partition */
                 rec.partition_by_prefix = true;
                 rec.partition_prefix_len = em->keybuf->len;
-                sl_windowed_key_append(em->keybuf, sink->window_kind, window[0], window[1]);
+                sl_windowed_key_append(em->keybuf, sink->window_kind == SL_WINDOW_SESSION, window[0], window[1]);
             }
             rec.key = em->keybuf->data ? em->keybuf->data : "";
             rec.key_len = em->keybuf->len;

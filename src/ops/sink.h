@@ -2,7 +2,15 @@
 #ifndef SL_SINK_H
 #define SL_SINK_H
 
-#include "ops/plan.h"
+#include "ops/record.h"
+#include "sql/plan.h"
+
+/* Where a query's results go, with the encoding buffers it reuses. */
+typedef struct sl_query_emitter {
+    const sl_collector *out;
+    const sl_record *source; /* the input record, for the processing log */
+    sl_strbuf *keybuf, *valbuf;
+} sl_query_emitter;
 
 /* Whose key an output row has. When it is the source record's own
  * (SL_KEY_OF_SOURCE_*), it is null exactly when that was, as in ksqlDB: a

@@ -45,7 +45,7 @@ bool sl_source_decode_key(const sl_source *src, const sl_record *in, sl_value *r
     size_t key_len = in->key ? in->key_len : 0;
     int64_t wstart = 0, wend = 0;
     if (src->window_kind && in->key &&
-        !sl_windowed_key_split(in->key, key_len, src->window_kind, src->window_size_ms, &key_len, &wstart, &wend)) {
+        !sl_windowed_key_split(in->key, key_len, src->window_kind == SL_WINDOW_SESSION, src->window_size_ms, &key_len, &wstart, &wend)) {
         out->processing_error(out->ctx, in, "Failed to deserialize windowed key: too short for its window");
         return false;
     }

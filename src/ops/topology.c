@@ -9,8 +9,10 @@
 #include "common/strbuf.h"
 #include "ops/fate.h"
 #include "ops/internal_record.h"
-#include "ops/join.h"
+#include "ops/repartition.h"
 #include "ops/query.h"
+#include "sql/plan_aggregate.h"
+#include "sql/plan_join.h"
 #include "sql/catalog.h"
 #include "sql/parser.h"
 
@@ -21,42 +23,22 @@ struct sl_topology {
     int nqueries;
     sl_topic_info *topics;
     int ntopics;
-    /* the state stores a task of this topology creates, per query, named as
-     * the task names them: what changelogs, restore, explain and metrics
-     * are about (one list, learnt once from the queries' own state) */
+    /* the state stores a task of this topology creates, per query, as the
+     * plans declare them: what changelogs, restore, explain and metrics
+     * are about */
     const char ***stores; /* per query, NULL-terminated */
 };
 
-typedef struct store_list {
-    const char **names;
-    int n, cap;
-    sl_arena *arena;
-} store_list;
-
-static void add_store_name(void *ctx, sl_store *store)
-{
-    store_list *l = ctx;
-    if (l->n + 1 >= l->cap) {
-        int cap = l->cap ? l->cap * 2 : 8;
-        const char **names = sl_arena_calloc(l->arena, (size_t)cap, sizeof *names);
-        for (int i = 0; i < l->n; i++)
-            names[i] = l->names[i];
-        l->names = names;
-        l->cap = cap;
-    }
-    l->names[l->n++] = sl_arena_strdup(l->arena, sl_store_name(store));
-    l->names[l->n] = NULL;
-}
-
+/* the store names of every query, from the stores its plan declares */
 static void list_stores(sl_topology *t)
 {
     t->stores = sl_arena_calloc(t->arena, (size_t)t->nqueries + 1, sizeof *t->stores);
     for (int i = 0; i < t->nqueries; i++) {
-        store_list l = {.arena = t->arena};
-        sl_query_state *state = sl_query_state_new(t->queries[i]);
-        sl_query_state_foreach_store(state, add_store_name, &l);
-        sl_query_state_destroy(t->queries[i], state);
-        t->stores[i] = l.names ? l.names : sl_arena_calloc(t->arena, 1, sizeof *l.names);
+        const sl_query *q = t->queries[i];
+        const char **names = sl_arena_calloc(t->arena, (size_t)q->nstores + 1, sizeof *names);
+        for (int k = 0; k < q->nstores; k++)
+            names[k] = q->stores[k].name;
+        t->stores[i] = names;
     }
 }
 
@@ -124,15 +106,20 @@ static void apply_properties(sl_catalog *cat, const sl_compile_options *opts)
  * of both, named after the statement, which the next step joins with C, and
  * so on. The columns of a step remember the source and name they came from,
  * so later steps and the final SELECT resolve t.x as the user wrote it.
- * Compiles the internal steps and rewrites *stp to the last join. */
+ * Compiles the internal steps and rewrites *stp to the last join; with
+ * every_join, the last join becomes a step too and *stp reads its result
+ * without a join: how an aggregation or a PARTITION BY of a join runs (as
+ * ksqlDB plans them, the join's result first, then the grouping or the
+ * re-keying over it). */
 static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **stp, const char *prefix,
-                                 sl_error *err)
+                                 bool every_join, sl_error *err)
 {
     sl_arena *a = t->arena;
     sl_stmt *st = *stp;
     const sl_select *sel = st->select;
     sl_from_item left = sel->from;
-    for (int i = 0; i < sel->njoins - 1; i++) {
+    int nsteps = every_join ? sel->njoins : sel->njoins - 1;
+    for (int i = 0; i < nsteps; i++) {
         const sl_source *ls = sl_catalog_find(t->catalog, left.name);
         const sl_source *rs = sl_catalog_find(t->catalog, sel->joins[i].right.name);
         if (!ls || !rs) {
@@ -161,7 +148,7 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
         step->select = ss;
         sl_query *q;
         qb->query_index = t->nqueries;
-        sl_err_t rc = sl_query_build_stmt(qb, step, &q, err);
+        sl_err_t rc = sl_plan_statement(qb, step, &q, err);
         if (rc)
             return rc;
         t->queries[t->nqueries++] = q;
@@ -174,8 +161,8 @@ static sl_err_t split_join_chain(sl_topology *t, sl_query_build *qb, sl_stmt **s
     sl_select *ls = sl_arena_alloc(a, sizeof *ls);
     *ls = *sel;
     ls->from = left;
-    ls->joins = &sel->joins[sel->njoins - 1];
-    ls->njoins = 1;
+    ls->joins = every_join ? NULL : &sel->joins[sel->njoins - 1];
+    ls->njoins = every_join ? 0 : 1;
     last->select = ls;
     *stp = last;
     return SL_OK;
@@ -213,14 +200,18 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         case SL_STMT_CREATE_AS:
         case SL_STMT_INSERT_INTO: {
             sl_query *q;
-            if (st->select && st->select->njoins > 1) {
+            const sl_select *sel = st->select;
+            bool over_join = sel && sel->njoins &&
+                             (sel->group_by.count || sel->window.kind || sel->partition_by.count);
+            if (sel && (sel->njoins > 1 || over_join)) {
                 /* A JOIN B JOIN C ...: each join but the last becomes an
-                 * internal step whose result the next one reads */
-                if (split_join_chain(t, &qb, &st, opts ? opts->internal_topic_prefix : NULL, err))
+                 * internal step whose result the next one reads (every
+                 * join, when the statement groups or re-keys the result) */
+                if (split_join_chain(t, &qb, &st, opts ? opts->internal_topic_prefix : NULL, over_join, err))
                     goto fail;
             }
             qb.query_index = t->nqueries;
-            if (sl_query_build_stmt(&qb, st, &q, err))
+            if (sl_plan_statement(&qb, st, &q, err))
                 goto fail;
             t->queries[t->nqueries++] = q;
             break;
@@ -255,13 +246,28 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
         }
         case SL_STMT_INSERT_VALUES: {
             const sl_source *target = st->name ? sl_catalog_find(t->catalog, st->name) : NULL;
+            /* the HEADER columns it would write (every column when none are named) */
+            sl_strbuf headers;
+            sl_strbuf_init(&headers);
+            for (int c = 0; target && c < target->ncols; c++) {
+                const sl_column *col = &target->cols[c];
+                bool named = st->ninsert_columns == 0;
+                for (int i = 0; i < st->ninsert_columns && !named; i++)
+                    named = !strcmp(st->insert_columns[i], col->name);
+                if (named && (col->role == SL_COL_HEADER || col->role == SL_COL_HEADERS))
+                    sl_strbuf_printf(&headers, "%s%s", headers.len ? ", " : "", col->name);
+            }
             if (target && target->read_only)
                 sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                             "Cannot insert values into read-only %s: %s", target->is_table ? "table" : "stream",
                             st->name);
+            else if (headers.len)
+                sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
+                            "Cannot insert into HEADER columns: %s", headers.data);
             else
                 sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
                             "INSERT INTO ... VALUES is not supported yet");
+            sl_strbuf_free(&headers);
             goto fail;
         }
         default: {
@@ -295,7 +301,7 @@ sl_topology *sl_topology_compile(const char *text, const char *file, const sl_co
     }
     for (int i = 0; i < t->nqueries; i++) {
         sl_query *q = t->queries[i];
-        sl_query_plan_repartition(q);
+        sl_plan_repartition_sides(q);
         if (q->repartition_side[0] || q->repartition_side[1]) {
             q->repartition_topic = sl_arena_sprintf(t->arena, "%s%s-repartition",
                                                     opts && opts->internal_topic_prefix ? opts->internal_topic_prefix : "",

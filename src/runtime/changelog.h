@@ -40,9 +40,17 @@ bool sl_changelog_produce(rd_kafka_t *producer, const char *app, const sl_state_
  * when the producer refused one (the batch must then be aborted). */
 int64_t sl_changelog_write(rd_kafka_t *producer, const char *app, sl_task *task);
 
+/* librdkafka settings of a restorer, as key, value pairs ending in NULL:
+ * read_committed, assign only, the end of a partition reported, and a
+ * prefetch queue deep enough that the fetcher never stops ahead of the
+ * store (librdkafka 2.0 looks again only a second after its queue passed
+ * queued.min.messages: restores went in bursts of 100,000 records and
+ * pauses of up to a second, most of their time). */
+extern const char *const sl_changelog_restorer_settings[];
+
 /* Fills the task's (empty) stores from their changelogs, read_committed up
  * to the end, with `restorer` (a consumer used with assign only, created
- * with enable.partition.eof=true). hw_reader (a client with
+ * with sl_changelog_restorer_settings). hw_reader (a client with
  * isolation.level=read_uncommitted; NULL when no transaction can be pending)
  * tells the true end. From a snapshot in snapshot_dir (may be
  * NULL) and the changelog after it when one fits (see snapshot.h). Turns

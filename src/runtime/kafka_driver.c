@@ -21,10 +21,12 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "runtime/batch.h"
 #include "runtime/changelog.h"
 #include "runtime/kafka_commit.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/kafka_startup.h"
 #include "runtime/memory_budget.h"
 #include "runtime/metrics.h"
 #include "runtime/partition_group.h"
@@ -205,7 +207,9 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, worker *w)
 {
     if (rd_kafka_conf_set(conf, k, v, w->errstr, sizeof w->errstr) != RD_KAFKA_CONF_OK) {
-        sl_log_error("kafka", "configuration %s=%s: %s", k, v, w->errstr);
+        if (sl_secret_key(k))
+            sl_scrub(w->errstr, sizeof w->errstr, v);
+        sl_log_error("kafka", "configuration %s=%s: %s", k, sl_redacted(k, v), w->errstr);
         return false;
     }
     return true;
@@ -391,6 +395,26 @@ static bool reopen_consumer(worker *w)
     return opened;
 }
 
+/* The transactional producer could not start: when Kafka's ACLs are the
+ * reason, say so in Sluice's words, with what to grant, rather than leave
+ * it to librdkafka's lines; the process then exits SL_EXIT_KAFKA_SECURITY. */
+static void refused_at_start(worker *w, const char *txid)
+{
+    char why[512];
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(w->producer, why, sizeof why);
+    if (err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED) {
+        sl_log_error("kafka", "Kafka's ACLs refuse the transactional id %s: grant WRITE and DESCRIBE on transactional "
+                              "ids prefixed '%s-' to Sluice's user (see the README's Kafka ACLs)",
+                     txid, w->app);
+        w->refused = true;
+    } else if (err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+        sl_log_error("kafka", "Kafka's ACLs refuse the idempotent producer of %s: grant IDEMPOTENT_WRITE on the "
+                              "cluster to Sluice's user (brokers before 3.0 need it)",
+                     txid);
+        w->refused = true;
+    }
+}
+
 static bool make_producer(worker *w)
 {
     const sl_driver_options *o = w->o;
@@ -427,8 +451,10 @@ static bool make_producer(worker *w)
         return false;
     }
     if (o->exactly_once) {
-        if (sl_kafka_retry(call_init, w, "init_transactions") != SL_KAFKA_OK)
+        if (sl_kafka_retry(call_init, w, "init_transactions") != SL_KAFKA_OK) {
+            refused_at_start(w, txid);
             return false;
+        }
         sl_info("producer", "transactional.id %s ready (any previous instance is fenced)", txid);
     }
     return true;
@@ -476,13 +502,10 @@ static bool make_clients(worker *w)
     rd_kafka_conf_t *rc = sl_kafka_conf_new();
     char restore_group[600];
     snprintf(restore_group, sizeof restore_group, "%s-restore", app);
-    if (!conf_set(rc, "bootstrap.servers", bootstrap(o), w) || !conf_set(rc, "group.id", restore_group, w) ||
-        !conf_set(rc, "isolation.level", "read_committed", w) || !conf_set(rc, "enable.auto.commit", "false", w) ||
-        !conf_set(rc, "enable.partition.eof", "true", w) || !conf_set(rc, "auto.offset.reset", "earliest", w) ||
-        /* the end of a changelog is found by a fetch that returns nothing:
-         * do not let the broker hold it back */
-        !conf_set(rc, "fetch.wait.max.ms", "10", w) ||
-        !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
+    bool restorer_set = conf_set(rc, "bootstrap.servers", bootstrap(o), w) && conf_set(rc, "group.id", restore_group, w);
+    for (const char *const *kv = sl_changelog_restorer_settings; restorer_set && kv[0]; kv += 2)
+        restorer_set = conf_set(rc, kv[0], kv[1], w);
+    if (!restorer_set || !passthrough(rc, SL_KAFKA_CONSUMER, w)) {
         rd_kafka_conf_destroy(rc);
         return false;
     }
@@ -672,7 +695,7 @@ int sl_kafka_run(const sl_driver_options *o)
     w.offsets = rd_kafka_topic_partition_list_new(16);
     int rc = 0;
     if (!make_clients(&w)) {
-        rc = 1;
+        rc = w.refused ? SL_EXIT_KAFKA_SECURITY : 1;
         goto out;
     }
     int64_t max_records = sl_config_int(o->config, "batch.max.records");

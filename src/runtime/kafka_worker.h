@@ -51,6 +51,7 @@ typedef struct sl_kafka_worker {
     int64_t wakes, wake_us; /* watermark queries sent to wake the fetcher, and the time they took (waker thread) */
     int producers_replaced; /* in a row, without a commit in between */
     bool txn_gone; /* the open transaction went with a replaced producer: no abort to send */
+    bool refused; /* Kafka's ACLs refused what the worker needs at start: exit SL_EXIT_KAFKA_SECURITY */
     char errstr[512];
 } sl_kafka_worker;
 

@@ -40,7 +40,8 @@ struct sl_test_case {
     sl_arena *arena;
     json_t *outputs;
     json_t *changelog; /* the changelog records the batches wrote; NULL: not kept */
-    int64_t next_offset;
+    json_t *next_offsets; /* topic -> the offset its next input record gets
+                             (a partition's offsets count from 0, as Kafka's) */
     sl_error *err;
     int failed; /* exit code of a fatal runtime failure */
     char *topic_prefix; /* before the test's topic names; "" when none */
@@ -191,7 +192,7 @@ static json_t *decode_side(mem_run *r, const sl_source *sink, bool key, const vo
         return json_sprintf("<undecodable: %s>", err.msg);
     sl_strbuf sb;
     sl_strbuf_init(&sb);
-    if (schema->nfields == 1 && (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA)) {
+    if (schema->nfields == 1 && (sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA)) {
         sl_json_write(&sb, &cols[0], schema->fields[0].type);
     } else {
         sl_value row = sl_struct_new(r->arena, (uint32_t)schema->nfields);
@@ -222,7 +223,7 @@ static json_t *canonical_side(mem_run *r, const sl_source *sink, bool key, json_
     if (fmt == SL_FORMAT_KAFKA && schema->fields[0].type->kind == SL_BYTES)
         return NULL; /* text, as decode_side shows it */
     bool unwrapped = schema->nfields == 1 &&
-                     (key || sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
+                     (sl_serde_options_of(serde)->unwrapped || fmt == SL_FORMAT_KAFKA || !json_is_object(j));
     /* as in ksqlDB, a field the schema lacks is ignored and a missing one is null */
     if (!unwrapped && !json_is_object(j))
         return NULL;
@@ -272,7 +273,7 @@ json_t *sl_test_case_output(sl_test_case *r, const sl_record *out)
     if (sink && sink->window_kind && out->key) {
         int64_t start = 0, end = 0;
         size_t inner;
-        if (sl_windowed_key_split(out->key, klen, sink->window_kind, sink->window_size_ms, &inner, &start, &end))
+        if (sl_windowed_key_split(out->key, klen, sink->window_kind == SL_WINDOW_SESSION, sink->window_size_ms, &inner, &start, &end))
             klen = inner;
         window = json_pack("{s:I,s:I,s:s}", "start", (json_int_t)start, "end", (json_int_t)end, "type",
                            sink->window_kind == SL_WINDOW_SESSION ? "session" : "time");
@@ -429,6 +430,7 @@ int sl_test_case_open(const char *sql, const char *file, json_t *input, const ch
     r->cat = sl_topology_catalog(topo);
     r->arena = sl_arena_new(64 * 1024);
     r->outputs = json_array();
+    r->next_offsets = json_object();
     r->topic_prefix = strdup(topic_prefix ? topic_prefix : "");
     sl_strbuf_init(&r->kb);
     sl_strbuf_init(&r->vb);
@@ -461,7 +463,9 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
     if (!src)
         return 1;
     bool knull, vnull;
-    *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = r->next_offset++};
+    json_int_t offset = json_integer_value(json_object_get(r->next_offsets, src->topic));
+    json_object_set_new(r->next_offsets, src->topic, json_integer(offset + 1));
+    *rec = (sl_record){.topic = src->topic, .partition = 0, .offset = (int64_t)offset};
     json_t *ts = json_object_get(in, "timestamp");
     rec->timestamp = json_is_number(ts) ? (int64_t)json_number_value(ts) : 0;
     const char *raw_key = json_string_value(json_object_get(in, SL_TEST_RAW_KEY));
@@ -474,7 +478,7 @@ int sl_test_case_encode(sl_test_case *r, json_t *in, sl_record *rec, sl_error *e
         /* a windowed source's key carries its window, as Kafka Streams writes it */
         int64_t ws = (int64_t)json_number_value(json_object_get(win, "start"));
         int64_t we = (int64_t)json_number_value(json_object_get(win, "end"));
-        sl_windowed_key_append(&r->kb, src->window_kind, ws, we);
+        sl_windowed_key_append(&r->kb, src->window_kind == SL_WINDOW_SESSION, ws, we);
     }
     if (!knull) {
         rec->key = r->kb.data ? r->kb.data : "";
@@ -523,6 +527,7 @@ void sl_test_case_close(sl_test_case *r)
     sl_strbuf_free(&r->kb);
     sl_strbuf_free(&r->vb);
     json_decref(r->outputs);
+    json_decref(r->next_offsets);
     json_decref(r->changelog);
     sl_arena_destroy(r->arena);
     sl_batch_destroy(r->batch);

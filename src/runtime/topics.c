@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "runtime/changelog.h"
 #include "runtime/kafka_errors.h"
+#include "runtime/kafka_startup.h"
 
 void sl_processing_log_topic(const sl_config *config, char *out, size_t n)
 {
@@ -199,6 +200,8 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
             sl_log_error("admin", "configuration kafka.%s: %s", k, errstr);
             return 1;
         }
+    sl_kafka_startup startup;
+    sl_kafka_startup_watch(conf, &startup); /* the first client to reach Kafka says why it cannot */
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         sl_log_error("admin", "cannot create client: %s", errstr);
@@ -206,11 +209,10 @@ int sl_kafka_prepare_topics(const sl_driver_options *o)
     }
     int rc = 0;
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 30000);
-    if (err) {
-        sl_log_error("admin", "cannot reach Kafka at %s: %s", bootstrap(o), rd_kafka_err2str(err));
+    rc = sl_kafka_startup_wait(rk, &startup, sl_config_int(o->config, "startup.timeout.ms"), bootstrap(o), &md);
+    if (rc) {
         rd_kafka_destroy(rk);
-        return 1;
+        return rc;
     }
     const sl_topology *t = o->topology;
     int source_partitions = 0;

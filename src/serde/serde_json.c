@@ -6,8 +6,11 @@
 #include "serde/json.h"
 
 #include "serde/confluent_header.h"
+#include "serde/registry.h"
+#include "serde/registry_schema.h"
 #include "serde/serde_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static sl_err_t json_decode(sl_serde *s, const void *data, size_t len, sl_value *cols, sl_arena *a, sl_error *err)
@@ -58,5 +61,14 @@ static const sl_serde_vtable json_vt = {json_decode, json_encode, NULL};
 sl_err_t sl_serde_json_init(sl_serde *s, sl_error *err)
 {
     s->vt = &json_vt;
+    /* JSON_SR with a subject to write under: the columns' JSON Schema is
+     * registered and its id goes into every record's header */
+    if (s->format == SL_FORMAT_JSON_SR && s->opts.schema_registry && s->opts.subject) {
+        char *text = sl_json_schema_for(s->schema, s->opts.unwrapped);
+        sl_err_t rc = sl_registry_register_typed(s->opts.schema_registry, s->opts.subject, "JSON", text,
+                                                 &s->opts.schema_id, err);
+        free(text);
+        return rc;
+    }
     return SL_OK;
 }

@@ -18,10 +18,13 @@
  * PROTOBUF_NOSR is the bare message. Decoding is a bounds-checked walk that
  * skips unknown fields and rejects malformed input. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/datefmt.h"
 #include "serde/confluent_header.h"
+#include "serde/registry.h"
+#include "serde/registry_schema.h"
 #include "serde/serde_int.h"
 
 #define MAX_DEPTH 64
@@ -539,5 +542,15 @@ static const sl_serde_vtable pb_vt = {pb_decode, pb_encode, NULL};
 sl_err_t sl_serde_protobuf_init(sl_serde *s, sl_error *err)
 {
     s->vt = &pb_vt;
+    /* PROTOBUF with a subject to write under: the row's .proto is registered
+     * and its id goes into every record's header, before the index path [0]
+     * that names its first message */
+    if (s->format == SL_FORMAT_PROTOBUF && s->opts.schema_registry && s->opts.subject) {
+        char *text = sl_proto_schema_for(s->schema, "ConnectDefault1");
+        sl_err_t rc = sl_registry_register_typed(s->opts.schema_registry, s->opts.subject, "PROTOBUF", text,
+                                                 &s->opts.schema_id, err);
+        free(text);
+        return rc;
+    }
     return SL_OK;
 }

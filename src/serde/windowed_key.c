@@ -18,26 +18,26 @@ static int64_t get_be64(const unsigned char *p)
     return (int64_t)v;
 }
 
-size_t sl_windowed_key_suffix_len(sl_window_kind kind)
+size_t sl_windowed_key_suffix_len(bool session)
 {
-    return kind == SL_WINDOW_SESSION ? 16 : 8;
+    return session ? 16 : 8;
 }
 
-void sl_windowed_key_append(sl_strbuf *key, sl_window_kind kind, int64_t start, int64_t end)
+void sl_windowed_key_append(sl_strbuf *key, bool session, int64_t start, int64_t end)
 {
-    if (kind == SL_WINDOW_SESSION)
+    if (session)
         put_be64(key, end);
     put_be64(key, start);
 }
 
-bool sl_windowed_key_split(const void *key, size_t len, sl_window_kind kind, int64_t size_ms, size_t *inner_len,
+bool sl_windowed_key_split(const void *key, size_t len, bool session, int64_t size_ms, size_t *inner_len,
                            int64_t *start, int64_t *end)
 {
-    size_t suffix = sl_windowed_key_suffix_len(kind);
+    size_t suffix = sl_windowed_key_suffix_len(session);
     if (!key || len < suffix)
         return false;
     const unsigned char *k = (const unsigned char *)key + len - suffix;
-    if (kind == SL_WINDOW_SESSION) {
+    if (session) {
         *end = get_be64(k);
         *start = get_be64(k + 8);
     } else {

@@ -12,17 +12,19 @@
 #include <stdint.h>
 
 #include "common/strbuf.h"
-#include "sql/ast.h"
 
-/* the suffix's length for a kind of window: 8, or 16 for sessions */
-size_t sl_windowed_key_suffix_len(sl_window_kind kind);
+/* Windows are told apart only as time windows and sessions here (session:
+ * true for SESSION windows), so that the wire format needs nothing of SQL. */
+
+/* the suffix's length: 8, or 16 for sessions */
+size_t sl_windowed_key_suffix_len(bool session);
 
 /* appends the window to a key that holds the inner key's bytes */
-void sl_windowed_key_append(sl_strbuf *key, sl_window_kind kind, int64_t start, int64_t end);
+void sl_windowed_key_append(sl_strbuf *key, bool session, int64_t start, int64_t end);
 
 /* splits a windowed key of len bytes: the inner key's length and the window
  * (a time window's end from size_ms); false when the key is too short */
-bool sl_windowed_key_split(const void *key, size_t len, sl_window_kind kind, int64_t size_ms, size_t *inner_len,
+bool sl_windowed_key_split(const void *key, size_t len, bool session, int64_t size_ms, size_t *inner_len,
                            int64_t *start, int64_t *end);
 
 #endif

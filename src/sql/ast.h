@@ -105,6 +105,7 @@ typedef struct sl_select_item {
     const char *alias;    /* may be NULL */
     const char *star_qualifier; /* for src.* (NULL for plain *) */
     bool star;
+    bool struct_all; /* expr->*: one column per field of the STRUCT expr */
     sl_pos pos;
 } sl_select_item;
 

@@ -110,6 +110,44 @@ const sl_type *sl_cast_common_type(sl_arena *a, const sl_type *x, const sl_type 
     return NULL;
 }
 
+const sl_type *sl_cast_list_common_type(sl_arena *a, const sl_type *common, const sl_type *next)
+{
+    if (common->kind == SL_STRUCT && next->kind == SL_STRUCT) {
+        /* the super set of the fields, next's first, as ksqlDB lists them */
+        int cap = common->nfields + next->nfields, n = 0;
+        sl_field *fields = sl_arena_calloc(a, cap ? (size_t)cap : 1, sizeof *fields);
+        for (int pass = 0; pass < 2; pass++) {
+            const sl_type *t = pass ? common : next;
+            for (int i = 0; i < t->nfields; i++) {
+                const char *name = t->fields[i].name;
+                bool seen = false;
+                for (int j = 0; j < n && !seen; j++)
+                    seen = !strcmp(fields[j].name, name);
+                if (seen)
+                    continue;
+                int in_common = sl_type_field_index(common, name), in_next = sl_type_field_index(next, name);
+                const sl_type *ft = t->fields[i].type;
+                if (in_common >= 0 && in_next >= 0)
+                    ft = sl_cast_list_common_type(a, common->fields[in_common].type, next->fields[in_next].type);
+                if (!ft)
+                    return NULL;
+                fields[n++] = (sl_field){name, ft};
+            }
+        }
+        return sl_type_struct(a, n, fields);
+    }
+    if (common->kind == SL_ARRAY && next->kind == SL_ARRAY) {
+        const sl_type *e = sl_cast_list_common_type(a, common->elem, next->elem);
+        return e ? sl_type_array(a, e) : NULL;
+    }
+    if (common->kind == SL_MAP && next->kind == SL_MAP) {
+        const sl_type *k = sl_cast_list_common_type(a, common->key, next->key);
+        const sl_type *v = sl_cast_list_common_type(a, common->elem, next->elem);
+        return k && v ? sl_type_map(a, k, v) : NULL;
+    }
+    return sl_cast_common_type(a, common, next);
+}
+
 /* ---------- to string ---------- */
 
 static void ts_to_string(sl_strbuf *sb, int64_t ms)
@@ -280,15 +318,23 @@ sl_value sl_value_to_string(const sl_value *v, sl_arena *a)
 
 /* ---------- parsing temporal text ---------- */
 
-/* "yyyy-MM-dd" -> days */
+/* "yyyy-MM-dd" -> days; "yyyy" and "yyyy-MM" are completed with the first
+ * month and day, as ksqlDB completes a partial date */
 static bool parse_date_text(const char *s, size_t n, int32_t *out)
 {
     int y, m, d, used = 0;
-    char buf[32];
-    if (n >= sizeof buf)
+    char buf[40];
+    if (n >= 32)
         return false;
     memcpy(buf, s, n);
     buf[n] = 0;
+    int dashes = 0;
+    for (size_t i = 0; i < n; i++)
+        dashes += s[i] == '-';
+    if (dashes < 2) {
+        memcpy(buf + n, dashes ? "-01" : "-01-01", dashes ? 4 : 7);
+        n += dashes ? 3 : 6;
+    }
     if (sscanf(buf, "%d-%d-%d%n", &y, &m, &d, &used) != 3 || (size_t)used != n || m < 1 || m > 12 ||
         d < 1 || d > 31)
         return false;

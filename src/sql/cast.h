@@ -19,6 +19,11 @@ bool sl_cast_implicit(const sl_type *from, const sl_type *to);
 /* The common type of two numeric/compatible types for comparisons and
  * arithmetic, or NULL when there is none. DECIMAL results sized as ksqlDB does. */
 const sl_type *sl_cast_common_type(sl_arena *arena, const sl_type *a, const sl_type *b);
+/* The common type of a list of user expressions (an IN list, ARRAY[...],
+ * MAP(...)) with `next` added: as sl_cast_common_type, except that two
+ * STRUCTs make one with the super set of their fields (a field in both has
+ * their common type), as ksqlDB coerces such lists. NULL when none. */
+const sl_type *sl_cast_list_common_type(sl_arena *arena, const sl_type *common, const sl_type *next);
 /* Converts a value; NULL stays NULL. Fails (SL_ERR_RUNTIME) on e.g. a
  * non-numeric string cast to INT, with ksqlDB-like text. */
 sl_err_t sl_cast_value(const sl_value *in, const sl_type *to, sl_arena *arena, sl_value *out,

@@ -261,7 +261,25 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         s->value_avro_schema = vjson;
         s->value_schema_id = vid;
     }
-    sl_serde_options ko = {.unwrapped = nk == 1, .delimiter = s->key_delimiter,
+    /* JSON_SR and PROTOBUF: a sink registers the schema of its columns
+     * (serde_json.c, serde_protobuf.c); a source keeps the schema its
+     * producers registered, or the one its SCHEMA_ID names */
+    bool kschema = registry && (s->key_format == SL_FORMAT_JSON_SR || s->key_format == SL_FORMAT_PROTOBUF);
+    bool vschema = registry && (s->value_format == SL_FORMAT_JSON_SR || s->value_format == SL_FORMAT_PROTOBUF);
+    if (kschema && !s->key_schema_id && !s->from_query && !sl_registry_latest(registry, ksubject, &kjson, &kid, NULL))
+        s->key_schema_id = kid;
+    if (vschema && !s->value_schema_id && !s->from_query &&
+        !sl_registry_latest(registry, vsubject, &vjson, &vid, NULL))
+        s->value_schema_id = vid;
+    if (kschema && s->key_schema_id)
+        kjson = ksubject; /* no subject to register under */
+    if (vschema && s->value_schema_id)
+        vjson = vsubject;
+    /* a single key column is the key itself, except in PROTOBUF, which
+     * cannot unwrap (ksqlDB's ProtobufFormat lacks UNWRAP_SINGLES): a
+     * message of one field */
+    bool key_unwraps = s->key_format != SL_FORMAT_PROTOBUF && s->key_format != SL_FORMAT_PROTOBUF_NOSR;
+    sl_serde_options ko = {.unwrapped = nk == 1 && key_unwraps, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->key_schema_id, .schema_registry = registry,
                            .subject = kjson ? NULL : ksubject};
@@ -313,6 +331,28 @@ sl_err_t sl_formats_from_with(const sl_property_list *w, const sl_catalog *cat, 
     return SL_OK;
 }
 
+/* ksqlDB's translation of a registered schema without a schema id: every
+ * field name upper-cased, at every depth (with KEY_/VALUE_SCHEMA_ID the
+ * names stay as registered) */
+static const sl_type *upper_cased_fields(sl_arena *a, const sl_type *t)
+{
+    switch (t->kind) {
+    case SL_ARRAY: return sl_type_array(a, upper_cased_fields(a, t->elem));
+    case SL_MAP: return sl_type_map(a, t->key, upper_cased_fields(a, t->elem));
+    case SL_STRUCT: {
+        sl_field *fields = sl_arena_calloc(a, (size_t)t->nfields + 1, sizeof *fields);
+        for (int i = 0; i < t->nfields; i++) {
+            char *name = sl_arena_strdup(a, t->fields[i].name);
+            for (char *c = name; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+            fields[i] = (sl_field){name, upper_cased_fields(a, t->fields[i].type)};
+        }
+        return sl_type_struct(a, t->nfields, fields);
+    }
+    default: return t;
+    }
+}
+
 sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char *file, sl_error *err)
 {
     sl_arena *a = cat->arena;
@@ -353,7 +393,12 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int nv = 0;
         for (int i = 0; i < st->ncolumns; i++)
             nv += st->columns[i].role == SL_COL_VALUE;
-        if (nv != 1)
+        /* no value columns with a registry format: they are inferred below,
+         * and checked there */
+        bool inferred_later = nv == 0 && cat->registry &&
+                              (s->value_format == SL_FORMAT_AVRO || s->value_format == SL_FORMAT_JSON_SR ||
+                               s->value_format == SL_FORMAT_PROTOBUF);
+        if (nv != 1 && !inferred_later)
             return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
                                "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
         if ((s->value_format == SL_FORMAT_DELIMITED || s->value_format == SL_FORMAT_KAFKA) &&
@@ -438,8 +483,14 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         if (!t)
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
                                e2.msg);
+        if (!sl_with_find(&st->with, side ? "VALUE_SCHEMA_ID" : "KEY_SCHEMA_ID"))
+            t = upper_cased_fields(a, t);
         sl_col_role role = side ? SL_COL_VALUE : (st->is_table ? SL_COL_PRIMARY_KEY : SL_COL_KEY);
-        bool spread = t->kind == SL_STRUCT && t->nfields > 0;
+        /* a record's fields are the columns, except that ksqlDB infers a
+         * key unwrapped where its format can unwrap (AVRO, JSON_SR): one
+         * ROWKEY column, a STRUCT for a record */
+        bool unwrapped_key = !side && fmt != SL_FORMAT_PROTOBUF;
+        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0;
         int add = spread ? t->nfields : 1;
         sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
         if (ninferred)
@@ -459,6 +510,16 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     if (st->ncolumns + ninferred == 0)
         return sl_error_at(err, SL_ERR_INVALID, file, st->pos.line, st->pos.col,
                            "The statement does not define any columns.");
+    if ((p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE"))) {
+        int nv = 0;
+        for (int i = 0; i < st->ncolumns; i++)
+            nv += st->columns[i].role == SL_COL_VALUE;
+        for (int i = 0; i < ninferred; i++)
+            nv += inferred[i].role == SL_COL_VALUE;
+        if (nv != 1)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+    }
     int ndefs = st->ncolumns + ninferred;
     sl_column_def *defs = sl_arena_calloc(a, (size_t)ndefs, sizeof *defs);
     for (int i = 0; i < st->ncolumns; i++)

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "sql/cast.h"
+#include "sql/udaf.h"
 
 void sl_eval_error(sl_eval_ctx *ctx, const char *fmt, ...)
 {
@@ -102,16 +103,64 @@ static void ev_cast(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
     }
 }
 
+/* a value of type `from` as type `to`, through ARRAYs and MAPs into
+ * STRUCTs, whose fields are matched by name (a missing one is NULL):
+ * sl_cast_value alone cannot, it does not know the fields' names */
+static sl_err_t cast_typed(const sl_value *v, const sl_type *from, const sl_type *to, sl_arena *a, sl_value *out,
+                           sl_error *err)
+{
+    if (v->null) {
+        *out = sl_null(to->kind);
+        return SL_OK;
+    }
+    if (from->kind == SL_STRUCT && to->kind == SL_STRUCT) {
+        sl_value o = sl_struct_new(a, (uint32_t)to->nfields);
+        for (int i = 0; i < to->nfields; i++) {
+            int j = sl_type_field_index(from, to->fields[i].name);
+            if (j < 0 || (uint32_t)j >= v->u.c.n)
+                o.u.c.items[i] = sl_null(to->fields[i].type->kind);
+            else if (cast_typed(&v->u.c.items[j], from->fields[j].type, to->fields[i].type, a, &o.u.c.items[i], err))
+                return SL_ERR_RUNTIME;
+        }
+        *out = o;
+        return SL_OK;
+    }
+    if (from->kind == SL_ARRAY && to->kind == SL_ARRAY) {
+        sl_value o = sl_array_new(a, v->u.c.n);
+        for (uint32_t i = 0; i < v->u.c.n; i++)
+            if (cast_typed(&v->u.c.items[i], from->elem, to->elem, a, &o.u.c.items[i], err))
+                return SL_ERR_RUNTIME;
+        *out = o;
+        return SL_OK;
+    }
+    if (from->kind == SL_MAP && to->kind == SL_MAP) {
+        sl_value o = sl_map_new(a, v->u.c.n);
+        for (uint32_t i = 0; i < v->u.c.n; i++)
+            if (cast_typed(&v->u.c.items[2 * i], from->key, to->key, a, &o.u.c.items[2 * i], err) ||
+                cast_typed(&v->u.c.items[2 * i + 1], from->elem, to->elem, a, &o.u.c.items[2 * i + 1], err))
+                return SL_ERR_RUNTIME;
+        *out = o;
+        return SL_OK;
+    }
+    return sl_cast_value(v, to, a, out, err);
+}
+
 static void ev_cast_struct(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 {
-    /* STRUCT -> STRUCT: fields matched by name, each cast */
+    /* STRUCT -> STRUCT: fields matched by name, each cast (a field that
+     * fails is NULL); also ARRAYs and MAPs of them */
     sl_value v;
     sl_cexpr_eval(e->args[0], ctx, &v);
-    if (v.null) {
-        *out = sl_null(SL_STRUCT);
+    const sl_type *from = e->args[0]->type, *to = e->type;
+    if (v.null || from->kind != SL_STRUCT) {
+        sl_error err;
+        sl_error_init(&err);
+        if (cast_typed(&v, from, to, ctx->arena, out, &err)) {
+            sl_eval_error(ctx, "%s", err.msg);
+            *out = sl_null(to->kind);
+        }
         return;
     }
-    const sl_type *from = e->args[0]->type, *to = e->type;
     sl_value o = sl_struct_new(ctx->arena, (uint32_t)to->nfields);
     for (int i = 0; i < to->nfields; i++) {
         int j = sl_type_field_index(from, to->fields[i].name);
@@ -121,7 +170,7 @@ static void ev_cast_struct(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
         }
         sl_error err;
         sl_error_init(&err);
-        if (sl_cast_value(&v.u.c.items[j], to->fields[i].type, ctx->arena, &o.u.c.items[i], &err)) {
+        if (cast_typed(&v.u.c.items[j], from->fields[j].type, to->fields[i].type, ctx->arena, &o.u.c.items[i], &err)) {
             sl_eval_error(ctx, "%s", err.msg);
             o.u.c.items[i] = sl_null(to->fields[i].type->kind);
         }
@@ -144,7 +193,7 @@ sl_cexpr *sl_cexpr_cast(sl_arena *a, sl_cexpr *x, const sl_type *to)
         return sl_cexpr_literal(a, sl_null(to->kind), to);
     }
     sl_eval_fn fn = ev_cast;
-    if (to->kind == SL_STRUCT && x->type->kind == SL_STRUCT)
+    if ((to->kind == SL_STRUCT || to->kind == SL_ARRAY || to->kind == SL_MAP) && x->type->kind == to->kind)
         fn = ev_cast_struct;
     else if (to->kind == SL_STRING && (x->type->kind == SL_STRUCT || x->type->kind == SL_ARRAY ||
                                        x->type->kind == SL_MAP))
@@ -1135,10 +1184,33 @@ bool sl_expr_is_aggregate_name(const char *name)
     for (int i = 0; aggregate_names[i]; i++)
         if (!strcasecmp(aggregate_names[i], name))
             return true;
-    return false;
+    return sl_udaf_harness_has(name);
 }
 
 static const char *const table_function_names[] = {"EXPLODE", "CUBE_EXPLODE", NULL};
+
+/* A literal in ARRAY[...] or MAP(...) whose type does not fit the list's
+ * `to`, converted as ksqlDB's lax literal coercion does: a number or
+ * BOOLEAN to its text, a STRING to BOOLEAN when it is a prefix of true,
+ * yes, false or no (any case). `item` (non-NULL) when it is converted, else
+ * NULL (the caller reports the mismatch). */
+static sl_cexpr *coerce_list_literal(sl_arena *a, const sl_expr *ix, const sl_type *to, sl_cexpr *item)
+{
+    if (ix->kind != SL_E_LITERAL || ix->u.lit.value.null)
+        return NULL;
+    const sl_type *from = item->type;
+    if (to->kind == SL_STRING && (sl_type_is_numeric(from) || from->kind == SL_BOOLEAN))
+        return sl_cexpr_literal(a, sl_cast_typed_to_string(&ix->u.lit.value, from, a), &sl_type_string);
+    if (to->kind == SL_BOOLEAN && from->kind == SL_STRING) {
+        const char *text = sl_value_cstr(a, &ix->u.lit.value);
+        size_t len = strlen(text);
+        bool yes = len && (!strncasecmp(text, "true", len < 4 ? len : 5) || !strncasecmp(text, "yes", len < 3 ? len : 4));
+        bool no = len && (!strncasecmp(text, "false", len < 5 ? len : 6) || !strncasecmp(text, "no", len < 2 ? len : 3));
+        if (yes || no)
+            return sl_cexpr_literal(a, sl_bool(yes), &sl_type_boolean);
+    }
+    return NULL;
+}
 
 static sl_cexpr *compile_call(sl_scope *scope, const sl_expr *x, sl_error *err)
 {
@@ -1409,7 +1481,7 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
             items[i] = sl_expr_compile(scope, x->u.in.list.items[i], err);
             if (!items[i])
                 return NULL;
-            const sl_type *c = sl_cast_common_type(a, common, items[i]->type);
+            const sl_type *c = sl_cast_list_common_type(a, common, items[i]->type);
             const sl_expr *ix = x->u.in.list.items[i];
             if (common->kind == SL_STRING && items[i]->type->kind != SL_STRING) {
                 /* a STRING operand compares with the text of other values */
@@ -1548,7 +1620,10 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
             items[i] = sl_expr_compile(scope, x->u.array.items.items[i], err);
             if (!items[i])
                 return NULL;
-            const sl_type *c = sl_cast_common_type(a, et, items[i]->type);
+            const sl_type *c = sl_cast_list_common_type(a, et, items[i]->type);
+            sl_cexpr *converted = c ? NULL : coerce_list_literal(a, x->u.array.items.items[i], et, items[i]);
+            if (converted)
+                items[i] = converted, c = et;
             if (!c)
                 FAIL(SL_ERR_INVALID, x->u.array.items.items[i],
                      "invalid input syntax for type %s: array elements must all be the same type",
@@ -1574,8 +1649,14 @@ sl_cexpr *sl_expr_compile(sl_scope *scope, const sl_expr *x, sl_error *err)
             vs[i] = sl_expr_compile(scope, x->u.map.values.items[i], err);
             if (!vs[i])
                 return NULL;
-            const sl_type *ck = sl_cast_common_type(a, kt, ks[i]->type);
-            const sl_type *cv = sl_cast_common_type(a, vt, vs[i]->type);
+            const sl_type *ck = sl_cast_list_common_type(a, kt, ks[i]->type);
+            const sl_type *cv = sl_cast_list_common_type(a, vt, vs[i]->type);
+            sl_cexpr *key_text = ck ? NULL : coerce_list_literal(a, x->u.map.keys.items[i], kt, ks[i]);
+            if (key_text)
+                ks[i] = key_text, ck = kt;
+            sl_cexpr *value_conv = cv ? NULL : coerce_list_literal(a, x->u.map.values.items[i], vt, vs[i]);
+            if (value_conv)
+                vs[i] = value_conv, cv = vt;
             if (!ck || !cv)
                 FAIL(SL_ERR_INVALID, x->u.map.keys.items[i], "map keys and values must have consistent types");
             kt = ck;
@@ -1624,6 +1705,31 @@ const char *sl_expr_default_name(const sl_expr *x)
     return NULL;
 }
 
+int sl_expr_struct_all(sl_scope *scope, const sl_expr *base, sl_expr ***fields, sl_error *err)
+{
+    sl_cexpr *c = sl_expr_compile(scope, base, err);
+    if (!c)
+        return -1;
+    if (c->type->kind != SL_STRUCT) {
+        sl_error_at(err, SL_ERR_INVALID, scope->file, base->pos.line, base->pos.col,
+                    "The expression before '->*' must be a STRUCT, but is %s", sl_type_to_sql(scope->arena, c->type));
+        return -1;
+    }
+    int n = c->type->nfields;
+    sl_expr **out = sl_arena_calloc(scope->arena, (size_t)n + 1, sizeof *out);
+    for (int i = 0; i < n; i++) {
+        sl_expr *d = sl_arena_calloc(scope->arena, 1, sizeof *d);
+        d->kind = SL_E_DEREF;
+        d->pos = base->pos;
+        d->height = base->height + 1;
+        d->u.deref.base = (sl_expr *)base;
+        d->u.deref.field = c->type->fields[i].name;
+        out[i] = d;
+    }
+    *fields = out;
+    return n;
+}
+
 static bool list_same(const sl_expr_list *a, const sl_expr_list *b)
 {
     if (a->count != b->count)
@@ -1639,7 +1745,26 @@ static bool str_same(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-bool sl_expr_same(const sl_expr *a, const sl_expr *b)
+/* the row slot a column reference resolves to in sc, or -1 (none, or
+ * ambiguous: then only the names were compared) */
+static int column_slot(const sl_scope *sc, const sl_expr *x)
+{
+    const char *q = x->u.col.qualifier;
+    int slot = -1;
+    for (int i = 0; i < sc->ncols; i++) {
+        const sl_scope_col *c = &sc->cols[i];
+        if (strcmp(c->name, x->u.col.name))
+            continue;
+        if (q && !(c->source && !strcmp(c->source, q)) && !(c->alt_source && !strcmp(c->alt_source, q)))
+            continue;
+        if (slot >= 0 && slot != c->index)
+            return -1;
+        slot = c->index;
+    }
+    return slot;
+}
+
+static bool same(const sl_scope *sc, const sl_expr *a, const sl_expr *b)
 {
     if (!a || !b)
         return a == b;
@@ -1648,22 +1773,62 @@ bool sl_expr_same(const sl_expr *a, const sl_expr *b)
     switch (a->kind) {
     case SL_E_LITERAL:
         return sl_type_equal(a->u.lit.type, b->u.lit.type) && sl_value_equal(&a->u.lit.value, &b->u.lit.value);
-    case SL_E_COLUMN: return !strcmp(a->u.col.name, b->u.col.name);
-    case SL_E_DEREF: return !strcmp(a->u.deref.field, b->u.deref.field) && sl_expr_same(a->u.deref.base, b->u.deref.base);
-    case SL_E_SUBSCRIPT: return sl_expr_same(a->u.sub.base, b->u.sub.base) && sl_expr_same(a->u.sub.index, b->u.sub.index);
-    case SL_E_UNARY: return a->u.unary.op == b->u.unary.op && sl_expr_same(a->u.unary.arg, b->u.unary.arg);
+    case SL_E_COLUMN:
+        if (strcmp(a->u.col.name, b->u.col.name))
+            return false;
+        /* in a scope, t.x and u.x are one column only when they resolve to one */
+        return !sc || column_slot(sc, a) == column_slot(sc, b);
+    case SL_E_DEREF: return !strcmp(a->u.deref.field, b->u.deref.field) && same(sc, a->u.deref.base, b->u.deref.base);
+    case SL_E_SUBSCRIPT: return same(sc, a->u.sub.base, b->u.sub.base) && same(sc, a->u.sub.index, b->u.sub.index);
+    case SL_E_UNARY: return a->u.unary.op == b->u.unary.op && same(sc, a->u.unary.arg, b->u.unary.arg);
     case SL_E_BINARY:
-        return a->u.binary.op == b->u.binary.op && sl_expr_same(a->u.binary.left, b->u.binary.left) &&
-               sl_expr_same(a->u.binary.right, b->u.binary.right);
-    case SL_E_IS_NULL: return a->u.isnull.negated == b->u.isnull.negated && sl_expr_same(a->u.isnull.arg, b->u.isnull.arg);
-    case SL_E_CAST: return sl_type_equal(a->u.cast.to, b->u.cast.to) && sl_expr_same(a->u.cast.arg, b->u.cast.arg);
+        return a->u.binary.op == b->u.binary.op && same(sc, a->u.binary.left, b->u.binary.left) &&
+               same(sc, a->u.binary.right, b->u.binary.right);
+    case SL_E_IS_NULL: return a->u.isnull.negated == b->u.isnull.negated && same(sc, a->u.isnull.arg, b->u.isnull.arg);
+    case SL_E_CAST: return sl_type_equal(a->u.cast.to, b->u.cast.to) && same(sc, a->u.cast.arg, b->u.cast.arg);
     case SL_E_CALL:
         return !strcasecmp(a->u.call.name, b->u.call.name) && a->u.call.star == b->u.call.star &&
                list_same(&a->u.call.args, &b->u.call.args);
     case SL_E_ARRAY: return list_same(&a->u.array.items, &b->u.array.items);
+    case SL_E_MAP: return list_same(&a->u.map.keys, &b->u.map.keys) && list_same(&a->u.map.values, &b->u.map.values);
+    case SL_E_STRUCT:
+        /* GROUP BY STRUCT(a := A, ...) is matched in the select list field by field */
+        if (!list_same(&a->u.struct_.values, &b->u.struct_.values))
+            return false;
+        for (int i = 0; i < a->u.struct_.values.count; i++)
+            if (!str_same(a->u.struct_.names[i], b->u.struct_.names[i]))
+                return false;
+        return true;
+    case SL_E_BETWEEN:
+        return a->u.between.negated == b->u.between.negated && sl_expr_same(a->u.between.arg, b->u.between.arg) &&
+               sl_expr_same(a->u.between.lo, b->u.between.lo) && sl_expr_same(a->u.between.hi, b->u.between.hi);
+    case SL_E_IN:
+        return a->u.in.negated == b->u.in.negated && sl_expr_same(a->u.in.arg, b->u.in.arg) &&
+               list_same(&a->u.in.list, &b->u.in.list);
+    case SL_E_LIKE:
+        return a->u.like.negated == b->u.like.negated && a->u.like.escape == b->u.like.escape &&
+               sl_expr_same(a->u.like.arg, b->u.like.arg) && sl_expr_same(a->u.like.pattern, b->u.like.pattern);
+    case SL_E_CASE:
+        return sl_expr_same(a->u.case_.operand, b->u.case_.operand) && list_same(&a->u.case_.whens, &b->u.case_.whens) &&
+               list_same(&a->u.case_.thens, &b->u.case_.thens) && sl_expr_same(a->u.case_.otherwise, b->u.case_.otherwise);
     case SL_E_INTERVAL: return str_same(a->u.interval.unit, b->u.interval.unit);
     default: return a == b;
     }
+}
+
+bool sl_expr_same(const sl_expr *a, const sl_expr *b)
+{
+    return same(NULL, a, b);
+}
+
+bool sl_expr_same_in(const sl_scope *sc, const sl_expr *a, const sl_expr *b)
+{
+    return same(sc, a, b);
+}
+
+const sl_value *sl_cexpr_constant(const sl_cexpr *e)
+{
+    return e->eval == ev_literal ? &e->lit : NULL;
 }
 
 int sl_cexpr_column_index(const sl_cexpr *e)

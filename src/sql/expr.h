@@ -95,10 +95,20 @@ sl_cexpr *sl_cexpr_column(sl_arena *arena, int index, const sl_type *type);
 /* The name ksqlDB gives an unaliased select expression, or NULL when it
  * generates KSQL_COL_n. */
 const char *sl_expr_default_name(const sl_expr *expr);
+/* The value of a compiled literal, or NULL for any other node. */
+const sl_value *sl_cexpr_constant(const sl_cexpr *e);
 /* The row index a compiled column reference reads, or -1 for any other node. */
 int sl_cexpr_column_index(const sl_cexpr *e);
 /* Structural equality of two expressions (same text modulo spacing). */
 bool sl_expr_same(const sl_expr *a, const sl_expr *b);
+/* the same, where column references must also resolve to one column of sc
+ * (after a join, t.x and u.x name two columns) */
+bool sl_expr_same_in(const sl_scope *sc, const sl_expr *a, const sl_expr *b);
+/* `base->*` in a select list: sets *fields to one `base->field` node per
+ * field of base's STRUCT type, in the type's order, and returns how many
+ * (ksqlDB names each column after its field). -1 with err set when base
+ * does not compile or is not a STRUCT. */
+int sl_expr_struct_all(sl_scope *scope, const sl_expr *base, sl_expr ***fields, sl_error *err);
 /* Whether the expression contains an aggregate function call. */
 bool sl_expr_is_aggregate_name(const char *name);
 

@@ -62,7 +62,16 @@ static sl_err_t bind_pattern(const sl_fn_args *a, int idx, sl_fn_binding *b, sl_
     return SL_OK;
 }
 
+static sl_err_t parse_text_as(sl_fn_ctx *c, int n, const sl_value *v, int64_t *ms, bool prefix);
+
 static sl_err_t parse_text(sl_fn_ctx *c, int n, const sl_value *v, int64_t *ms)
+{
+    return parse_text_as(c, n, v, ms, false);
+}
+
+/* prefix: text after what the pattern matches is ignored (PARSE_DATE is
+ * SimpleDateFormat-based in ksqlDB, the others use DateTimeFormatter) */
+static sl_err_t parse_text_as(sl_fn_ctx *c, int n, const sl_value *v, int64_t *ms, bool prefix)
 {
     const sl_datefmt *f = pattern_of(c, &v[1]);
     if (!f)
@@ -71,7 +80,7 @@ static sl_err_t parse_text(sl_fn_ctx *c, int n, const sl_value *v, int64_t *ms)
     if (zone == (const char *)-1)
         return SL_ERR_RUNTIME;
     char msg[300];
-    if (!sl_datefmt_parse(f, v[0].u.s.ptr, v[0].u.s.len, zone, ms, msg, sizeof msg))
+    if (!(prefix ? sl_datefmt_parse_prefix : sl_datefmt_parse)(f, v[0].u.s.ptr, v[0].u.s.len, zone, ms, msg, sizeof msg))
         return sl_error_set(c->err, SL_ERR_RUNTIME, "Failed to parse '%.*s' with pattern '%.*s': %s",
                             (int)(v[0].u.s.len > 100 ? 100 : v[0].u.s.len), v[0].u.s.ptr,
                             (int)(v[1].u.s.len > 100 ? 100 : v[1].u.s.len), v[1].u.s.ptr, msg);
@@ -100,17 +109,18 @@ static sl_err_t format_ms(sl_fn_ctx *c, int n, const sl_value *v, int64_t ms, sl
 static sl_err_t ev_parse_date(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
     int64_t ms;
-    if (parse_text(c, n, v, &ms))
+    if (parse_text_as(c, n, v, &ms, true))
         return SL_ERR_RUNTIME;
     *o = sl_date((int32_t)sl_floor_div(ms, 86400000));
     return SL_OK;
 }
 static sl_err_t ev_stringtodate(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {
-    sl_err_t rc = ev_parse_date(c, n, v, o);
-    if (!rc)
-        *o = sl_int(o->u.i);
-    return rc;
+    int64_t ms; /* DateTimeFormatter-based in ksqlDB: the whole text */
+    if (parse_text(c, n, v, &ms))
+        return SL_ERR_RUNTIME;
+    *o = sl_int((int32_t)sl_floor_div(ms, 86400000));
+    return SL_OK;
 }
 static sl_err_t ev_parse_timestamp(sl_fn_ctx *c, int n, const sl_value *v, sl_value *o)
 {

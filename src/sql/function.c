@@ -20,6 +20,11 @@ void sl_function_enable_harness(bool on)
     harness_enabled = on;
 }
 
+bool sl_function_harness_enabled(void)
+{
+    return harness_enabled;
+}
+
 static const sl_function_def *find_in(const sl_function_def *family, const char *name)
 {
     for (const sl_function_def *d = family; d->name; d++)

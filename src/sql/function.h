@@ -79,6 +79,7 @@ extern const sl_function_def sl_fn_family_bytes[];
  * sl_function_enable_harness(true) was called, which `sluice test` does. */
 extern const sl_function_def sl_fn_family_harness[];
 void sl_function_enable_harness(bool on);
+bool sl_function_harness_enabled(void);
 
 /* Helper for resolve(): the standard "does not accept parameters" error. */
 sl_err_t sl_fn_bad_args(const sl_fn_args *args, const char *name, sl_error *err);

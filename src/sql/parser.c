@@ -211,8 +211,12 @@ static const sl_type *parse_type(parser *p)
     if (!strcmp(n, "STRING"))
         return &sl_type_string;
     if (!strcmp(n, "VARCHAR")) {
-        if (accept_op(p, "(")) { /* VARCHAR(n): length ignored, as ksqlDB */
-            parse_int_token(p);
+        if (accept_op(p, "(")) { /* VARCHAR(n) or VARCHAR(STRING): ignored, as ksqlDB */
+            sl_token *param = peek(p);
+            if (param->kind == SL_TOK_IDENT && !strcmp(param->text, "STRING"))
+                next(p);
+            else
+                parse_int_token(p);
             expect_op(p, ")");
         }
         return &sl_type_string;
@@ -429,8 +433,11 @@ static sl_expr *parse_call_args(parser *p, sl_token *name_tok)
             e->u.call.distinct = true;
         do {
             sl_token *t = peek(p);
-            /* a bare time unit (DATEADD(DAYS, 1, d)) is passed as its name */
-            if (t->kind == SL_TOK_IDENT && !t->quoted && sl_time_unit_ms(t->text) &&
+            /* a bare time unit (DATEADD(DAYS, 1, d)) is passed as its name;
+             * but DAY, HOUR, MINUTE and SECOND are also identifiers in
+             * ksqlDB's grammar, and as such a column (VAR_ARG(FIRST, SECOND)) */
+            if (t->kind == SL_TOK_IDENT && !t->quoted && sl_time_unit_ms(t->text) && strcmp(t->text, "DAY") &&
+                strcmp(t->text, "HOUR") && strcmp(t->text, "MINUTE") && strcmp(t->text, "SECOND") &&
                 (is_op(peek_at(p, 1), ",") || is_op(peek_at(p, 1), ")"))) {
                 next(p);
                 sl_expr *u = new_expr(p, SL_E_LITERAL, t);
@@ -630,7 +637,8 @@ static sl_expr *parse_postfix(parser *p)
             s->u.sub.index = parse_expr(p);
             expect_op(p, "]");
             e = measured(p, s);
-        } else if (is_op(t, "->")) {
+        } else if (is_op(t, "->") && !is_op(peek_at(p, 1), "*")) {
+            /* `base->*` is left to the select list (parse_select) */
             next(p);
             sl_token *f = peek(p);
             if (f->kind != SL_TOK_IDENT)
@@ -930,6 +938,12 @@ static void parse_window(parser *p, sl_window_def *w)
 {
     sl_token *t = peek(p);
     w->pos = pos_of(t);
+    /* ksqlDB's grammar lets a window have a name (WINDOW w SESSION (...)),
+     * which nothing refers to: skip it */
+    sl_token *kind = peek_at(p, 1);
+    if (t->kind == SL_TOK_IDENT && !t->quoted &&
+        (is_kw(kind, "TUMBLING") || is_kw(kind, "HOPPING") || is_kw(kind, "SESSION")))
+        next(p);
     if (accept_kw(p, "TUMBLING"))
         w->kind = SL_WINDOW_TUMBLING;
     else if (accept_kw(p, "HOPPING"))
@@ -998,7 +1012,12 @@ static sl_select *parse_select(parser *p)
             it->star_qualifier = t->text;
         } else {
             it->expr = parse_expr(p);
-            if (accept_kw(p, "AS")) {
+            if (is_op(peek(p), "->") && is_op(peek_at(p, 1), "*")) {
+                /* base->*: every field of a STRUCT, expanded by the planner */
+                next(p);
+                next(p);
+                it->struct_all = true;
+            } else if (accept_kw(p, "AS")) {
                 sl_token *a = peek(p);
                 if (a->kind != SL_TOK_IDENT)
                     unexpected(p, "an alias");

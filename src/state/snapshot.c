@@ -97,6 +97,28 @@ bool sl_snapshot_peek(const char *path, int64_t *offset, int64_t *age_seconds)
     return true;
 }
 
+/* entries read but not yet put into the store: loaded a run at a time
+ * (sl_store_load), their bytes in one buffer */
+typedef struct pending_run {
+    char *buf;
+    size_t len, cap;
+    uint32_t lens[256][2]; /* key and value lengths */
+    int n;
+} pending_run;
+
+static void load_run(pending_run *r, sl_store *store)
+{
+    sl_store_load_item items[256];
+    size_t at = 0;
+    for (int i = 0; i < r->n; i++) {
+        items[i] = (sl_store_load_item){r->buf + at, r->lens[i][0], r->buf + at + r->lens[i][0], r->lens[i][1]};
+        at += (size_t)r->lens[i][0] + r->lens[i][1];
+    }
+    sl_store_load(store, items, (size_t)r->n);
+    r->n = 0;
+    r->len = 0;
+}
+
 /* reads the file through, checking the checksum; puts the entries into
  * store when it is not NULL */
 static bool scan(const char *path, sl_store *store, int64_t *stream_time)
@@ -113,8 +135,9 @@ static bool scan(const char *path, sl_store *store, int64_t *stream_time)
     fnv(&h, &offset, 8);
     fnv(&h, stream_time, 8);
     fnv(&h, &count, 8);
-    char *buf = NULL;
-    size_t cap = 0;
+    if (ok && store)
+        sl_store_reserve(store, (size_t)count);
+    pending_run run = {0};
     for (uint64_t i = 0; ok && i < count; i++) {
         uint32_t l[2];
         if (fread(l, sizeof l, 1, f) != 1) {
@@ -122,26 +145,39 @@ static bool scan(const char *path, sl_store *store, int64_t *stream_time)
             break;
         }
         size_t need = (size_t)l[0] + l[1];
-        if (need > cap) {
-            char *nb = realloc(buf, need);
+        if (run.len + need > run.cap) {
+            size_t ncap = run.cap ? run.cap : 64 * 1024;
+            while (ncap < run.len + need)
+                ncap *= 2;
+            char *nb = realloc(run.buf, ncap);
             if (!nb) {
                 ok = false;
                 break;
             }
-            buf = nb;
-            cap = need;
+            run.buf = nb;
+            run.cap = ncap;
         }
-        if (need && fread(buf, 1, need, f) != need) {
+        char *at = run.buf + run.len;
+        if (need && fread(at, 1, need, f) != need) {
             ok = false;
             break;
         }
         fnv(&h, l, sizeof l);
-        fnv(&h, buf, need);
-        if (store)
-            sl_store_put(store, buf, l[0], buf + l[0], l[1]);
+        fnv(&h, at, need);
+        if (!store)
+            continue; /* checking only: the buffer is reused */
+        run.lens[run.n][0] = l[0];
+        run.lens[run.n][1] = l[1];
+        run.len += need;
+        if (++run.n == 256 || run.len >= 64 * 1024)
+            load_run(&run, store);
+    }
+    if (ok && store) {
+        load_run(&run, store);
+        sl_store_load_done(store);
     }
     ok = ok && fread(&sum, 8, 1, f) == 1 && sum == h;
-    free(buf);
+    free(run.buf);
     fclose(f);
     return ok;
 }

@@ -1,12 +1,21 @@
 /* In-memory store: open addressing with linear probing over one array of
- * slots; each entry is a single allocation [klen][vlen][key][value] so a
- * key costs its bytes plus ~16 bytes of header and one slot of 16 bytes
- * (hash + pointer). Tombstones keep probe chains intact after deletes. */
+ * slots; each entry is one block [klen][vlen][key][value] so a key costs
+ * its bytes plus ~16 bytes of header and one slot of 16 bytes (hash +
+ * pointer). Tombstones keep probe chains intact after deletes.
+ *
+ * An entry is its own malloc when a put makes it, or lives in a slab (a
+ * large block the store owns, filled front to back) when a bulk load made
+ * it: a restore of a million keys then costs a few dozen allocations
+ * instead of a million. A slab entry that is replaced or deleted leaves
+ * its bytes dead in the slab; once the dead bytes outweigh the live ones
+ * the live entries are moved into one new slab of their exact size, so a
+ * store never holds more than about twice what its slab entries need. */
 #include "state/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/arena.h"
 #include "common/hash.h"
@@ -15,10 +24,36 @@ typedef struct entry {
     uint32_t klen, vlen;
     /* the change-tracking round in which the key was last listed as
      * changed (so that it is listed once per round); also keeps data
-     * 16-byte aligned, as malloc's own header */
-    uint64_t listed_round;
+     * 8-byte aligned (values are copied out, never read in place) */
+    uint64_t listed_round : 63;
+    uint64_t in_slab : 1; /* a bulk load's: not to be freed on its own */
     unsigned char data[]; /* key then value */
 } entry;
+
+/* a block of entries made by bulk loads, filled front to back */
+typedef struct slab {
+    struct slab *next;
+    size_t size, used;
+    _Alignas(8) unsigned char data[];
+} slab;
+
+/* slabs grow from 16 KB (a small store's restore stays small) to 4 MB */
+#define SLAB_MIN ((size_t)16 * 1024)
+#define SLAB_MAX ((size_t)4 * 1024 * 1024)
+/* blocks from this size up (a table of 128 K slots or more, a full-size
+ * slab) are mapped in whole huge pages, and the kernel asked for
+ * transparent huge pages there: a bulk load of a million keys otherwise
+ * takes a page fault per 4 KB (30,000 of them) and a TLB miss on most of
+ * its random probes into the table */
+#define HUGE_PAGE ((size_t)2 * 1024 * 1024)
+/* a reservation never sizes the table for more entries than this: the
+ * record count of a changelog whose last segments are not compacted yet
+ * can be many times its keys, and the table is all touched (resident)
+ * until load_done gives the excess back. A table of 2 M slots, 32 MB;
+ * past it the table grows as puts need. */
+#define RESERVE_MAX ((size_t)1 << 20)
+/* slots prefetched ahead of the change being applied */
+#define PREFETCH_AHEAD 8
 
 #define TOMBSTONE ((entry *)(uintptr_t)1)
 
@@ -47,7 +82,39 @@ struct sl_store {
     uint64_t round;       /* of change tracking: one per take */
     bool tracking; /* off unless someone takes the changes */
     int64_t stream_time;
+    slab *slabs;            /* the one being filled first */
+    size_t slab_bytes;      /* bytes of entries placed in slabs, dead ones included */
+    size_t slab_dead;       /* of which replaced or deleted */
+    size_t slab_allocated;  /* sizes of the slabs */
 };
+
+/* the size a block of `size` bytes takes: whole huge pages when large */
+static size_t block_size(size_t size)
+{
+    return size < HUGE_PAGE ? size : (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* zeroed; NULL when out of memory */
+static void *block_alloc(size_t size)
+{
+    if (size < HUGE_PAGE)
+        return calloc(1, size);
+    void *p = mmap(NULL, block_size(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    (void)madvise(p, block_size(size), MADV_HUGEPAGE); /* a hint: without it, 4 KB pages */
+    return p;
+}
+
+static void block_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < HUGE_PAGE)
+        free(p);
+    else
+        munmap(p, block_size(size));
+}
 
 sl_store *sl_store_new(const char *name)
 {
@@ -56,17 +123,10 @@ sl_store *sl_store_new(const char *name)
         return NULL;
     s->name = strdup(name ? name : "store");
     s->cap = 64;
-    s->slots = calloc(s->cap, sizeof *s->slots);
+    s->slots = block_alloc(s->cap * sizeof *s->slots);
     s->stream_time = INT64_MIN;
     s->round = 1;
     return s;
-}
-
-sl_store *sl_store_new_for(const char *owner, const char *role)
-{
-    char name[512];
-    snprintf(name, sizeof name, "%s-%s", owner, role);
-    return sl_store_new(name);
 }
 
 static void clear_dirty(sl_store *s)
@@ -82,11 +142,15 @@ void sl_store_destroy(sl_store *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i].e && s->slots[i].e != TOMBSTONE)
+        if (s->slots[i].e && s->slots[i].e != TOMBSTONE && !s->slots[i].e->in_slab)
             free(s->slots[i].e);
+    for (slab *b = s->slabs, *next; b; b = next) {
+        next = b->next;
+        block_free(b, sizeof *b + b->size);
+    }
     sl_arena_destroy(s->dirty_keys);
     free(s->dirty);
-    free(s->slots);
+    block_free(s->slots, s->cap * sizeof *s->slots);
     free(s->name);
     free(s);
 }
@@ -121,15 +185,16 @@ static size_t find(const sl_store *s, uint64_t h, const void *key, size_t klen, 
     }
 }
 
-static void grow(sl_store *s)
+/* moves the live entries into a table of ncap slots (a power of two that
+ * holds them), dropping tombstones; false when it cannot be allocated */
+static bool rehash(sl_store *s, size_t ncap)
 {
-    size_t ncap = s->count * 2 >= s->cap ? s->cap * 2 : s->cap; /* rehash away tombstones too */
     slot *old = s->slots;
     size_t ocap = s->cap;
-    s->slots = calloc(ncap, sizeof *s->slots);
+    s->slots = block_alloc(ncap * sizeof *s->slots);
     if (!s->slots) {
-        fprintf(stderr, "sluice: out of memory growing store %s\n", s->name);
-        abort();
+        s->slots = old;
+        return false;
     }
     s->cap = ncap;
     s->used = s->count;
@@ -140,7 +205,113 @@ static void grow(sl_store *s)
                 j = (j + 1) & (ncap - 1);
             s->slots[j] = old[i];
         }
-    free(old);
+    block_free(old, ocap * sizeof *old);
+    return true;
+}
+
+static void grow(sl_store *s)
+{
+    size_t ncap = s->count * 2 >= s->cap ? s->cap * 2 : s->cap; /* rehash away tombstones too */
+    if (!rehash(s, ncap)) {
+        fprintf(stderr, "sluice: out of memory growing store %s\n", s->name);
+        abort();
+    }
+}
+
+/* the smallest table that holds n entries at most half full */
+static size_t cap_for(size_t n)
+{
+    size_t cap = 64;
+    while (cap < n * 2)
+        cap *= 2;
+    return cap;
+}
+
+/* ---------- slabs ---------- */
+
+static size_t slab_entry_size(size_t klen, size_t vlen)
+{
+    return (sizeof(entry) + klen + vlen + 7) & ~(size_t)7;
+}
+
+static entry *slab_alloc(sl_store *s, size_t size)
+{
+    slab *b = s->slabs;
+    if (!b || b->size - b->used < size) {
+        /* each slab as large as all before it, within SLAB_MIN..SLAB_MAX
+         * (header included, so that a full-size one is whole huge pages) */
+        size_t want = s->slab_allocated < SLAB_MIN ? SLAB_MIN : s->slab_allocated;
+        if (want > SLAB_MAX)
+            want = SLAB_MAX;
+        want -= sizeof *b;
+        if (want < size)
+            want = size;
+        b = block_alloc(sizeof *b + want);
+        if (!b) {
+            fprintf(stderr, "sluice: out of memory loading store %s\n", s->name);
+            abort();
+        }
+        b->size = want;
+        b->used = 0;
+        b->next = s->slabs;
+        s->slabs = b;
+        s->slab_allocated += want;
+    }
+    entry *e = (entry *)(b->data + b->used);
+    b->used += size;
+    s->slab_bytes += size;
+    return e;
+}
+
+/* Moves the live slab entries into one slab of their size and frees the
+ * others: when most slab bytes are dead (their keys since replaced by
+ * puts, or deleted). */
+static void compact_slabs(sl_store *s)
+{
+    slab *old = s->slabs;
+    size_t live = s->slab_bytes - s->slab_dead;
+    s->slabs = NULL;
+    s->slab_bytes = s->slab_dead = s->slab_allocated = 0;
+    if (live) {
+        slab *b = block_alloc(sizeof *b + live);
+        if (!b) { /* keep the old slabs: memory is what is short */
+            s->slabs = old;
+            s->slab_bytes = live;
+            for (slab *o = old; o; o = o->next)
+                s->slab_allocated += o->size;
+            return;
+        }
+        b->size = live;
+        b->used = 0;
+        b->next = NULL;
+        s->slabs = b;
+        s->slab_allocated = live;
+        for (size_t i = 0; i < s->cap; i++) {
+            entry *e = s->slots[i].e;
+            if (!e || e == TOMBSTONE || !e->in_slab)
+                continue;
+            size_t size = slab_entry_size(e->klen, e->vlen);
+            entry *moved = slab_alloc(s, size);
+            memcpy(moved, e, size);
+            s->slots[i].e = moved;
+        }
+    }
+    for (slab *b = old, *next; b; b = next) {
+        next = b->next;
+        block_free(b, sizeof *b + b->size);
+    }
+}
+
+/* an entry that left the table */
+static void release(sl_store *s, entry *e)
+{
+    if (!e->in_slab) {
+        free(e);
+        return;
+    }
+    s->slab_dead += slab_entry_size(e->klen, e->vlen);
+    if (s->slab_dead > SLAB_MIN && s->slab_dead * 2 > s->slab_bytes)
+        compact_slabs(s);
 }
 
 /* e: the key's entry now, NULL after a delete */
@@ -181,11 +352,13 @@ const void *sl_store_get(const sl_store *s, const void *key, size_t klen, size_t
     return e->data + e->klen;
 }
 
-void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, size_t vlen)
+/* the put of key (hash h), its entry a malloc of its own or (in_slab) a
+ * slab's */
+static void put_hashed(sl_store *s, uint64_t h, const void *key, size_t klen, const void *val, size_t vlen,
+                       bool in_slab)
 {
     if ((s->used + 1) * 4 >= s->cap * 3)
         grow(s);
-    uint64_t h = sl_hash_bytes(key, klen, 0);
     bool found;
     size_t i = find(s, h, key, klen, &found);
     if (found && s->slots[i].e->vlen == vlen) {
@@ -197,7 +370,7 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
         mark_dirty(s, h, key, klen, e);
         return;
     }
-    entry *e = malloc(sizeof *e + klen + vlen);
+    entry *e = in_slab ? slab_alloc(s, slab_entry_size(klen, vlen)) : malloc(sizeof *e + klen + vlen);
     if (!e) {
         fprintf(stderr, "sluice: out of memory in store %s\n", s->name);
         abort();
@@ -205,13 +378,15 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     e->klen = (uint32_t)klen;
     e->vlen = (uint32_t)vlen;
     e->listed_round = 0;
+    e->in_slab = in_slab;
     memcpy(e->data, key, klen);
     if (vlen)
         memcpy(e->data + klen, val, vlen);
+    entry *replaced = NULL;
     if (found) {
-        s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
-        e->listed_round = s->slots[i].e->listed_round;
-        free(s->slots[i].e);
+        replaced = s->slots[i].e;
+        s->payload -= replaced->klen + replaced->vlen;
+        e->listed_round = replaced->listed_round;
     } else {
         if (!s->slots[i].e)
             s->used++;
@@ -220,21 +395,78 @@ void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, si
     s->slots[i].hash = h;
     s->slots[i].e = e;
     s->payload += klen + vlen;
-    mark_dirty(s, h, key, klen, e);
+    if (replaced)
+        release(s, replaced); /* after the slot points at e: a compaction moves what the table holds */
+    mark_dirty(s, h, key, klen, s->slots[i].e);
+}
+
+static void delete_hashed(sl_store *s, uint64_t h, const void *key, size_t klen)
+{
+    bool found;
+    size_t i = find(s, h, key, klen, &found);
+    if (!found)
+        return;
+    entry *e = s->slots[i].e;
+    s->payload -= e->klen + e->vlen;
+    s->slots[i].e = TOMBSTONE;
+    s->count--;
+    release(s, e);
+    mark_dirty(s, h, key, klen, NULL);
+}
+
+void sl_store_put(sl_store *s, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    put_hashed(s, sl_hash_bytes(key, klen, 0), key, klen, val, vlen, false);
 }
 
 void sl_store_delete(sl_store *s, const void *key, size_t klen)
 {
-    bool found;
-    uint64_t h = sl_hash_bytes(key, klen, 0);
-    size_t i = find(s, h, key, klen, &found);
-    if (!found)
-        return;
-    s->payload -= s->slots[i].e->klen + s->slots[i].e->vlen;
-    free(s->slots[i].e);
-    s->slots[i].e = TOMBSTONE;
-    s->count--;
-    mark_dirty(s, h, key, klen, NULL);
+    delete_hashed(s, sl_hash_bytes(key, klen, 0), key, klen);
+}
+
+void sl_store_load(sl_store *s, const sl_store_load_item *items, size_t n)
+{
+    /* hashes a run at a time, so that the slot of a change PREFETCH_AHEAD
+     * later is asked for while this one is applied (a grow in between only
+     * makes a prefetch useless, never wrong) */
+    enum { RUN = 256 };
+    uint64_t h[RUN];
+    for (size_t base = 0; base < n; base += RUN) {
+        size_t m = n - base < RUN ? n - base : RUN;
+        for (size_t i = 0; i < m; i++) {
+            h[i] = sl_hash_bytes(items[base + i].key, items[base + i].klen, 0);
+            if (i < PREFETCH_AHEAD)
+                __builtin_prefetch(&s->slots[h[i] & (s->cap - 1)], 1);
+        }
+        for (size_t i = 0; i < m; i++) {
+            if (i + PREFETCH_AHEAD < m)
+                __builtin_prefetch(&s->slots[h[i + PREFETCH_AHEAD] & (s->cap - 1)], 1);
+            const sl_store_load_item *it = &items[base + i];
+            if (it->val)
+                put_hashed(s, h[i], it->key, it->klen, it->val, it->vlen, true);
+            else
+                delete_hashed(s, h[i], it->key, it->klen);
+        }
+    }
+}
+
+void sl_store_reserve(sl_store *s, size_t entries)
+{
+    if (entries > RESERVE_MAX)
+        entries = RESERVE_MAX;
+    size_t cap = cap_for(entries);
+    if (cap > s->cap)
+        (void)rehash(s, cap); /* without the memory the table grows as it fills */
+}
+
+void sl_store_load_done(sl_store *s)
+{
+    /* a reservation from a changelog's record count, most of them updates
+     * or deletes of fewer keys, leaves a sparse table: size it for what it
+     * holds (a table kept large costs memory and every full scan) */
+    size_t cap = cap_for(s->count);
+    if (cap * 4 <= s->cap)
+        (void)rehash(s, cap);
 }
 
 void sl_store_track_changes(sl_store *s, bool on)
@@ -254,7 +486,8 @@ size_t sl_store_payload_bytes(const sl_store *s)
 
 size_t sl_store_memory_bytes(const sl_store *s)
 {
-    return s->payload + s->count * sizeof(entry) + s->cap * sizeof(slot);
+    /* slabs: their unused tails and dead entries too */
+    return s->payload + s->count * sizeof(entry) + s->cap * sizeof(slot) + s->slab_allocated - (s->slab_bytes - s->slab_dead);
 }
 
 void sl_store_foreach(const sl_store *s, sl_store_visit visit, void *ctx)

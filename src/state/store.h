@@ -14,9 +14,6 @@
 typedef struct sl_store sl_store;
 
 sl_store *sl_store_new(const char *name); /* caller owns */
-/* named "<owner>-<role>" (a query id and what the store is for): names are
- * stable across runs, as changelog topics are named after them */
-sl_store *sl_store_new_for(const char *owner, const char *role);
 void sl_store_destroy(sl_store *store);
 const char *sl_store_name(const sl_store *store);
 /* The compacted topic a store's changes are logged to:
@@ -30,6 +27,26 @@ const void *sl_store_get(const sl_store *store, const void *key, size_t klen, si
 void sl_store_put(sl_store *store, const void *key, size_t klen, const void *val, size_t vlen);
 void sl_store_delete(sl_store *store, const void *key, size_t klen);
 size_t sl_store_count(const sl_store *store);
+
+/* Bulk loading (restore from a changelog, a snapshot): what put and delete
+ * would do, change by change in order, for many changes at once. The
+ * entries it creates are packed into large slabs the store owns (no
+ * allocation per entry), and the table slots of the changes ahead are
+ * prefetched while one is applied (a restore's keys land on random slots
+ * of a large table: one cache miss each, overlapped this way). */
+typedef struct sl_store_load_item {
+    const void *key;
+    size_t klen;
+    const void *val; /* NULL: a delete */
+    size_t vlen;
+} sl_store_load_item;
+void sl_store_load(sl_store *store, const sl_store_load_item *items, size_t n);
+/* Sizes the table for `entries` entries in all (a changelog partition's
+ * record count: an upper bound, updates and deletes included), so that a
+ * load does not rehash as it grows; capped, and only ever grows the
+ * table. sl_store_load_done gives back what the estimate had too much. */
+void sl_store_reserve(sl_store *store, size_t entries);
+void sl_store_load_done(sl_store *store);
 /* bytes held for keys and values, and total including the table */
 size_t sl_store_payload_bytes(const sl_store *store);
 size_t sl_store_memory_bytes(const sl_store *store);

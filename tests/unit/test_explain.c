@@ -22,6 +22,7 @@
 #include "sql/expr_print.h"
 #include "sql/parser.h"
 #include "runtime/changelog.h"
+#include "sql/plan.h"
 #include "state/store.h"
 
 static const char *SQL =
@@ -195,6 +196,43 @@ static void test_explain_shows_the_plan(void **state)
     sl_topology_destroy(t);
 }
 
+/* The plan declares the stores its operators use, and no more: a stream
+ * joined to a table keeps only the table's rows (not the stream's), and a
+ * join over a table keeps no "-Source" store of its own (before the plan
+ * declared them, both were created, with changelogs nobody wrote). Each
+ * declared store says what its keys and values hold. */
+static void test_plan_declares_only_used_stores(void **state)
+{
+    sl_error err = {0};
+    sl_topology *t = sl_topology_compile(SQL, "q.sql", NULL, &err);
+    if (!t)
+        fail_msg("compile: %s", err.msg);
+    names all = {0};
+    for (int i = 0; i < sl_topology_query_count(t); i++)
+        for (const char *const *name = sl_topology_query_stores(t, i); *name; name++)
+            collect_name(&all, *name);
+    assert_true(listed(&all, "CSAS_J_2-JoinRight"));
+    assert_false(listed(&all, "CSAS_J_2-JoinLeft"));
+    assert_false(listed(&all, "CTAS_FK_3-Source"));
+    assert_true(listed(&all, "CTAS_FK_3-JoinLeft"));
+    assert_true(listed(&all, "CTAS_FK_3-FkIndex"));
+    assert_true(listed(&all, "CTAS_P_4-Source"));
+    for (int i = 0; i < sl_topology_query_count(t); i++) {
+        const sl_query *q = sl_topology_query(t, i);
+        for (int k = 0; k < q->nstores; k++) {
+            assert_non_null(strstr(q->stores[k].name, q->id));
+            assert_true(strlen(q->stores[k].key) > 0);
+            assert_true(strlen(q->stores[k].value) > 0);
+        }
+    }
+    const sl_query *c = sl_topology_query(t, 0);
+    assert_int_equal(c->kind, SL_PLAN_AGGREGATE);
+    assert_non_null(strstr(sl_plan_store_of(c, SL_STORE_AGGREGATE)->value, "state of COUNT(*)"));
+    assert_int_equal(sl_topology_query(t, 2)->kind, SL_PLAN_JOIN);
+    assert_int_equal(sl_topology_query(t, 4)->kind, SL_PLAN_PROJECT);
+    sl_topology_destroy(t);
+}
+
 /* printed, parsed again and printed: the same text */
 static void test_expression_printer_reads_back(void **state)
 {
@@ -226,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_explain_names_the_stores_a_task_has),
         cmocka_unit_test(test_explain_shows_the_plan),
+        cmocka_unit_test(test_plan_declares_only_used_stores),
         cmocka_unit_test(test_expression_printer_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

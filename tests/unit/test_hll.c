@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "ops/hll.h"
+#include "sql/hll.h"
 
 static void test_hash_long(void **state)
 {

@@ -108,6 +108,27 @@ static void test_parse_error_place(void **state)
     assert_string_equal(err.msg, "syntax error: unexpected '*', expected an expression");
 }
 
+static void test_parse_struct_all_and_varchar_string(void **state)
+{
+    sl_stmt_list l;
+    sl_error err = {0};
+    const char *sql = "CREATE STREAM s (id VARCHAR(STRING) KEY, v VARCHAR(10), st STRUCT<a STRUCT<b INT>>) "
+                      "WITH (kafka_topic='t', value_format='JSON');\n"
+                      "CREATE STREAM o AS SELECT id, st->a->*, st->a->b AS b FROM s;";
+    assert_int_equal(sl_parse(sql, "f", arena, &l, &err), SL_OK);
+    assert_int_equal(l.items[0]->columns[0].type->kind, SL_STRING);
+    assert_int_equal(l.items[0]->columns[1].type->kind, SL_STRING);
+    const sl_select *q = l.items[1]->select;
+    assert_int_equal(q->nitems, 3);
+    /* st->a->*: the item is the base st->a, marked struct_all */
+    assert_true(q->items[1].struct_all);
+    assert_int_equal(q->items[1].expr->kind, SL_E_DEREF);
+    assert_string_equal(q->items[1].expr->u.deref.field, "A");
+    assert_false(q->items[2].struct_all);
+    /* ->* only ends a select item */
+    assert_int_equal(sl_parse("SELECT st->* + 1 FROM s;", "f", arena, &l, &err), SL_ERR_INVALID);
+}
+
 static void test_parse_windows_and_joins(void **state)
 {
     sl_stmt_list l;
@@ -357,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_lexer_errors),
         cmocka_unit_test(test_parse_create_and_select),
         cmocka_unit_test(test_parse_error_place),
+        cmocka_unit_test(test_parse_struct_all_and_varchar_string),
         cmocka_unit_test(test_parse_windows_and_joins),
         cmocka_unit_test(test_eval_arithmetic_types),
         cmocka_unit_test(test_eval_null_logic),

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/valcodec.h"
-#include "ops/udaf.h"
+#include "sql/udaf.h"
 #include "runtime/coalesce.h"
 #include "state/snapshot.h"
 #include "state/store.h"
@@ -204,6 +204,34 @@ static void test_udaf_merge_sessions(void **state)
     sl_arena_destroy(a);
 }
 
+/* SUM of a DECIMAL(4, 1) overflows at 10^3, as ksqlDB's does, its message
+ * showing the sum rounded to 4 digits; below, and for other types, none */
+static void test_udaf_sum_decimal_overflow(void **state)
+{
+    sl_arena *a = sl_arena_new(0);
+    sl_agg_fn sum = resolve("SUM", sl_type_decimal(a, 4, 1), NULL, a);
+    sl_value st, x = sl_decimal(4008, 4, 1), y = sl_decimal(8017, 4, 1); /* 400.8, 801.7 */
+    sum.udaf->init(&sum, &st, a);
+    sum.udaf->add(&sum, &st, &y, a);
+    assert_null(sl_udaf_overflow(&sum, &st, a));
+    sum.udaf->add(&sum, &st, &x, a);
+    assert_string_equal(sl_udaf_overflow(&sum, &st, a),
+                        "Numeric field overflow: A field with precision 4 and scale 1 must round to an absolute "
+                        "value less than 10^3. Got 1203");
+    sum.udaf->init(&sum, &st, a);
+    sl_value big = sl_decimal(-9999, 4, 1), tenth = sl_decimal(-1, 4, 1);
+    sum.udaf->add(&sum, &st, &big, a);
+    assert_null(sl_udaf_overflow(&sum, &st, a)); /* -999.9 fits */
+    sum.udaf->add(&sum, &st, &tenth, a);
+    assert_string_equal(sl_udaf_overflow(&sum, &st, a),
+                        "Numeric field overflow: A field with precision 4 and scale 1 must round to an absolute "
+                        "value less than 10^3. Got -1000"); /* rounded to 4 digits: scale 0 */
+    sl_agg_fn isum = resolve("SUM", &sl_type_int, NULL, a);
+    sl_value ist = sl_int(2147483647);
+    assert_null(sl_udaf_overflow(&isum, &ist, a)); /* an INT sum wraps, as Java's does */
+    sl_arena_destroy(a);
+}
+
 static void test_udaf_bad_args(void **state)
 {
     sl_arena *a = sl_arena_new(0);
@@ -354,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_valcodec_roundtrip),
         cmocka_unit_test(test_udaf_add_undo),
         cmocka_unit_test(test_udaf_merge_sessions),
+        cmocka_unit_test(test_udaf_sum_decimal_overflow),
         cmocka_unit_test(test_udaf_bad_args),
         cmocka_unit_test(test_store_dirty_coalesces_many),
         cmocka_unit_test(test_snapshot_round_trip),

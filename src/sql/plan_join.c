@@ -16,7 +16,8 @@
  * reference in the equivalence set, the earlier steps' first) that the
  * projection names, itself or through * or X.*; without one (FULL OUTER,
  * joins on expressions) ksqlDB adds a synthetic key, ROWKEY. A foreign-key
- * join keeps the left table's key. The key item must be in the projection
+ * join keeps the left table's key (all its columns, each in the projection
+ * once, when it has several). The key item must be in the projection
  * exactly once; its value is always the record's join key.
  *
  * Names: SELECT * gives every source's columns (key columns first) as
@@ -24,11 +25,19 @@
  * a qualified column <ALIAS>_<COLUMN> only when several sources have a
  * column of that name (pseudo-columns always), else <COLUMN>.
  *
+ * Windowed sources (two streams only, as ksqlDB's Analyzer and
+ * PreJoinRepartitionNode allow them): both windowed alike, joined on their
+ * keys (a windowed side cannot be re-keyed), and, unless the key format is
+ * a registry one that ksqlDB repartitions anyway, with the same key format
+ * and window. Records match when key and window start (a session's end
+ * too) match; a side's window bounds are value columns after its keys, and
+ * the result keeps the left window (join.c, join_stream.c).
+ *
  * An internal step's output carries every column of every source behind it
  * (pseudo-columns included), each remembering its source, alias and name,
  * keyed by the join key; its lineage tells the next step which expressions
  * the key equals. */
-#include "ops/join_columns.h"
+#include "sql/plan_join_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +45,7 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
-#include "ops/source.h"
 
-#define DEFAULT_GRACE_MS (24LL * 3600 * 1000)
 #define STEP_KEY_NAME "JOIN_KEY"
 #define STEP_VIEW_TIME_NAME "VIEW_TIME"
 
@@ -62,6 +69,53 @@ typedef struct item {
     const sl_type *type;
     const char *ident; /* "C(Q.N)" for a column reference, "#KEY" for the synthetic key */
 } item;
+
+/* The result's columns of a foreign-key join whose left table has several
+ * key columns: each key column once (its presence was checked), keys
+ * first in projection order, then the values. */
+static sl_err_t fk_key_columns(sl_query_build *qb, sl_query *q, const sl_select *s, sl_join_plan *p, const item *it,
+                               int n, sl_error *err)
+{
+    sl_arena *a = qb->arena;
+    const sl_join_side *l = &p->side[0];
+    const char *lq = l->alias ? l->alias : l->src->name;
+    int *key_of_item = sl_arena_calloc(a, (size_t)n + 1, sizeof *key_of_item);
+    for (int i = 0; i < n; i++) {
+        key_of_item[i] = -1;
+        for (int kc = 0; kc < p->fk_nkey && it[i].ident; kc++)
+            if (!strcmp(it[i].ident, sl_arena_sprintf(a, "C(%s.%s)", lq, l->src->cols[kc].name))) {
+                for (int k = 0; k < i; k++)
+                    if (key_of_item[k] == kc)
+                        JFAIL(SL_ERR_INVALID, s->pos,
+                              "The projection contains a key column (%s) more than once.\nEach key column must only be "
+                              "in the projection once. If you intended to copy the key into the value, then consider "
+                              "using the AS_VALUE function to indicate which key reference should be copied.",
+                              it[k].name);
+                key_of_item[i] = kc;
+            }
+    }
+    sl_out_col *cols = sl_arena_calloc(a, (size_t)n + 1, sizeof *cols);
+    p->fk_key_col = sl_arena_calloc(a, (size_t)p->fk_nkey, sizeof *p->fk_key_col);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (key_of_item[i] >= 0) {
+            p->fk_key_col[m] = key_of_item[i];
+            cols[m++] = (sl_out_col){.name = it[i].name, .type = it[i].type, .is_key = true};
+        }
+    for (int i = 0; i < n; i++)
+        if (key_of_item[i] < 0)
+            cols[m++] = (sl_out_col){.name = it[i].name, .type = it[i].type, .expr = it[i].expr};
+    for (int i = 0; i < m; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(cols[i].name, cols[k].name))
+                JFAIL(SL_ERR_INVALID, s->pos, "Duplicate column names: %s", cols[i].name);
+    if (m == p->fk_nkey)
+        JFAIL(SL_ERR_INVALID, s->pos, "The projection contains no value columns.");
+    q->cols = cols;
+    q->ncols = m;
+    q->nkey_out = p->fk_nkey;
+    return SL_OK;
+}
 
 static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st, sl_join_plan *p, sl_scope *full,
                               const orig_list *origs, const sl_join_lineage *lin, const char *synthetic_name,
@@ -93,6 +147,29 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
             }
             if (!any && si->star_qualifier)
                 JFAIL(SL_ERR_INVALID, si->pos, "Source '%s' cannot be resolved.", si->star_qualifier);
+            continue;
+        }
+        if (si->struct_all) {
+            sl_expr **fields;
+            int nf = sl_expr_struct_all(full, si->expr, &fields, err);
+            if (nf < 0)
+                return err->code;
+            /* keep the room the rest of the select list was given */
+            int need = n + nf + (s->nitems - i - 1) * (origs->n + 1) + 1;
+            if (need > cap) {
+                cap = need;
+                item *wider = sl_arena_calloc(a, (size_t)cap, sizeof *wider);
+                memcpy(wider, it, (size_t)n * sizeof *it);
+                it = wider;
+            }
+            for (int f = 0; f < nf; f++) {
+                item *x = &it[n++];
+                x->expr = sl_expr_compile(full, fields[f], err);
+                if (!x->expr)
+                    return err->code;
+                x->type = x->expr->type;
+                x->name = fields[f]->u.deref.field;
+            }
             continue;
         }
         item *x = &it[n++];
@@ -128,6 +205,8 @@ static sl_err_t final_columns(sl_query_build *qb, sl_query *q, const sl_stmt *st
         } while (taken);
         it[i].name = sl_arena_strdup(a, buf);
     }
+    if (p->fk_nkey > 1)
+        return fk_key_columns(qb, q, s, p, it, n, err);
     /* the key item */
     const char *key_ident = NULL;
     if (p->fk) {
@@ -227,8 +306,23 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
               left->value_format == SL_FORMAT_KAFKA && right->value_format == SL_FORMAT_KAFKA
                   ? sl_arena_sprintf(a, "%s, %s", left->name, right->name)
                   : left->value_format == SL_FORMAT_KAFKA ? left->name : right->name);
-    if (right->window_kind || left->window_kind)
-        JFAIL(SL_ERR_UNSUPPORTED, j->pos, "joins of windowed sources are not supported yet");
+    if (right->window_kind || left->window_kind) {
+        /* ksqlDB's Analyzer: both sides windowed, and alike (session with
+         * session, hopping or tumbling with either of those) */
+        static const char *const kinds[] = {"not", "TUMBLING", "HOPPING", "SESSION"};
+        const char *lname = s->from.alias ? s->from.alias : left->name;
+        const char *rname = j->right.alias ? j->right.alias : right->name;
+        if (!left->window_kind != !right->window_kind)
+            JFAIL(SL_ERR_INVALID, j->pos, "Can not join windowed source to non-windowed source.\n`%s` is %s windowed\n`%s` is %s windowed",
+                  lname, kinds[left->window_kind], rname, kinds[right->window_kind]);
+        if ((left->window_kind == SL_WINDOW_SESSION) != (right->window_kind == SL_WINDOW_SESSION))
+            JFAIL(SL_ERR_INVALID, j->pos,
+                  "Incompatible windowed sources.\nLeft source: %s\nRight source: %s\nSession windowed sources can only "
+                  "be joined to other session windowed sources, and may still not result in expected behaviour as "
+                  "session bounds must be an exact match for the join to work\nHopping and tumbling windowed sources "
+                  "can only be joined to other hopping and tumbling windowed sources",
+                  kinds[left->window_kind], kinds[right->window_kind]);
+    }
     bool lt = left->is_table, rt = right->is_table;
     p->stream_stream = !lt && !rt;
     p->stream_table = !lt && rt;
@@ -243,8 +337,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     if (p->stream_table && (j->type == SL_JOIN_FULL || j->type == SL_JOIN_RIGHT))
         JFAIL(SL_ERR_INVALID, j->pos, "Invalid join type encountered: [%s OUTER] JOIN is not supported for stream-table joins.",
               j->type == SL_JOIN_FULL ? "FULL" : "RIGHT");
-    p->side[0] = (sl_join_side){left, s->from.alias, 0, left->ncols + 3, NULL, false, 0, -1};
-    p->side[1] = (sl_join_side){right, j->right.alias, left->ncols + 3, right->ncols + 3, NULL, false, 0, -1};
+    /* a windowed side's slots end with its window bounds */
+    int lwidth = left->ncols + 3 + (left->window_kind ? 2 : 0), rwidth = right->ncols + 3 + (right->window_kind ? 2 : 0);
+    p->side[0] = (sl_join_side){left, s->from.alias, 0, lwidth, NULL, false, 0, -1};
+    p->side[1] = (sl_join_side){right, j->right.alias, lwidth, rwidth, NULL, false, 0, -1};
     for (int i = 0; left->lineage && left->is_table && i < left->ncols; i++)
         if (!left->cols[i].origin_name && !strcmp(left->cols[i].name, STEP_VIEW_TIME_NAME))
             p->side[0].view_col = i;
@@ -312,6 +408,21 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     p->side[1].keyed = right->nkey == 1 && sl_cexpr_column_index(rk) == lw;
     p->side[0].key_slot = 0;
     p->side[1].key_slot = lw;
+    if (left->window_kind) {
+        /* ksqlDB cannot re-key a windowed side: a side joined on another
+         * column, or whose key format differs from the left one (window
+         * kind and size included) where that format is not one a registry
+         * would force through a repartition anyway */
+        bool same_key_format = left->key_format == right->key_format && left->window_kind == right->window_kind &&
+                               (left->window_kind == SL_WINDOW_SESSION || left->window_size_ms == right->window_size_ms);
+        bool registry_key = left->key_format == SL_FORMAT_AVRO || left->key_format == SL_FORMAT_JSON_SR ||
+                            left->key_format == SL_FORMAT_PROTOBUF;
+        if (!p->side[0].keyed || !p->side[1].keyed || (!same_key_format && !registry_key))
+            JFAIL(SL_ERR_INVALID, j->pos, "Implicit repartitioning of windowed sources is not supported. "
+                                          "See https://github.com/confluentinc/ksql/issues/4385.");
+        if (!p->stream_stream || prev || st->join_step)
+            JFAIL(SL_ERR_UNSUPPORTED, j->pos, "joins of windowed sources other than two streams are not supported yet");
+    }
     if (rt && !p->side[1].keyed)
         JFAIL(SL_ERR_INVALID, on->pos, "Invalid join condition: %s joins require to join on the primary key of the right input table.",
               lt ? "table-table" : "stream-table");
@@ -330,7 +441,7 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                 for (int i = 0; i < s->nitems && !present; i++) {
                     const sl_select_item *si = &s->items[i];
                     present = si->star ? !si->star_qualifier || !strcmp(si->star_qualifier, s->from.alias ? s->from.alias : left->name)
-                                       : si->expr->kind == SL_E_COLUMN && !strcmp(si->expr->u.col.name, left->cols[kc].name) &&
+                                       : !si->struct_all && si->expr->kind == SL_E_COLUMN && !strcmp(si->expr->u.col.name, left->cols[kc].name) &&
                                              (!si->expr->u.col.qualifier ||
                                               !strcmp(si->expr->u.col.qualifier, s->from.alias ? s->from.alias : left->name));
                 }
@@ -341,7 +452,10 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
                           "Missing column: `%s`.",
                           left->name, left->cols[kc].name);
             }
-            JFAIL(SL_ERR_UNSUPPORTED, s->pos, "foreign-key joins of tables with several key columns are not supported yet");
+            if (st->join_step)
+                JFAIL(SL_ERR_UNSUPPORTED, s->pos,
+                      "foreign-key joins of tables with several key columns in n-way joins are not supported yet");
+            p->fk_nkey = left->nkey;
         }
         p->fk = true;
     }
@@ -421,7 +535,8 @@ sl_err_t sl_join_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, 
     } else if ((rc = final_columns(qb, q, st, p, &full, &origs, lin, synthetic_name, err))) {
         return rc;
     }
-    q->nkey_out = 1;
+    if (!p->fk_nkey)
+        q->nkey_out = 1;
     q->join = p;
     return SL_OK;
 }
@@ -436,42 +551,6 @@ void sl_join_repartition_sides(const sl_query *q, bool sides[2])
         return;
     sides[0] = !p->side[0].src->is_table && !p->side[0].keyed;
     sides[1] = !p->side[1].src->is_table && !p->side[1].keyed;
-}
-
-static void ignore_error(void *ctx, const sl_record *src, const char *msg)
-{
-    (void)ctx;
-    (void)src;
-    (void)msg;
-}
-
-sl_partition_key_kind sl_join_partition_key(const sl_query *q, int side, const sl_record *in, sl_arena *a,
-                                            sl_strbuf *out)
-{
-    const sl_join_plan *p = q->join;
-    const sl_join_side *sd = &p->side[side];
-    sl_value *row = sl_arena_alloc(a, (size_t)q->row_width * sizeof *row);
-    bool deleted;
-    /* decode without reporting: the direct path reports bad records */
-    sl_collector quiet = {.processing_error = ignore_error};
-    if (!sl_source_decode(sd->src, in, row + sd->base, &deleted, a, &quiet) || deleted)
-        return SL_PARTITION_DIRECT;
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_value key;
-    sl_cexpr_eval(sd->expr, &ctx, &key);
-    if (key.null)
-        return SL_PARTITION_NULL;
-    /* the other side's keys are where the match lives: write this key as
-     * they are written so that the partitioner sends it to their partition */
-    const sl_source *keyed = p->side[!side].keyed ? p->side[!side].src : NULL;
-    sl_strbuf_reset(out);
-    if (keyed && keyed->nkey == 1 && !sl_serde_encode(keyed->key_serde, &key, out, &err))
-        return SL_PARTITION_KEYED;
-    sl_strbuf_reset(out);
-    sl_valcodec_put(out, &key);
-    return SL_PARTITION_KEYED;
 }
 
 bool sl_join_copartitioned(const sl_query *q, const char **lt, const char **rt)

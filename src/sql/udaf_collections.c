@@ -2,14 +2,14 @@
  * COLLECT_SET, COUNT_DISTINCT (ksqlDB's HyperLogLog), TOPK and
  * TOPKDISTINCT, HISTOGRAM, EARLIEST_BY_OFFSET and LATEST_BY_OFFSET, ATTR.
  * Resolution of their arguments and types is udaf.c's. */
-#include "ops/udaf_collections.h"
+#include "sql/udaf_collections.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ops/hll.h"
+#include "sql/hll.h"
 #include "sql/cast.h"
 
 static sl_value identity_result(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
@@ -88,7 +88,7 @@ static void set_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_are
     for (uint32_t i = 0; i < o->u.c.n; i++)
         set_add(f, s, &o->u.c.items[i], a);
 }
-/* ---- COUNT_DISTINCT: ksqlDB's HyperLogLog (ops/hll.h); state: ARRAY of INT,
+/* ---- COUNT_DISTINCT: ksqlDB's HyperLogLog (sql/hll.h); state: ARRAY of INT,
  * the non-zero registers as index << 5 | rank, in index order ---- */
 static int32_t countd_hash(const sl_value *v, sl_arena *a)
 {

@@ -4,17 +4,20 @@
  * field name, else KSQL_COL_n skipping taken names), the output key is
  * decided (the source key columns carried through, or the PARTITION BY
  * expressions) and the sink is created with formats inherited from the
- * source unless overridden; aggregations and joins are planned by their
- * operators (aggregate_plan.c, join_plan.c). */
-#include "ops/query.h"
+ * source unless overridden; aggregations and joins are planned in
+ * plan_aggregate.c and plan_join.c. Last, the plan declares its kind and
+ * the stores a task running it creates (declare_stores). */
+#include "sql/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "ops/aggregate.h"
-#include "ops/join.h"
+#include "sql/cast.h"
+#include "sql/plan_aggregate.h"
+#include "sql/plan_join.h"
+#include "sql/plan_join_columns.h"
 
 #define QFAIL(code, pos, ...) return sl_error_at(err, code, qb->file, (pos).line, (pos).col, __VA_ARGS__)
 
@@ -99,18 +102,22 @@ static void ev_cube(const sl_cexpr *e, sl_eval_ctx *ctx, sl_value *out)
 static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error *err)
 {
     tf_hook_ctx *h = c;
-    if (x->kind != SL_E_CALL ||
-        (strcasecmp(x->u.call.name, "EXPLODE") && strcasecmp(x->u.call.name, "CUBE_EXPLODE")))
+    if (x->kind != SL_E_CALL)
+        return NULL;
+    /* the test harness's TEST_UDTF (only known to `sluice test`) is
+     * resolved as a function giving the list to explode */
+    bool harness_udtf = !strcasecmp(x->u.call.name, "TEST_UDTF") && sl_function_lookup("TEST_UDTF");
+    if (strcasecmp(x->u.call.name, "EXPLODE") && strcasecmp(x->u.call.name, "CUBE_EXPLODE") && !harness_udtf)
         return NULL;
     bool cube = !strcasecmp(x->u.call.name, "CUBE_EXPLODE");
-    if (x->u.call.args.count != 1) {
+    if (x->u.call.args.count != 1 && !harness_udtf) {
         sl_error_at(err, SL_ERR_INVALID, scope->file, x->pos.line, x->pos.col,
                     "Function '%s' does not accept %d parameters", cube ? "CUBE_EXPLODE" : "EXPLODE",
                     x->u.call.args.count);
         return NULL;
     }
     scope->node_hook = NULL;
-    sl_cexpr *arg = sl_expr_compile(scope, x->u.call.args.items[0], err);
+    sl_cexpr *arg = sl_expr_compile(scope, harness_udtf ? x : x->u.call.args.items[0], err);
     scope->node_hook = table_function_hook;
     if (!arg)
         return NULL;
@@ -140,6 +147,75 @@ static sl_cexpr *table_function_hook(void *c, sl_scope *scope, const sl_expr *x,
     return sl_cexpr_column(scope->arena, q->row_width + q->ntf++, arg->type->elem);
 }
 
+/* ksqlDB's numbered names: "B_2" is stem "B" and number 2, "B" number 0 */
+static size_t name_stem(const char *name, int *number)
+{
+    size_t len = strlen(name), digits = 0;
+    while (digits < len && name[len - 1 - digits] >= '0' && name[len - 1 - digits] <= '9')
+        digits++;
+    if (digits && digits < 10 && digits < len && name[len - 1 - digits] == '_') {
+        *number = atoi(name + len - digits);
+        return len - digits - 1;
+    }
+    *number = 0;
+    return len;
+}
+
+static bool same_stem(const char *name, const char *stem, size_t stem_len, int *number)
+{
+    return name_stem(name, number) == stem_len && !strncmp(name, stem, stem_len);
+}
+
+const char *sl_plan_item_name(sl_arena *a, const sl_select *s, int item, const sl_source *source)
+{
+    const sl_expr *x = s->items[item].expr;
+    if (!x || x->kind != SL_E_DEREF)
+        return x ? sl_plan_default_name(source, x, a) : NULL;
+    int number;
+    size_t stem_len = name_stem(x->u.deref.field, &number);
+    const char *stem = x->u.deref.field;
+    /* each unaliased ->F before this one took a number */
+    int earlier = 0;
+    for (int j = 0; j < item; j++) {
+        const sl_select_item *o = &s->items[j];
+        earlier += !o->alias && !o->star && !o->struct_all && o->expr && o->expr->kind == SL_E_DEREF &&
+                   same_stem(o->expr->u.deref.field, stem, stem_len, &number);
+    }
+    for (int idx = 0;; idx++) {
+        bool used = false;
+        for (int c = 0; c < source->ncols && !used; c++)
+            used = same_stem(source->cols[c].name, stem, stem_len, &number) && number == idx;
+        if (used || earlier-- > 0)
+            continue;
+        return idx ? sl_arena_sprintf(a, "%.*s_%d", (int)stem_len, stem, idx) : sl_arena_strndup(a, stem, stem_len);
+    }
+}
+
+/* INSERT INTO: a numeric literal for a DECIMAL column of the sink becomes
+ * a literal of that type when its digits fit (ksqlDB's implicit cast: no
+ * more integer digits, no more decimals), e.g. `SELECT 1 AS c` into a
+ * DECIMAL(5,2) column */
+static bool literal_fits_decimal(sl_arena *a, const sl_out_col *col, const sl_type *to)
+{
+    const sl_value *v = sl_cexpr_constant(col->expr);
+    if (!v || v->null || to->kind != SL_DECIMAL || !sl_type_is_numeric(col->type))
+        return false;
+    sl_value spelled = sl_cast_typed_to_string(v, col->type, a);
+    const char *text = sl_value_cstr(a, &spelled);
+    if (strpbrk(text, "eEnN")) /* exponents, NaN, Infinity: no literal of a DECIMAL */
+        return false;
+    const char *p = text + (*text == '-');
+    while (*p == '0')
+        p++;
+    int int_digits = 0, scale = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        int_digits++;
+    if (*p == '.')
+        while (*++p >= '0' && *p <= '9')
+            scale++;
+    return scale <= to->scale && int_digits <= to->precision - to->scale;
+}
+
 /* Builds the scope of the source row. */
 static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_scope *scope)
 {
@@ -152,6 +228,17 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
         scope->cols[i].alt_source = s->from.alias;
         scope->cols[i].type = src->cols[i].type;
         scope->cols[i].index = i;
+        if (src->cols[i].origin_name) {
+            /* the result of a join step (an aggregation or PARTITION BY of
+             * a join): its columns answer to the names the statement gives
+             * them, t.x, as in the join itself */
+            scope->cols[i].name = src->cols[i].origin_name;
+            scope->cols[i].source = src->cols[i].origin_source;
+            scope->cols[i].alt_source = src->cols[i].origin_alias;
+            scope->cols[i].hidden = sl_join_is_pseudo(src->cols[i].origin_name);
+        } else if (src->lineage) {
+            scope->cols[i].name = ""; /* the step's own key answers to nothing */
+        }
     }
     const char *pseudo[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
     const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
@@ -190,7 +277,7 @@ static void build_scope(sl_query_build *qb, sl_query *q, const sl_select *s, sl_
 static sl_cexpr *compile_on_key(const sl_query *q, const sl_scope *scope, const sl_expr *pred);
 static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, const sl_expr *x);
 
-sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
+sl_err_t sl_plan_statement(sl_query_build *qb, const sl_stmt *st, sl_query **out, sl_error *err)
 {
     sl_arena *a = qb->arena;
     const sl_select *s = st->select;
@@ -207,7 +294,22 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
         QFAIL(SL_ERR_INVALID, s->from.pos, "%s does not exist.", s->from.name);
     if (q->source->window_kind && q->source->is_table)
         QFAIL(SL_ERR_INVALID, s->from.pos, "KSQL does not support persistent queries on windowed tables.");
-    if (q->source->window_kind && (s->njoins || s->group_by.count || s->window.kind))
+    if (q->source->window_kind && s->njoins)
+        for (int i = 0; i < s->nitems; i++) {
+            /* ksqlDB's projection rule, checked before the join is refused */
+            const sl_select_item *it = &s->items[i];
+            /* (a join names an unaliased q.ROWTIME Q_ROWTIME) */
+            const char *nm = it->alias ? it->alias
+                             : it->expr && it->expr->kind == SL_E_COLUMN && !it->expr->u.col.qualifier
+                                 ? it->expr->u.col.name
+                                 : NULL;
+            if (nm && !it->struct_all &&
+                (!strcmp(nm, "ROWTIME") || !strcmp(nm, "ROWPARTITION") || !strcmp(nm, "ROWOFFSET") ||
+                 (!s->window.kind && (!strcmp(nm, "WINDOWSTART") || !strcmp(nm, "WINDOWEND")))))
+                QFAIL(SL_ERR_INVALID, s->pos, "Reserved column name in select: `%s`. Please remove or alias the column.",
+                      nm);
+        }
+    if (q->source->window_kind && !s->njoins && (s->group_by.count || s->window.kind))
         QFAIL(SL_ERR_UNSUPPORTED, s->from.pos, "joins and aggregations of windowed sources are not supported yet");
     if (s->njoins) {
         if ((rc = sl_join_plan_build(qb, q, st, err)))
@@ -288,6 +390,32 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
             }
             continue;
         }
+        if (it->struct_all) {
+            sl_expr **fields;
+            int nf = sl_expr_struct_all(&scope, it->expr, &fields, err);
+            if (nf < 0)
+                return err->code;
+            /* keep the room the rest of the select list was given */
+            int need = n + nf + (s->nitems - i - 1) + q->source->ncols + 8;
+            if (need > cap) {
+                cap = need;
+                sl_out_col *wider = sl_arena_calloc(a, (size_t)cap, sizeof *wider);
+                const sl_expr **worigin = sl_arena_calloc(a, (size_t)cap, sizeof *worigin);
+                memcpy(wider, cols, (size_t)n * sizeof *cols);
+                memcpy(worigin, origin, (size_t)n * sizeof *origin);
+                cols = wider;
+                origin = worigin;
+            }
+            for (int f = 0; f < nf; f++) {
+                cols[n].expr = sl_expr_compile(&scope, fields[f], err);
+                if (!cols[n].expr)
+                    return err->code;
+                cols[n].type = cols[n].expr->type;
+                cols[n].name = fields[f]->u.deref.field;
+                origin[n++] = fields[f];
+            }
+            continue;
+        }
         tf_hook_ctx tfh = {q, &scope};
         scope.node_hook = table_function_hook;
         scope.hook_ctx = &tfh;
@@ -298,7 +426,7 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
         cols[n].type = cols[n].expr->type;
         if (cols[n].type->kind == SL_NULLTYPE)
             QFAIL(SL_ERR_INVALID, it->pos, "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).");
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_item_name(a, s, i, q->source);
         origin[n] = it->expr;
         n++;
     }
@@ -340,10 +468,10 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                           "unexpected behavior due to inconsistent serialization.");
                 int match = -1;
                 for (int i = 0; i < n; i++)
-                    if (match < 0 && sl_expr_same(origin[i], pb))
+                    if (match < 0 && sl_expr_same_in(&scope, origin[i], pb))
                         match = i;
                 for (int i = match + 1; match >= 0 && i < n; i++)
-                    if (sl_expr_same(origin[i], pb))
+                    if (sl_expr_same_in(&scope, origin[i], pb))
                         QFAIL(SL_ERR_INVALID, s->pos,
                               "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
                               cols[match].name, cols[match].name, cols[i].name);
@@ -392,7 +520,12 @@ sl_err_t sl_query_build_stmt(sl_query_build *qb, const sl_stmt *st, sl_query **o
                     nkeys_sel++;
                 }
         }
-        if (q->source->nkey && nkeys_sel == 0)
+        /* ksqlDB's new (experimental) query planner drops an unselected
+         * key: the result has no key columns */
+        const char *new_planner = sl_catalog_property(qb->catalog, "ksql.new.query.planner.enabled");
+        if (q->source->nkey && nkeys_sel == 0 && new_planner && !strcasecmp(new_planner, "true"))
+            q->key_passes = false;
+        else if (q->source->nkey && nkeys_sel == 0)
             QFAIL(SL_ERR_INVALID, s->pos,
                   "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
                   "The query used to build `%s` must include the key column %s in its projection (eg, SELECT %s...).",
@@ -438,6 +571,10 @@ sink:;
         bool ok = nk == sink->nkey && nv == sink->nvalue;
         for (int i = 0, kv = 0, vv = 0; ok && i < n; i++) {
             const sl_column *sc = cols[i].is_key ? &sink->cols[kv++] : &sink->cols[sink->nkey + vv++];
+            if (!sl_type_equal(sc->type, cols[i].type) && literal_fits_decimal(a, &cols[i], sc->type)) {
+                cols[i].expr = sl_cexpr_cast(a, cols[i].expr, sc->type);
+                cols[i].type = sc->type;
+            }
             if (strcmp(sc->name, cols[i].name) || !sl_type_equal(sc->type, cols[i].type))
                 ok = false;
         }
@@ -471,7 +608,7 @@ sink:;
         if (!hk && sink->key_format == SL_FORMAT_NONE)
             sink->key_format = from->declared_key_format != SL_FORMAT_NONE ? (sl_format)from->declared_key_format
                                                                              : SL_FORMAT_KAFKA;
-        if (hk && q->null_key)
+        if (hk && q->null_key && sink->key_format != SL_FORMAT_NONE) /* NONE: no key, as asked */
             QFAIL(SL_ERR_INVALID, st->pos, "Key format specified for stream without key columns.");
         sink->wrap_single_value = true;
         const sl_property *p = sl_with_find(&st->with, "WRAP_SINGLE_VALUE");
@@ -565,6 +702,7 @@ sink:;
     q->sink = sink;
     q->id = sl_arena_sprintf(a, "%s_%s_%d", st->kind == SL_STMT_INSERT_INTO ? "INSERTQUERY" : st->is_table ? "CTAS" : "CSAS", st->name,
                              qb->query_index);
+    sl_plan_declare_stores(q, a);
     *out = q;
     return SL_OK;
 }
@@ -599,7 +737,7 @@ static bool compile_on_key_columns(const sl_query *q, const sl_scope *scope, con
     return sl_expr_compile(&key_scope, x, &ignored) != NULL;
 }
 
-void sl_query_plan_repartition(sl_query *q)
+void sl_plan_repartition_sides(sl_query *q)
 {
     q->repartition_side[0] = q->repartition_side[1] = false;
     if (q->join)
@@ -607,3 +745,32 @@ void sl_query_plan_repartition(sl_query *q)
     else if (q->agg)
         q->repartition_side[0] = !sl_agg_grouped_by_key(q);
 }
+const char *sl_plan_default_name(const sl_source *src, const sl_expr *e, sl_arena *a)
+{
+    if (!src->lineage || e->kind != SL_E_COLUMN || !e->u.col.qualifier)
+        return sl_expr_default_name(e);
+    /* over a join step's result, as in the join's own projection: t.x is
+     * T_X when x is a pseudo-column or more than one source has an x */
+    const char *name = e->u.col.name;
+    const char *first = NULL;
+    bool clash = false;
+    for (int i = 0; i < src->ncols; i++) {
+        const sl_column *c = &src->cols[i];
+        if (!c->origin_name || strcmp(c->origin_name, name))
+            continue;
+        const char *qual = c->origin_alias ? c->origin_alias : c->origin_source;
+        if (!first)
+            first = qual;
+        else if (qual && strcmp(first, qual))
+            clash = true;
+    }
+    if (clash || sl_join_is_pseudo(name))
+        return sl_arena_sprintf(a, "%s_%s", e->u.col.qualifier, name);
+    return sl_expr_default_name(e);
+}
+
+bool sl_query_reads(const sl_query *q, const char *topic)
+{
+    return !strcmp(q->source->topic, topic) || (q->join && !strcmp(sl_join_right(q->join)->topic, topic));
+}
+

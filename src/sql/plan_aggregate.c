@@ -2,7 +2,7 @@
  * arguments over the source row, HAVING and the projection over the
  * result row (keys, aggregates, window bounds), the window with the grace
  * and retention its defaults give. */
-#include "ops/aggregate_state.h"
+#include "sql/plan_aggregate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +10,6 @@
 #include <strings.h>
 
 #include "common/valcodec.h"
-#include "ops/sink.h"
-#include "ops/window.h"
-#include "serde/serde.h"
-#include "state/store.h"
 
 typedef struct hook_ctx {
     sl_query_build *qb;
@@ -27,12 +23,12 @@ static sl_cexpr *post_hook(void *c, sl_scope *scope, const sl_expr *x, sl_error 
     hook_ctx *h = c;
     sl_agg_plan *p = h->plan;
     for (int i = 0; i < p->nkeys; i++)
-        if (sl_expr_same(x, p->key_ast[i]))
+        if (sl_expr_same_in(h->pre, x, p->key_ast[i]))
             return sl_cexpr_column(scope->arena, 2 + i, p->key_exprs[i]->type);
     if (x->kind != SL_E_CALL || !sl_expr_is_aggregate_name(x->u.call.name))
         return NULL;
     for (int i = 0; i < p->naggs; i++)
-        if (sl_expr_same(x, p->agg_ast[i]))
+        if (sl_expr_same_in(h->pre, x, p->agg_ast[i]))
             return sl_cexpr_column(scope->arena, 2 + p->nkeys + i, p->fns[i].ret);
     if (p->naggs >= 64) {
         sl_error_at(err, SL_ERR_UNSUPPORTED, scope->file, x->pos.line, x->pos.col, "too many aggregates");
@@ -141,14 +137,41 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
         post.ncols = 2;
     }
     int cap = s->nitems + 8;
+    for (int i = 0; i < s->nitems; i++)
+        cap += s->items[i].star ? q->source->ncols : 0;
     sl_out_col *cols = sl_arena_calloc(a, (size_t)cap, sizeof *cols);
     const sl_expr **origin = sl_arena_calloc(a, (size_t)cap, sizeof *origin);
     int n = 0;
     for (int i = 0; i < s->nitems; i++) {
         const sl_select_item *it = &s->items[i];
-        if (it->star)
-            return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col,
-                               "SELECT * is not supported with GROUP BY");
+        if (it->star) {
+            /* every source column, each of which must be a grouping key */
+            if (it->star_qualifier && strcmp(it->star_qualifier, q->source->name) &&
+                !(s->from.alias && !strcmp(it->star_qualifier, s->from.alias)))
+                return sl_error_at(err, SL_ERR_INVALID, qb->file, it->pos.line, it->pos.col, "Source '%s' not found",
+                                   it->star_qualifier);
+            for (int c = 0; c < q->source->ncols; c++) {
+                sl_expr *ref = sl_arena_calloc(a, 1, sizeof *ref);
+                ref->kind = SL_E_COLUMN;
+                ref->pos = it->pos;
+                ref->height = 1;
+                ref->u.col.name = q->source->cols[c].name;
+                cols[n].expr = sl_expr_compile(&post, ref, err);
+                if (!cols[n].expr) {
+                    if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
+                        snprintf(err->msg, sizeof err->msg, "Non-aggregate SELECT expression(s) not part of GROUP BY: %s",
+                                 ref->u.col.name);
+                    return err->code;
+                }
+                cols[n].type = cols[n].expr->type;
+                cols[n].name = ref->u.col.name;
+                origin[n++] = ref;
+            }
+            continue;
+        }
+        if (it->struct_all)
+            return sl_error_at(err, SL_ERR_UNSUPPORTED, qb->file, it->pos.line, it->pos.col,
+                               "STRUCT->* in an aggregation's select list is not supported yet");
         cols[n].expr = sl_expr_compile(&post, it->expr, err);
         if (!cols[n].expr) {
             if (err->code == SL_ERR_INVALID && strstr(err->msg, "cannot be resolved"))
@@ -157,7 +180,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
             return err->code;
         }
         cols[n].type = cols[n].expr->type;
-        cols[n].name = it->alias ? it->alias : sl_expr_default_name(it->expr);
+        cols[n].name = it->alias ? it->alias : sl_plan_item_name(a, s, i, q->source);
         origin[n] = it->expr;
         n++;
     }
@@ -193,7 +216,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     for (int k = 0; k < p->nkeys; k++) {
         int match = -1;
         for (int i = 0; i < n && match < 0; i++)
-            if (!used[i] && sl_expr_same(origin[i], p->key_ast[k]))
+            if (!used[i] && sl_expr_same_in(pre, origin[i], p->key_ast[k]))
                 match = i;
         if (match < 0) {
             const sl_expr *g = p->key_ast[k];
@@ -211,7 +234,7 @@ sl_err_t sl_agg_plan_build(sl_query_build *qb, sl_query *q, const sl_stmt *st, s
     for (int i = 0; i < n; i++)
         if (!used[i]) {
             for (int k = 0; k < p->nkeys; k++)
-                if (sl_expr_same(origin[i], p->key_ast[k]))
+                if (sl_expr_same_in(pre, origin[i], p->key_ast[k]))
                     return sl_error_at(err, SL_ERR_INVALID, qb->file, s->pos.line, s->pos.col,
                                        "The projection contains a key column more than once: %s", cols[i].name);
             ordered[m++] = cols[i];
@@ -253,21 +276,6 @@ bool sl_agg_grouped_by_key(const sl_query *q)
     for (int i = 0; i < p->nkeys; i++)
         if (sl_cexpr_column_index(p->key_exprs[i]) != i)
             return false;
-    return true;
-}
-
-bool sl_agg_partition_key(const sl_query *q, const sl_value *row, sl_arena *a, sl_strbuf *out)
-{
-    const sl_agg_plan *p = q->agg;
-    sl_error err;
-    sl_error_init(&err);
-    sl_eval_ctx ctx = {.row = row, .arena = a, .err = &err};
-    sl_strbuf_reset(out);
-    for (int i = 0; i < p->nkeys; i++) {
-        sl_value v;
-        sl_cexpr_eval(p->key_exprs[i], &ctx, &v);
-        sl_valcodec_put(out, &v);
-    }
     return true;
 }
 

@@ -1,6 +1,6 @@
 /* Column origins, name resolution and join lineage for join planning; see
- * join_plan.c's comment for ksqlDB's rules they follow. */
-#include "ops/join_columns.h"
+ * plan_join.c's comment for ksqlDB's rules they follow. */
+#include "sql/plan_join_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "common/valcodec.h"
 
 static const char *const PSEUDO[3] = {"ROWTIME", "ROWPARTITION", "ROWOFFSET"};
+static const char *const WINDOW_BOUND[2] = {"WINDOWSTART", "WINDOWEND"};
 
 bool sl_join_is_pseudo(const char *name)
 {
@@ -37,8 +38,16 @@ void sl_join_collect_origs(const sl_join_side *sd, orig_list *o)
         return;
     }
     const char *q = sd->alias ? sd->alias : src->name;
-    for (int i = 0; i < src->ncols; i++)
-        o->cols[o->n++] = (orig_col){q, src->name, src->cols[i].name, src->cols[i].type, sd->base + i, false};
+    for (int i = 0; i <= src->ncols; i++) {
+        /* a windowed source's window bounds are value columns of the join,
+         * after its key columns (ksqlDB's schema of a windowed source) */
+        if (src->window_kind && i == src->nkey)
+            for (int b = 0; b < 2; b++)
+                o->cols[o->n++] = (orig_col){q, src->name, WINDOW_BOUND[b], &sl_type_bigint, sd->base + src->ncols + 3 + b,
+                                             false};
+        if (i < src->ncols)
+            o->cols[o->n++] = (orig_col){q, src->name, src->cols[i].name, src->cols[i].type, sd->base + i, false};
+    }
     static const sl_type *ptypes[3] = {&sl_type_bigint, &sl_type_int, &sl_type_bigint};
     for (int i = 0; i < 3; i++)
         o->cols[o->n++] = (orig_col){q, src->name, PSEUDO[i], ptypes[i], sd->base + src->ncols + i, true};
@@ -82,6 +91,11 @@ void sl_join_add_side(sl_scope *scope, const sl_join_side *sd)
             /* the step's own key and pseudo-columns answer to nothing */
             c->name = "";
         }
+    }
+    for (int b = 0; src->window_kind && b < 2; b++) {
+        sl_scope_col *c = &scope->cols[scope->ncols++];
+        *c = (sl_scope_col){.name = WINDOW_BOUND[b], .type = &sl_type_bigint, .source = src->name,
+                            .alt_source = sd->alias, .index = sd->base + src->ncols + 3 + b};
     }
 }
 

@@ -7,7 +7,7 @@
  *   STDDEV: STRUCT(sum, count, m2) (ksqlDB's updates); CORRELATION: STRUCT of sums.
  * New state values are built in the given arena; the caller copies them out
  * (the store keeps encoded bytes). */
-#include "ops/udaf_collections.h"
+#include "sql/udaf_collections.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,6 +89,36 @@ static void sum_undo(const sl_agg_fn *f, sl_value *s, const sl_value *args, sl_a
 static void sum_merge(const sl_agg_fn *f, sl_value *s, const sl_value *o, sl_arena *a)
 {
     sum_step(f, s, o, 1);
+}
+
+/* ksqlDB adds DECIMALs in the precision of the type (rounding HALF_UP to
+ * that many significant digits) and fails once the sum's absolute value
+ * reaches 10^(precision - scale); for a sum at the type's scale that is an
+ * unscaled value of precision + 1 digits or more */
+const char *sl_udaf_overflow(const sl_agg_fn *f, const sl_value *s, sl_arena *a)
+{
+    /* once per aggregate and record: the cheap test first */
+    if (s->kind != SL_DECIMAL || s->null || strcasecmp(f->udaf->name, "SUM"))
+        return NULL;
+    int precision = f->ret->precision, scale = f->ret->scale;
+    sl_i128 whole = s->u.dec.unscaled < 0 ? -s->u.dec.unscaled : s->u.dec.unscaled;
+    if (whole < sl_pow10(precision))
+        return NULL;
+    /* the sum as ksqlDB shows it: rounded to `precision` digits, HALF_UP */
+    int dropped = 0;
+    while (whole / sl_pow10(dropped) >= sl_pow10(precision))
+        dropped++;
+    sl_i128 u = whole / sl_pow10(dropped);
+    if (whole / sl_pow10(dropped - 1) % 10 >= 5)
+        u++;
+    if (s->u.dec.unscaled < 0)
+        u = -u;
+    const char *shown = scale - dropped >= 0 ? sl_decimal_to_string(a, u, scale - dropped)
+                                             : sl_decimal_to_string(a, u * sl_pow10(dropped - scale), 0);
+    return sl_arena_sprintf(a,
+                            "Numeric field overflow: A field with precision %d and scale %d must round to an "
+                            "absolute value less than 10^%d. Got %s",
+                            precision, scale, precision - scale, shown);
 }
 
 /* SUM_LIST(array): the sum of the arrays' non-NULL elements (INT, BIGINT or
@@ -402,6 +432,8 @@ sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types
     for (int i = 0; !u && sl_udaf_collections[i].name; i++)
         if (!strcasecmp(sl_udaf_collections[i].name, name))
             u = &sl_udaf_collections[i];
+    if (!u && sl_udaf_harness_has(name))
+        return sl_udaf_harness_resolve(name, argc, types, literals, a, fn, err);
     if (!u)
         return sl_error_set(err, SL_ERR_UNSUPPORTED, "aggregate function %s is not supported yet", name);
     fn->udaf = u;

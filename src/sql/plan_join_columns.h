@@ -1,11 +1,11 @@
-/* The columns a join step sees (ops/join_columns.c): where each comes
+/* The columns a join step sees (plan_join_columns.c): where each comes
  * from (source, alias, name), how a name resolves in the step's scope, the
  * canonical text of an expression, and the lineage an internal step hands
  * to the next (which expressions its key equals). */
-#ifndef SL_JOIN_COLUMNS_H
-#define SL_JOIN_COLUMNS_H
+#ifndef SL_PLAN_JOIN_COLUMNS_H
+#define SL_PLAN_JOIN_COLUMNS_H
 
-#include "ops/join_int.h"
+#include "sql/plan_join.h"
 
 typedef struct orig_col {
     const char *q, *src, *name;

@@ -2,7 +2,7 @@
 #ifndef SL_UDAF_COLLECTIONS_H
 #define SL_UDAF_COLLECTIONS_H
 
-#include "ops/udaf.h"
+#include "sql/udaf.h"
 
 /* ended by an entry whose name is NULL */
 extern const sl_udaf sl_udaf_collections[];

@@ -1,6 +1,6 @@
 /* HyperLogLog of COUNT_DISTINCT (see hll.h). All arithmetic is on uint32_t
  * so that it wraps as Java's int does. */
-#include "ops/hll.h"
+#include "sql/hll.h"
 
 #include <math.h>
 

@@ -25,6 +25,8 @@ typedef struct sl_agg_fn {
     bool ignore_nulls;       /* *_BY_OFFSET */
     bool has_n;              /* *_BY_OFFSET(x, n): returns an array */
     int extra;               /* TOPK(x, cols..., k): columns carried with each x */
+    int ncols;               /* harness UDAFs: the arguments read per row (the literals after them configure it) */
+    int64_t constant;        /* harness UDAFs: what those literals add up to */
 } sl_agg_fn;
 
 struct sl_udaf {
@@ -45,5 +47,16 @@ struct sl_udaf {
 sl_err_t sl_udaf_resolve(const char *name, int argc, const sl_type *const *types,
                          const sl_value *const *literals, bool star, sl_arena *arena, sl_agg_fn *fn,
                          sl_error *err);
+
+/* After add(): the message ksqlDB fails the query with when the new state no
+ * longer fits the aggregate's type (SUM of a DECIMAL beyond its precision:
+ * "Numeric field overflow: ..."); NULL while it fits. */
+const char *sl_udaf_overflow(const sl_agg_fn *fn, const sl_value *state, sl_arena *arena);
+
+/* ksqlDB's test-harness UDAFs (udaf_harness.c), known only while the
+ * harness is on (sl_function_enable_harness, which `sluice test` calls) */
+bool sl_udaf_harness_has(const char *name);
+sl_err_t sl_udaf_harness_resolve(const char *name, int argc, const sl_type *const *types,
+                                 const sl_value *const *literals, sl_arena *arena, sl_agg_fn *fn, sl_error *err);
 
 #endif
