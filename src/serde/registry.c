@@ -372,6 +372,18 @@ sl_err_t sl_registry_register(sl_schema_registry *r, const char *subject, const 
     return sl_registry_register_typed(r, subject, "AVRO", schema, id, err);
 }
 
+sl_err_t sl_registry_seed(sl_schema_registry *r, const char *subject, const char *schema, int id, sl_error *err)
+{
+    if (r->url || id <= 0)
+        return sl_error_set(err, SL_ERR_INVALID, "a schema id can only be chosen in the in-memory registry");
+    char *norm = normalise(schema);
+    pthread_mutex_lock(&r->lock);
+    add(r, subject, norm, id);
+    pthread_mutex_unlock(&r->lock);
+    free(norm);
+    return SL_OK;
+}
+
 sl_err_t sl_registry_latest(sl_schema_registry *r, const char *subject, const char **schema, int *id, sl_error *err)
 {
     sl_err_t rc = SL_OK;
