@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NESTING 32
+#define MAX_NESTING SL_PROTO_MAX_DEPTH
+#define MAX_PATH (SL_PROTO_MAX_DEPTH + 2)
 #define MAX_IMPORTS 32
 
 typedef enum { TK_END, TK_IDENT, TK_NUMBER, TK_STRING, TK_PUNCT } tk_kind;
@@ -386,7 +387,7 @@ static bool map_field(parser *ps, msg_builder *b, int depth, int *path, int path
     set_type(&kv[0], kt);
     set_type(&kv[1], vt);
     e->fields = kv;
-    e->index_depth = path_len + 1 <= 16 ? path_len + 1 : 16;
+    e->index_depth = path_len + 1 <= MAX_PATH ? path_len + 1 : MAX_PATH;
     memcpy(e->index_path, path, (size_t)(e->index_depth - 1) * sizeof *path);
     e->index_path[e->index_depth - 1] = b->m->nnested;
     add_nested(ps, b, e);
@@ -473,7 +474,9 @@ static bool message_body(parser *ps, msg_builder *b, int depth, int *path, int p
         if (is(ps, ";")) {
             next(ps);
         } else if (!in_oneof && is(ps, "message")) {
-            int sub[17];
+            if (path_len >= MAX_PATH)
+                return fail(ps, ps->tok.line, ps->tok.col, "messages nested too deeply%s", NULL);
+            int sub[MAX_PATH];
             memcpy(sub, path, (size_t)path_len * sizeof *path);
             sub[path_len] = b->m->nnested;
             sl_proto_message *n = message(ps, b->m->full_name, depth + 1, sub, path_len + 1);
@@ -525,7 +528,7 @@ static sl_proto_message *message(parser *ps, const char *scope, int depth, int *
     sl_proto_message *m = sl_arena_calloc(ps->a, 1, sizeof *m);
     m->name = name;
     m->full_name = qualify(ps, scope, name);
-    m->index_depth = path_len <= 16 ? path_len : 16;
+    m->index_depth = path_len <= MAX_PATH ? path_len : MAX_PATH;
     memcpy(m->index_path, path, (size_t)m->index_depth * sizeof *path);
     add_type(ps, m->full_name, m, NULL);
     msg_builder b = {.m = m};

@@ -20,6 +20,9 @@
 #include "common/error.h"
 #include "common/types.h"
 
+/* messages nest at most this deep (the reader refuses deeper ones) */
+#define SL_PROTO_MAX_DEPTH 32
+
 typedef enum sl_proto_kind {
     SL_PB_DOUBLE,
     SL_PB_FLOAT,
@@ -73,7 +76,7 @@ struct sl_proto_message {
     /* the Confluent message-index path: indexes among the file's top-level
      * messages, then among each one's nested messages */
     int index_depth;
-    int index_path[16];
+    int index_path[SL_PROTO_MAX_DEPTH + 2];
 };
 
 typedef struct sl_proto_file {

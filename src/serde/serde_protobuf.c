@@ -859,9 +859,29 @@ static sl_err_t pb_encode(sl_serde *s, const sl_value *cols, sl_strbuf *out, sl_
 
 static const sl_serde_vtable pb_vt = {pb_decode, pb_encode, NULL};
 
+/* a MAP keyed by other than STRING anywhere in t (ksqlDB's PROTOBUF
+ * converter writes only string-keyed maps from SQL) */
+static bool has_non_string_map_key(const sl_type *t, int depth)
+{
+    if (!t || depth > MAX_DEPTH)
+        return false;
+    if (t->kind == SL_MAP)
+        return t->key->kind != SL_STRING || has_non_string_map_key(t->elem, depth + 1);
+    if (t->kind == SL_ARRAY)
+        return has_non_string_map_key(t->elem, depth + 1);
+    if (t->kind == SL_STRUCT)
+        for (int i = 0; i < t->nfields; i++)
+            if (has_non_string_map_key(t->fields[i].type, depth + 1))
+                return true;
+    return false;
+}
+
 sl_err_t sl_serde_protobuf_init(sl_serde *s, sl_error *err)
 {
     s->vt = &pb_vt;
+    if (has_non_string_map_key(s->schema, 0))
+        return sl_error_set(err, SL_ERR_INVALID, "%s format only supports MAP types with STRING keys",
+                            s->format == SL_FORMAT_PROTOBUF ? "PROTOBUF" : "PROTOBUF_NOSR");
     /* PROTOBUF with a subject to write under: the row's .proto is registered
      * and its id goes into every record's header, before the index path [0]
      * that names its first message */

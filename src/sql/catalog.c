@@ -406,6 +406,17 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int nv = 0;
         for (int i = 0; i < st->ncolumns; i++)
             nv += st->columns[i].role == SL_COL_VALUE;
+        /* value columns to be inferred from the registry: WRAP_SINGLE_VALUE
+         * = false makes the whole value one column, ROWVAL (see below) */
+        const char *vjson;
+        int vid;
+        char vsubject[512];
+        snprintf(vsubject, sizeof vsubject, "%s-value", s->topic);
+        bool inferred_value = nv == 0 && cat->registry &&
+                              (s->value_format == SL_FORMAT_AVRO || s->value_format == SL_FORMAT_JSON_SR) &&
+                              !sl_registry_latest(cat->registry, vsubject, &vjson, &vid, NULL);
+        if (inferred_value)
+            nv = 1;
         if (nv != 1)
             return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
                                "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
@@ -418,6 +429,10 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
             s->wrap_single_value = p->value.u.b;
         else if (prop_string(p))
             s->wrap_single_value = !strcasecmp(prop_string(p), "true");
+        /* ksqlDB's PROTOBUF cannot unwrap a single value (PROTOBUF_NOSR can) */
+        if (s->value_format == SL_FORMAT_PROTOBUF && !s->wrap_single_value)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "Format 'PROTOBUF' does not support 'WRAP_SINGLE_VALUE' set to 'false'.");
     } else {
         const char *w = sl_catalog_property(cat, "ksql.persistence.wrap.single.values");
         if (w)
@@ -529,7 +544,7 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
          * key unwrapped where its format can unwrap (AVRO, JSON_SR): one
          * ROWKEY column, a STRUCT for a record */
         bool unwrapped_key = !side && fmt != SL_FORMAT_PROTOBUF;
-        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0;
+        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0 && (!side || s->wrap_single_value);
         int add = spread ? t->nfields : 1;
         sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
         if (ninferred)
