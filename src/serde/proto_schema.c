@@ -290,6 +290,7 @@ static bool field_options(parser *ps, sl_proto_field *f)
 typedef struct msg_builder {
     sl_proto_message *m;
     int cap_fields, cap_nested, cap_enums;
+    int noneofs;
 } msg_builder;
 
 static sl_proto_field *new_field(parser *ps, msg_builder *b)
@@ -489,13 +490,30 @@ static bool message_body(parser *ps, msg_builder *b, int depth, int *path, int p
                 return false;
             add_enum(ps, &b->m->enums, &b->m->nenums, enum_cap, e);
         } else if (!in_oneof && is(ps, "oneof")) {
+            /* its fields gather in a message of their own, standing in
+             * the holder's fields where the oneof is */
+            sl_proto_field *f = new_field(ps, b);
             next(ps);
-            if (!ident(ps, "a oneof name") || !expect(ps, "{") ||
-                !message_body(ps, b, depth, path, path_len, enum_cap, true) || !expect(ps, "}"))
+            const char *name = ident(ps, "a oneof name");
+            if (!name || !expect(ps, "{"))
                 return false;
+            sl_proto_message *o = sl_arena_calloc(ps->a, 1, sizeof *o);
+            o->name = sl_arena_sprintf(ps->a, "%s_%d", name, b->noneofs++);
+            o->full_name = qualify(ps, b->m->full_name, o->name);
+            o->inline_oneof = true;
+            f->name = o->name;
+            f->kind = SL_PB_MESSAGE;
+            f->message = o;
+            msg_builder ob = {.m = o};
+            if (!message_body(ps, &ob, depth, path, path_len, enum_cap, true) || !expect(ps, "}"))
+                return false;
+            if (!o->nfields)
+                return fail(ps, f->line, f->col, "oneof '%s' has no fields", name);
         } else if (is(ps, "option") || is(ps, "reserved") || is(ps, "extensions") || is(ps, "extend")) {
             skip_statement(ps);
         } else if (is(ps, "map")) {
+            if (in_oneof)
+                return fail(ps, ps->tok.line, ps->tok.col, "a map cannot be in a oneof%s", NULL);
             if (!map_field(ps, b, depth, path, path_len))
                 return false;
         } else if (is(ps, "group")) {
@@ -690,14 +708,18 @@ static int resolve_name(parser *ps, const char *scope, const char *name)
     }
 }
 
-/* the fields of one message (the table lists nested ones too) */
-static bool resolve_message(parser *ps, sl_proto_message *m)
+/* the fields of one message (the table lists nested ones too; a oneof's
+ * are resolved in the scope of the message that holds it) */
+static bool resolve_message(parser *ps, sl_proto_message *m, const char *scope)
 {
     for (int i = 0; i < m->nfields; i++) {
         sl_proto_field *f = &m->fields[i];
+        /* the reader made the oneof message: it may fill in its fields */
+        if (f->message && f->message->inline_oneof && !resolve_message(ps, (sl_proto_message *)f->message, scope))
+            return false;
         if (f->kind != SL_PB_MESSAGE || f->message)
             continue;
-        int k = resolve_name(ps, m->full_name, f->type_name);
+        int k = resolve_name(ps, scope, f->type_name);
         if (k >= 0) {
             f->message = ps->types->messages[k];
             f->enumeration = ps->types->enums[k];
@@ -722,7 +744,7 @@ const sl_proto_file *sl_proto_parse(const char *text, sl_arena *arena, sl_proto_
     /* every message of every file, imported ones too, now has its fields'
      * types: the table holds them all */
     for (int i = 0; i < types->n; i++)
-        if (types->messages[i] && !resolve_message(&ps, types->messages[i]))
+        if (types->messages[i] && !resolve_message(&ps, types->messages[i], types->messages[i]->full_name))
             return NULL;
     return f;
 }

@@ -5,7 +5,7 @@
  * It keeps what the columns and the wire need: messages (nested ones too,
  * with their full names and the message-index path the Confluent header
  * names them by), fields with numbers, labels and types, enums, oneofs
- * (their fields are ordinary fields here), map<K,V> (an entry message with
+ * (a STRUCT of their fields, as Confluent's converter shows them), map<K,V> (an entry message with
  * key = 1 and value = 2, as protoc makes it) and imports, resolved through
  * a callback (the registry's schema references). Options are skipped, except
  * the precision and scale of a confluent.type.Decimal field. Everything
@@ -73,6 +73,11 @@ struct sl_proto_message {
     int nenums;
     sl_proto_enum **enums;
     bool map_entry; /* the entry of a map<K,V> field */
+    /* a oneof, as Confluent's converter makes it a column: a STRUCT named
+     * <oneof>_<index> holding its fields, at the place of its first field;
+     * its fields are on the wire of the message that holds it (the field
+     * standing for it has number 0) */
+    bool inline_oneof;
     /* the Confluent message-index path: indexes among the file's top-level
      * messages, then among each one's nested messages */
     int index_depth;

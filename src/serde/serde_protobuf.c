@@ -461,6 +461,17 @@ static sl_err_t encode_message(sl_strbuf *out, const sl_value *items, uint32_t n
         const sl_proto_field *pf = field_for(pm, t, i);
         if (pm && !pf)
             continue; /* a column the registered message lacks */
+        if (pf && pf->message && pf->message->inline_oneof) {
+            /* a oneof's STRUCT: its set field goes on this message's wire */
+            const sl_value *u = &items[i];
+            const sl_type *ut = t->fields[i].type;
+            if (u->null || ut->kind != SL_STRUCT)
+                continue;
+            sl_err_t rc = encode_message(out, u->u.c.items, u->u.c.n, ut, pf->message, err, depth + 1);
+            if (rc)
+                return rc;
+            continue;
+        }
         sl_err_t rc = put_value(out, pf ? pf->number : i + 1, &items[i], t->fields[i].type, pf, err, depth);
         if (rc)
             return rc;
@@ -762,8 +773,30 @@ static sl_err_t decode_message(cursor c, const sl_type *t, const sl_proto_messag
                 if (x && (uint64_t)x->number == f) {
                     i = k;
                     pf = x;
+                } else if (x && x->message && x->message->inline_oneof && t->fields[k].type->kind == SL_STRUCT) {
+                    /* a field of a oneof: into that oneof's STRUCT, whose
+                     * other fields are NULL (the last one read wins) */
+                    const sl_type *ut = t->fields[k].type;
+                    for (int j = 0; j < ut->nfields; j++) {
+                        const sl_proto_field *y = field_for(x->message, ut, j);
+                        if (!y || (uint64_t)y->number != f)
+                            continue;
+                        sl_value u = sl_struct_new(a, (uint32_t)ut->nfields);
+                        for (int z = 0; z < ut->nfields; z++)
+                            u.u.c.items[z] = sl_null(ut->fields[z].type->kind);
+                        if (read_scalar(&c, wt, ut->fields[j].type, y, &u.u.c.items[j], a, err, depth + 1))
+                            return SL_ERR_RUNTIME;
+                        items[k] = u;
+                        seen[k] = true;
+                        i = -2;
+                        break;
+                    }
+                    if (i == -2)
+                        break;
                 }
             }
+            if (i == -2)
+                continue;
         } else if (f >= 1 && f <= (uint64_t)t->nfields) {
             i = (int)f - 1;
         }

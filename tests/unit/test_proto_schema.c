@@ -62,7 +62,7 @@ static void test_messages_and_types(void **state)
     assert_int_equal(inner->index_path[0], 1);
     assert_int_equal(inner->index_path[1], 0);
     assert_null(sl_proto_find_message(f, "Missing", &err));
-    assert_int_equal(outer->nfields, 7);
+    assert_int_equal(outer->nfields, 6); /* the oneof is one field */
     assert_int_equal(outer->fields[0].kind, SL_PB_ENUM);
     assert_int_equal(outer->fields[0].number, 2);
     assert_ptr_equal(outer->fields[1].message, inner);
@@ -71,7 +71,7 @@ static void test_messages_and_types(void **state)
     assert_non_null(t);
     assert_string_equal(sl_type_to_sql(a, t),
                         "STRUCT<`SUIT` STRING, `INNER` STRUCT<`N` BIGINT, `TAGS` ARRAY<STRING>>, "
-                        "`SCORES` MAP<STRING, DOUBLE>, `AT` TIMESTAMP, `U` BIGINT, `S` STRING, `F` DOUBLE>");
+                        "`SCORES` MAP<STRING, DOUBLE>, `AT` TIMESTAMP, `CHOICE_0` STRUCT<`U` BIGINT, `S` STRING>, `F` DOUBLE>");
     /* with a schema id ksqlDB keeps the schema's names */
     assert_string_equal(sl_type_to_sql(a, sl_proto_message_type(inner, false, a, &err)),
                         "STRUCT<`n` BIGINT, `tags` ARRAY<STRING>>");
@@ -149,6 +149,8 @@ static void test_malformed(void **state)
     expect_error("message M { map<string int32> m = 1; }", "1:24", "expected ','");
     expect_error("message M { repeated group G = 1 { } }", "1:22", "groups are not supported");
     expect_error("}", "1:1", "unexpected '}'");
+    expect_error("message M { oneof o { } }", "1:13", "oneof 'o' has no fields");
+    expect_error("message M { oneof o { map<string, int32> m = 1; } }", "1:23", "map cannot be in a oneof");
     expect_error("import \"self.proto\";", "1:1", "too deeply");
     /* deep nesting is bounded */
     char deep[4096] = "";
@@ -220,6 +222,41 @@ static void test_serde_with_message(void **state)
     sl_arena_destroy(a);
 }
 
+/* a oneof: one STRUCT column whose set field is on the holder's wire */
+static void test_serde_oneof(void **state)
+{
+    (void)state;
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    const char *text = "syntax = \"proto3\"; message P { int32 id = 1; oneof pay { string card = 5; int64 units = 6; } }";
+    const sl_proto_file *f = sl_proto_parse(text, a, no_imports, NULL, &err);
+    assert_non_null(f);
+    const sl_type *t = sl_proto_message_type(f->messages[0], true, a, &err);
+    assert_string_equal(sl_type_to_sql(a, t), "STRUCT<`ID` INTEGER, `PAY_0` STRUCT<`CARD` STRING, `UNITS` BIGINT>>");
+    sl_serde_options o = {.proto_message = f->messages[0]};
+    sl_serde *s = sl_serde_new(SL_FORMAT_PROTOBUF_NOSR, t, &o, &err);
+    assert_non_null(s);
+    sl_value pay = sl_struct_new(a, 2);
+    pay.u.c.items[0] = sl_null(SL_STRING);
+    pay.u.c.items[1] = sl_bigint(9);
+    sl_value cols[2] = {sl_int(1), pay};
+    sl_strbuf out;
+    sl_strbuf_init(&out);
+    assert_int_equal(sl_serde_encode(s, cols, &out, &err), SL_OK);
+    const unsigned char want[] = {1 << 3, 1, 6 << 3, 9};
+    assert_int_equal(out.len, sizeof want);
+    assert_memory_equal(out.data, want, sizeof want);
+    sl_value back[2];
+    assert_int_equal(sl_serde_decode(s, out.data, out.len, back, a, &err), SL_OK);
+    assert_true(sl_value_equal(&back[1], &pay));
+    /* no field of the oneof set: the column is NULL */
+    assert_int_equal(sl_serde_decode(s, want, 2, back, a, &err), SL_OK);
+    assert_true(back[1].null);
+    sl_strbuf_free(&out);
+    sl_serde_destroy(s);
+    sl_arena_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_imports),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_serde_with_message),
+        cmocka_unit_test(test_serde_oneof),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
