@@ -9,6 +9,7 @@
 #include "serde/proto_schema.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,7 @@ static sl_proto_message *message(parser *ps, const char *scope, int depth, int *
 /* ---------- files ---------- */
 
 static const sl_proto_file *parse_file(parser *ps, const char *text);
+static const sl_proto_file *parse_any(parser *ps, const char *text);
 
 static bool import(parser *ps)
 {
@@ -582,7 +584,7 @@ static bool import(parser *ps)
         return fail(ps, l, c, "imports nested too deeply at '%s'", name);
     parser sub = {.p = text, .line = 1, .col = 1, .a = ps->a, .err = ps->err, .types = ps->types,
                   .imports = ps->imports, .ud = ps->ud, .import_depth = ps->import_depth + 1};
-    if (!parse_file(&sub, text)) {
+    if (!parse_any(&sub, text)) {
         ps->failed = true;
         /* the imported file's position, named */
         char inner[400];
@@ -655,6 +657,401 @@ static const sl_proto_file *parse_file(parser *ps, const char *text)
         }
     }
     return ps->failed ? NULL : f;
+}
+
+
+/* ---------- the serialized form: a base64 FileDescriptorProto ----------
+ * What Confluent's clients may register instead of the .proto text (the
+ * Python serializer does, and a registry such as Apicurio hands it back as
+ * given). The same tables are built from it: FileDescriptorProto {package
+ * 2, dependency 3, message_type 4, enum_type 5}, DescriptorProto {name 1,
+ * field 2, nested_type 3, enum_type 4, options 7 (map_entry 7), oneof_decl
+ * 8}, FieldDescriptorProto {name 1, number 3, label 4, type 5, type_name 6,
+ * options 8, oneof_index 9, proto3_optional 17}, EnumDescriptorProto {name
+ * 1, value 2 {name 1, number 2}}. */
+
+typedef struct pb_in {
+    const unsigned char *p, *end;
+} pb_in;
+
+static bool pb_varint(pb_in *in, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && in->p < in->end; shift += 7) {
+        unsigned char b = *in->p++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* the next field: number, wire type, and for LEN its bytes, for VARINT its value */
+static bool pb_field(pb_in *in, int *number, int *wt, pb_in *sub, uint64_t *value)
+{
+    uint64_t tag, n;
+    if (!pb_varint(in, &tag))
+        return false;
+    *number = (int)(tag >> 3);
+    *wt = (int)(tag & 7);
+    switch (*wt) {
+    case 0: return pb_varint(in, value);
+    case 1:
+        if (in->end - in->p < 8)
+            return false;
+        in->p += 8;
+        return true;
+    case 5:
+        if (in->end - in->p < 4)
+            return false;
+        in->p += 4;
+        return true;
+    case 2:
+        if (!pb_varint(in, &n) || n > (uint64_t)(in->end - in->p))
+            return false;
+        sub->p = in->p;
+        sub->end = in->p + n;
+        in->p += n;
+        return true;
+    default: return false;
+    }
+}
+
+static const char *pb_string(parser *ps, pb_in s)
+{
+    return sl_arena_strndup(ps->a, (const char *)s.p, (size_t)(s.end - s.p));
+}
+
+static bool bad_descriptor(parser *ps)
+{
+    if (!ps->failed)
+        sl_error_set(ps->err, SL_ERR_INVALID, "PROTOBUF schema: malformed serialized descriptor");
+    ps->failed = true;
+    return false;
+}
+
+static sl_proto_enum *pb_enum(parser *ps, pb_in in, const char *scope)
+{
+    sl_proto_enum *e = sl_arena_calloc(ps->a, 1, sizeof *e);
+    int cap = 0;
+    const char **names = NULL;
+    int *numbers = NULL;
+    int num, wt;
+    pb_in sub;
+    uint64_t v;
+    while (in.p < in.end) {
+        if (!pb_field(&in, &num, &wt, &sub, &v))
+            return bad_descriptor(ps), NULL;
+        if (num == 1 && wt == 2) {
+            e->name = pb_string(ps, sub);
+        } else if (num == 2 && wt == 2) {
+            const char *vname = "";
+            int vnum = 0, n2, w2;
+            pb_in s2;
+            uint64_t v2;
+            while (sub.p < sub.end) {
+                if (!pb_field(&sub, &n2, &w2, &s2, &v2))
+                    return bad_descriptor(ps), NULL;
+                if (n2 == 1 && w2 == 2)
+                    vname = pb_string(ps, s2);
+                else if (n2 == 2 && w2 == 0)
+                    vnum = (int32_t)v2;
+            }
+            if (e->nvalues == cap) {
+                cap = cap ? cap * 2 : 8;
+                const char **nn = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nn);
+                int *nu = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nu);
+                if (e->nvalues) {
+                    memcpy(nn, names, (size_t)e->nvalues * sizeof *nn);
+                    memcpy(nu, numbers, (size_t)e->nvalues * sizeof *nu);
+                }
+                names = nn;
+                numbers = nu;
+            }
+            names[e->nvalues] = vname;
+            numbers[e->nvalues++] = vnum;
+        }
+    }
+    if (!e->name || !e->nvalues)
+        return bad_descriptor(ps), NULL;
+    e->value_names = names;
+    e->value_numbers = numbers;
+    e->full_name = qualify(ps, scope, e->name);
+    add_type(ps, e->full_name, NULL, e);
+    return e;
+}
+
+/* a Decimal's precision and scale in FieldOptions: confluent.field_meta
+ * (extension 1088) {params 2: map<string, string>} */
+static void pb_field_options(pb_in in, sl_proto_field *f)
+{
+    int num, wt, n2, w2, n3, w3;
+    pb_in meta, entry, s3;
+    uint64_t v;
+    while (in.p < in.end && pb_field(&in, &num, &wt, &meta, &v)) {
+        if (num != 1088 || wt != 2)
+            continue;
+        while (meta.p < meta.end && pb_field(&meta, &n2, &w2, &entry, &v)) {
+            if (n2 != 2 || w2 != 2)
+                continue;
+            char key[32] = "", val[32] = "";
+            while (entry.p < entry.end && pb_field(&entry, &n3, &w3, &s3, &v))
+                if (w3 == 2)
+                    snprintf(n3 == 1 ? key : val, sizeof key, "%.*s", (int)(s3.end - s3.p), (const char *)s3.p);
+            if (!strcmp(key, "precision"))
+                f->decimal_precision = atoi(val);
+            else if (!strcmp(key, "scale"))
+                f->decimal_scale = atoi(val);
+        }
+    }
+}
+
+static const sl_proto_kind descriptor_kinds[19] = {
+    [1] = SL_PB_DOUBLE,   [2] = SL_PB_FLOAT,    [3] = SL_PB_INT64,    [4] = SL_PB_UINT64,  [5] = SL_PB_INT32,
+    [6] = SL_PB_FIXED64,  [7] = SL_PB_FIXED32,  [8] = SL_PB_BOOL,     [9] = SL_PB_STRING,  [11] = SL_PB_MESSAGE,
+    [12] = SL_PB_BYTES,   [13] = SL_PB_UINT32,  [14] = SL_PB_ENUM,    [15] = SL_PB_SFIXED32,
+    [16] = SL_PB_SFIXED64, [17] = SL_PB_SINT32, [18] = SL_PB_SINT64};
+
+static sl_proto_message *pb_message(parser *ps, pb_in in, const char *scope, int depth, int *path, int path_len)
+{
+    if (depth > MAX_NESTING || path_len > MAX_PATH)
+        return bad_descriptor(ps), NULL;
+    sl_proto_message *m = sl_arena_calloc(ps->a, 1, sizeof *m);
+    m->index_depth = path_len;
+    memcpy(m->index_path, path, (size_t)path_len * sizeof *path);
+    /* first pass: the name, to scope what is nested */
+    pb_in all = in, sub;
+    int num, wt;
+    uint64_t v;
+    int nfields = 0, noneofs = 0;
+    while (all.p < all.end) {
+        if (!pb_field(&all, &num, &wt, &sub, &v))
+            return bad_descriptor(ps), NULL;
+        if (num == 1 && wt == 2)
+            m->name = pb_string(ps, sub);
+        nfields += num == 2 && wt == 2;
+        noneofs += num == 8 && wt == 2;
+        if (num == 7 && wt == 2) {
+            pb_in o = sub;
+            int n2, w2;
+            pb_in s2;
+            uint64_t v2;
+            while (o.p < o.end && pb_field(&o, &n2, &w2, &s2, &v2))
+                if (n2 == 7 && w2 == 0)
+                    m->map_entry = v2 != 0;
+        }
+    }
+    if (!m->name)
+        return bad_descriptor(ps), NULL;
+    m->full_name = qualify(ps, scope, m->name);
+    add_type(ps, m->full_name, m, NULL);
+    const char **oneof_names = sl_arena_calloc(ps->a, (size_t)noneofs + 1, sizeof *oneof_names);
+    sl_proto_message **oneofs = sl_arena_calloc(ps->a, (size_t)noneofs + 1, sizeof *oneofs);
+    int *oneof_caps = sl_arena_calloc(ps->a, (size_t)noneofs + 1, sizeof *oneof_caps);
+    int k = 0;
+    all = in;
+    while (all.p < all.end && pb_field(&all, &num, &wt, &sub, &v))
+        if (num == 8 && wt == 2) {
+            pb_in o = sub, s2;
+            int n2, w2;
+            uint64_t v2;
+            oneof_names[k] = "oneof";
+            while (o.p < o.end && pb_field(&o, &n2, &w2, &s2, &v2))
+                if (n2 == 1 && w2 == 2)
+                    oneof_names[k] = pb_string(ps, s2);
+            k++;
+        }
+    msg_builder b = {.m = m};
+    int enum_cap = 0;
+    all = in;
+    while (all.p < all.end && !ps->failed) {
+        if (!pb_field(&all, &num, &wt, &sub, &v))
+            return bad_descriptor(ps), NULL;
+        if (wt != 2)
+            continue;
+        if (num == 3) {
+            int sp[MAX_PATH + 1];
+            memcpy(sp, path, (size_t)path_len * sizeof *path);
+            sp[path_len] = m->nnested;
+            sl_proto_message *n = pb_message(ps, sub, m->full_name, depth + 1, sp, path_len + 1);
+            if (!n)
+                return NULL;
+            add_nested(ps, &b, n);
+        } else if (num == 4) {
+            sl_proto_enum *e = pb_enum(ps, sub, m->full_name);
+            if (!e)
+                return NULL;
+            add_enum(ps, &m->enums, &m->nenums, &enum_cap, e);
+        } else if (num == 2) {
+            sl_proto_field f = {0};
+            int oneof = -1, type = 0;
+            bool synthetic = false;
+            pb_in fs = sub, s2;
+            int n2, w2;
+            uint64_t v2;
+            while (fs.p < fs.end) {
+                if (!pb_field(&fs, &n2, &w2, &s2, &v2))
+                    return bad_descriptor(ps), NULL;
+                if (n2 == 1 && w2 == 2)
+                    f.name = pb_string(ps, s2);
+                else if (n2 == 3 && w2 == 0)
+                    f.number = (int)v2;
+                else if (n2 == 4 && w2 == 0)
+                    f.repeated = v2 == 3;
+                else if (n2 == 5 && w2 == 0)
+                    type = v2 < 19 ? (int)v2 : 0;
+                else if (n2 == 6 && w2 == 2)
+                    f.type_name = pb_string(ps, s2);
+                else if (n2 == 8 && w2 == 2)
+                    pb_field_options(s2, &f);
+                else if (n2 == 9 && w2 == 0)
+                    oneof = (int)v2;
+                else if (n2 == 17 && w2 == 0)
+                    synthetic = v2 != 0; /* proto3 optional: not a real oneof */
+            }
+            if (!f.name || f.number < 1 || (type != 11 && type != 14 && !descriptor_kinds[type] && type != 1))
+                return bad_descriptor(ps), NULL;
+            f.kind = type == 11 || type == 14 ? SL_PB_MESSAGE : descriptor_kinds[type];
+            if ((type == 11 || type == 14) && !f.type_name)
+                return bad_descriptor(ps), NULL;
+            sl_proto_message *into = m;
+            msg_builder ob;
+            if (oneof >= 0 && oneof < noneofs && !synthetic) {
+                if (!oneofs[oneof]) {
+                    sl_proto_field *of = new_field(ps, &b);
+                    sl_proto_message *o = sl_arena_calloc(ps->a, 1, sizeof *o);
+                    o->name = sl_arena_sprintf(ps->a, "%s_%d", oneof_names[oneof], oneof);
+                    o->full_name = qualify(ps, m->full_name, o->name);
+                    o->inline_oneof = true;
+                    of->name = o->name;
+                    of->kind = SL_PB_MESSAGE;
+                    of->message = o;
+                    oneofs[oneof] = o;
+                }
+                into = oneofs[oneof];
+            }
+            if (into == m) {
+                *new_field(ps, &b) = f;
+            } else {
+                ob = (msg_builder){.m = into, .cap_fields = oneof_caps[oneof]};
+                *new_field(ps, &ob) = f;
+                oneof_caps[oneof] = ob.cap_fields;
+            }
+        }
+    }
+    (void)nfields;
+    return ps->failed ? NULL : m;
+}
+
+static const sl_proto_file *parse_descriptor(parser *ps, const unsigned char *data, size_t len)
+{
+    sl_proto_file *f = sl_arena_calloc(ps->a, 1, sizeof *f);
+    f->package = "";
+    pb_in in = {data, data + len}, sub;
+    int num, wt;
+    uint64_t v;
+    /* the package first: every name is scoped by it */
+    pb_in all = in;
+    while (all.p < all.end) {
+        if (!pb_field(&all, &num, &wt, &sub, &v))
+            return bad_descriptor(ps), NULL;
+        if (num == 2 && wt == 2)
+            f->package = pb_string(ps, sub);
+    }
+    int cap = 0, enum_cap = 0;
+    while (in.p < in.end && !ps->failed) {
+        if (!pb_field(&in, &num, &wt, &sub, &v))
+            return bad_descriptor(ps), NULL;
+        if (wt != 2)
+            continue;
+        if (num == 3) {
+            const char *name = pb_string(ps, sub);
+            const char *text = ps->imports ? ps->imports(ps->ud, name) : NULL;
+            if (!text) {
+                if (!strncmp(name, "google/", 7) || !strncmp(name, "confluent/", 10))
+                    continue;
+                fail(ps, 1, 1, "imported file '%s' is not among the schema's references", name);
+                return NULL;
+            }
+            if (ps->import_depth >= MAX_IMPORTS) {
+                fail(ps, 1, 1, "imports nested too deeply at '%s'", name);
+                return NULL;
+            }
+            parser sub_ps = {.p = text, .line = 1, .col = 1, .a = ps->a, .err = ps->err, .types = ps->types,
+                             .imports = ps->imports, .ud = ps->ud, .import_depth = ps->import_depth + 1};
+            if (!parse_any(&sub_ps, text)) {
+                ps->failed = true;
+                return NULL;
+            }
+        } else if (num == 4) {
+            int path[1] = {f->nmessages};
+            sl_proto_message *m = pb_message(ps, sub, f->package, 1, path, 1);
+            if (!m)
+                return NULL;
+            if (f->nmessages == cap) {
+                cap = cap ? cap * 2 : 4;
+                sl_proto_message **ms = sl_arena_calloc(ps->a, (size_t)cap, sizeof *ms);
+                if (f->nmessages)
+                    memcpy(ms, f->messages, (size_t)f->nmessages * sizeof *ms);
+                f->messages = ms;
+            }
+            f->messages[f->nmessages++] = m;
+        } else if (num == 5) {
+            sl_proto_enum *e = pb_enum(ps, sub, f->package);
+            if (!e)
+                return NULL;
+            add_enum(ps, &f->enums, &f->nenums, &enum_cap, e);
+        }
+    }
+    return ps->failed ? NULL : f;
+}
+
+/* base64 text, as a serialized descriptor is registered: no spaces, only
+ * the base64 alphabet, a multiple of 4 long (a .proto has spaces or
+ * punctuation base64 lacks) */
+static bool looks_base64(const char *t)
+{
+    size_t n = 0;
+    for (; t[n]; n++)
+        if (!isalnum((unsigned char)t[n]) && t[n] != '+' && t[n] != '/' && t[n] != '=')
+            return false;
+    return n >= 4 && n % 4 == 0;
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+static const sl_proto_file *parse_any(parser *ps, const char *text)
+{
+    if (!looks_base64(text))
+        return parse_file(ps, text);
+    size_t n = strlen(text);
+    unsigned char *bytes = sl_arena_alloc(ps->a, n / 4 * 3 + 1);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4];
+        for (int j = 0; j < 4; j++)
+            v[j] = text[i + j] == '=' ? 0 : b64_value(text[i + j]);
+        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
+            return bad_descriptor(ps), NULL;
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        bytes[len++] = (unsigned char)(w >> 16);
+        if (text[i + 2] != '=')
+            bytes[len++] = (unsigned char)(w >> 8);
+        if (text[i + 3] != '=')
+            bytes[len++] = (unsigned char)w;
+    }
+    return parse_descriptor(ps, bytes, len);
 }
 
 /* ---------- resolution ---------- */
@@ -738,7 +1135,7 @@ const sl_proto_file *sl_proto_parse(const char *text, sl_arena *arena, sl_proto_
     type_table *types = sl_arena_calloc(arena, 1, sizeof *types);
     parser ps = {.p = text ? text : "", .line = 1, .col = 1, .a = arena, .err = err, .types = types,
                  .imports = imports, .ud = ud};
-    const sl_proto_file *f = parse_file(&ps, text);
+    const sl_proto_file *f = parse_any(&ps, text ? text : "");
     if (!f)
         return NULL;
     /* every message of every file, imported ones too, now has its fields'

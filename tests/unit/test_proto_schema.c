@@ -257,6 +257,56 @@ static void test_serde_oneof(void **state)
     sl_arena_destroy(a);
 }
 
+/* the serialized form Confluent's Python serializer registers: a base64
+ * FileDescriptorProto (of the .proto in the comment), read as the text is */
+static void test_serialized_descriptor(void **state)
+{
+    (void)state;
+    /* syntax = "proto3"; package it.shop; import "google/protobuf/wrappers.proto";
+     * message Unused { int32 x = 1; }
+     * message Order {
+     *   enum Status { NEW = 0; PAID = 3; }
+     *   message Line { string sku = 4; sint32 qty = 2; }
+     *   Status status = 7; Line line = 3; map<string, int64> tags = 12;
+     *   google.protobuf.Int64Value discount = 5; optional sint32 delta = 9;
+     *   oneof pay { string card = 30; uint32 voucher = 31; } } */
+    const char *b64 =
+    "Cgd0LnByb3RvEgdpdC5zaG9wGh5nb29nbGUvcHJvdG9idWYvd3JhcHBlcnMucHJvdG8iFgoGVW51c2VkEgwKAXgYASABKAVSAXgi"
+    "pgMKBU9yZGVyEi0KBnN0YXR1cxgHIAEoDjIVLml0LnNob3AuT3JkZXIuU3RhdHVzUgZzdGF0dXMSJwoEbGluZRgDIAEoCzITLml0"
+    "LnNob3AuT3JkZXIuTGluZVIEbGluZRIsCgR0YWdzGAwgAygLMhguaXQuc2hvcC5PcmRlci5UYWdzRW50cnlSBHRhZ3MSNwoIZGlz"
+    "Y291bnQYBSABKAsyGy5nb29nbGUucHJvdG9idWYuSW50NjRWYWx1ZVIIZGlzY291bnQSGQoFZGVsdGEYCSABKBFIAVIFZGVsdGGI"
+    "AQESFAoEY2FyZBgeIAEoCUgAUgRjYXJkEhoKB3ZvdWNoZXIYHyABKA1IAFIHdm91Y2hlchoqCgRMaW5lEhAKA3NrdRgEIAEoCVID"
+    "c2t1EhAKA3F0eRgCIAEoEVIDcXR5GjcKCVRhZ3NFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoA1IFdmFsdWU6"
+    "AjgBIhsKBlN0YXR1cxIHCgNORVcQABIICgRQQUlEEANCBQoDcGF5QggKBl9kZWx0YWIGcHJvdG8z";
+    sl_arena *a = sl_arena_new(0);
+    sl_error err = {0};
+    const sl_proto_file *f = sl_proto_parse(b64, a, no_imports, NULL, &err);
+    if (!f)
+        fail_msg("%s", err.msg);
+    assert_string_equal(f->package, "it.shop");
+    const sl_proto_message *m = sl_proto_find_message(f, "it.shop.Order", &err);
+    assert_non_null(m);
+    assert_int_equal(m->index_path[0], 1);
+    assert_string_equal(sl_type_to_sql(a, sl_proto_message_type(m, true, a, &err)),
+                        "STRUCT<`STATUS` STRING, `LINE` STRUCT<`SKU` STRING, `QTY` INTEGER>, "
+                        "`TAGS` MAP<STRING, BIGINT>, `DISCOUNT` BIGINT, `DELTA` INTEGER, "
+                        "`PAY_0` STRUCT<`CARD` STRING, `VOUCHER` BIGINT>>");
+    assert_int_equal(m->fields[0].kind, SL_PB_ENUM);
+    assert_int_equal(m->fields[1].message->fields[1].kind, SL_PB_SINT32);
+    /* cut short, or not base64 of a descriptor: an error, no crash */
+    for (size_t n = 4; n < strlen(b64); n += 4) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%.*s", (int)n, b64);
+        sl_arena *b = sl_arena_new(0);
+        sl_error e2 = {0};
+        if (!sl_proto_parse(buf, b, no_imports, NULL, &e2))
+            assert_non_null(strstr(e2.msg, "PROTOBUF schema"));
+        sl_arena_destroy(b);
+    }
+    assert_null(sl_proto_parse("AAAA", a, no_imports, NULL, &err));
+    sl_arena_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_serde_with_message),
         cmocka_unit_test(test_serde_oneof),
+        cmocka_unit_test(test_serialized_descriptor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
