@@ -250,9 +250,10 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
     snprintf(vsubject, sizeof vsubject, "%s-value", s->topic);
     const char *kjson = NULL, *vjson = NULL;
     int kid = 0, vid = 0;
-    if (registry && s->key_format == SL_FORMAT_AVRO && !s->from_query)
+    /* (a KEY_/VALUE_SCHEMA_ID already chose it: see sl_catalog_create_source) */
+    if (registry && s->key_format == SL_FORMAT_AVRO && !s->from_query && !s->key_avro_schema)
         sl_registry_latest(registry, ksubject, &kjson, &kid, NULL);
-    if (registry && s->value_format == SL_FORMAT_AVRO && !s->from_query)
+    if (registry && s->value_format == SL_FORMAT_AVRO && !s->from_query && !s->value_avro_schema)
         sl_registry_latest(registry, vsubject, &vjson, &vid, NULL);
     if (kjson) {
         s->key_avro_schema = kjson;
@@ -262,6 +263,11 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         s->value_avro_schema = vjson;
         s->value_schema_id = vid;
     }
+    /* a schema chosen by id is the writer schema as it is: nothing to register */
+    if (!kjson && s->key_format == SL_FORMAT_AVRO && s->key_avro_schema)
+        kjson = s->key_avro_schema;
+    if (!vjson && s->value_format == SL_FORMAT_AVRO && s->value_avro_schema)
+        vjson = s->value_avro_schema;
     /* JSON_SR and PROTOBUF: a sink registers the schema of its columns
      * (serde_json.c, serde_protobuf.c); a source keeps the schema its
      * producers registered, or the one its SCHEMA_ID names */
@@ -506,9 +512,9 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int id = 0;
         if (declared)
             continue;
-        if (idp && fmt == SL_FORMAT_PROTOBUF) {
-            /* the schema the id names (PROTOBUF only for now: AVRO and
-             * JSON_SR still read the subject's latest) */
+        if (idp) {
+            /* the schema the id names, whichever version of the subject
+             * is the latest */
             id = idp->value.kind == SL_INT ? (int)idp->value.u.i : 0;
             sl_error e2 = {0};
             if (id <= 0 || sl_registry_by_id(cat->registry, id, &json, &e2))
@@ -535,6 +541,13 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
             }
         } else {
             t = fmt == SL_FORMAT_AVRO ? sl_avro_schema_to_type(json, a, &e2) : sl_json_schema_to_type(json, a, &e2);
+            if (idp && side) {
+                s->value_schema_id = id;
+                s->value_avro_schema = fmt == SL_FORMAT_AVRO ? json : NULL;
+            } else if (idp) {
+                s->key_schema_id = id;
+                s->key_avro_schema = fmt == SL_FORMAT_AVRO ? json : NULL;
+            }
         }
         if (!t)
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
