@@ -408,8 +408,23 @@ int sl_test_case_open(const char *sql, const char *file, json_t *input, const ch
                              : json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
             int id;
             sl_error e = {0};
-            sl_registry_register(registry, subject, text, &id, &e);
+            /* "keySchemaId"/"valueSchemaId": the id the test gives it */
+            json_t *given = json_object_get(t, side ? "valueSchemaId" : "keySchemaId");
+            if (json_is_integer(given) && json_integer_value(given) > 0)
+                sl_registry_seed(registry, subject, text, (int)json_integer_value(given), &e);
+            else
+                sl_registry_register(registry, subject, text, &id, &e);
             free(text);
+            /* a PROTOBUF schema's references: each imported file's text,
+             * registered under its import name (proto_schema.c's imports) */
+            json_t *refs = json_object_get(t, side ? "valueSchemaReferences" : "keySchemaReferences");
+            for (size_t r = 0; r < json_array_size(refs); r++) {
+                json_t *ref = json_array_get(refs, r);
+                const char *rname = json_string_value(json_object_get(ref, "name"));
+                json_t *rschema = json_object_get(ref, "schema");
+                if (rname && json_is_string(rschema))
+                    sl_registry_register_typed(registry, rname, "PROTOBUF", json_string_value(rschema), &id, &e);
+            }
         }
     }
     sl_compile_options opts = {.properties = props, .schema_registry = registry};

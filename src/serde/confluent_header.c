@@ -17,3 +17,27 @@ bool sl_confluent_header_get(const void *data, size_t len, int32_t *schema_id)
     *schema_id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
     return true;
 }
+
+static void put_zigzag(sl_strbuf *out, int32_t v)
+{
+    uint32_t z = ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
+    do {
+        unsigned char b = (unsigned char)(z & 0x7f);
+        z >>= 7;
+        if (z)
+            b |= 0x80;
+        sl_strbuf_putc(out, (char)b);
+    } while (z);
+}
+
+void sl_confluent_header_put_message_index(sl_strbuf *out, int32_t schema_id, const int *path, int depth)
+{
+    sl_confluent_header_put(out, schema_id);
+    if (depth <= 0 || (depth == 1 && path[0] == 0)) {
+        sl_strbuf_putc(out, 0);
+        return;
+    }
+    put_zigzag(out, depth);
+    for (int i = 0; i < depth; i++)
+        put_zigzag(out, path[i]);
+}

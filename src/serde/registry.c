@@ -372,6 +372,53 @@ sl_err_t sl_registry_register(sl_schema_registry *r, const char *subject, const 
     return sl_registry_register_typed(r, subject, "AVRO", schema, id, err);
 }
 
+/* A schema's references (PROTOBUF imports): each referenced schema fetched
+ * and kept under the reference's name, the subject the .proto reader asks
+ * for an import by (proto_schema.h). A reference that cannot be fetched is
+ * left out: the reader then names the import it lacks. Lock held. */
+static void fetch_references(sl_schema_registry *r, json_t *resp, int depth)
+{
+    json_t *refs = json_object_get(resp, "references");
+    for (size_t i = 0; i < json_array_size(refs) && depth < 8; i++) {
+        json_t *ref = json_array_get(refs, i);
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const char *subject = json_string_value(json_object_get(ref, "subject"));
+        json_int_t version = json_integer_value(json_object_get(ref, "version"));
+        bool known = false;
+        for (int k = 0; name && k < r->n; k++)
+            known |= r->items[k].subject && !strcmp(r->items[k].subject, name);
+        if (!name || !subject || known)
+            continue;
+        char tail[64], path[1200], what[600];
+        snprintf(tail, sizeof tail, "/versions/%lld", version > 0 ? (long long)version : -1LL);
+        subject_path(path, sizeof path, subject, version > 0 ? tail : "/versions/latest");
+        snprintf(what, sizeof what, "the schema '%s' refers to as '%s'", subject, name);
+        long status;
+        json_t *got = request(r, path, NULL, what, &status, NULL);
+        const char *text = json_string_value(json_object_get(got, "schema"));
+        int id = (int)json_integer_value(json_object_get(got, "id"));
+        if (text && id > 0) {
+            char *norm = normalise(text);
+            add(r, name, norm, id);
+            free(norm);
+            fetch_references(r, got, depth + 1);
+        }
+        json_decref(got);
+    }
+}
+
+sl_err_t sl_registry_seed(sl_schema_registry *r, const char *subject, const char *schema, int id, sl_error *err)
+{
+    if (r->url || id <= 0)
+        return sl_error_set(err, SL_ERR_INVALID, "a schema id can only be chosen in the in-memory registry");
+    char *norm = normalise(schema);
+    pthread_mutex_lock(&r->lock);
+    add(r, subject, norm, id);
+    pthread_mutex_unlock(&r->lock);
+    free(norm);
+    return SL_OK;
+}
+
 sl_err_t sl_registry_latest(sl_schema_registry *r, const char *subject, const char **schema, int *id, sl_error *err)
 {
     sl_err_t rc = SL_OK;
@@ -405,9 +452,10 @@ sl_err_t sl_registry_latest(sl_schema_registry *r, const char *subject, const ch
     char *norm = normalise(s);
     add(r, subject, norm, got);
     free(norm);
-    json_decref(resp);
-    *schema = r->items[r->n - 1].schema;
+    *schema = r->items[r->n - 1].schema; /* stays put: items hold pointers */
     *id = got;
+    fetch_references(r, resp, 0);
+    json_decref(resp);
 out:
     pthread_mutex_unlock(&r->lock);
     return rc;
@@ -444,6 +492,7 @@ sl_err_t sl_registry_by_id(sl_schema_registry *r, int id, const char **schema, s
         add(r, NULL, norm, id);
         free(norm);
         *schema = r->items[r->n - 1].schema;
+        fetch_references(r, resp, 0);
     } else {
         rc = sl_error_set(err, SL_ERR_RUNTIME, "Schema id %d not found", id);
     }

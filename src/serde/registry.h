@@ -43,6 +43,10 @@ sl_err_t sl_registry_register(sl_schema_registry *reg, const char *subject, cons
  * schemaType (left out for AVRO, as Confluent's clients do) */
 sl_err_t sl_registry_register_typed(sl_schema_registry *reg, const char *subject, const char *schema_type,
                                     const char *schema_text, int *id, sl_error *err);
+/* Memory backend only (seeding a test's schemas): the schema under subject
+ * with the id the test gives it. */
+sl_err_t sl_registry_seed(sl_schema_registry *reg, const char *subject, const char *schema_text, int id,
+                          sl_error *err);
 /* Borrowed until the registry is destroyed. */
 sl_err_t sl_registry_latest(sl_schema_registry *reg, const char *subject, const char **schema_json, int *id,
                             sl_error *err);

@@ -43,6 +43,10 @@ typedef struct sl_serde_options {
     int schema_id;                 /* Confluent wire format id to write */
     struct sl_schema_registry *schema_registry; /* may be NULL */
     const char *subject;           /* registry subject of the writer schema, e.g. "topic-value" */
+    /* PROTOBUF: the registered message the columns were inferred from or
+     * checked against (its field numbers, wire types, enums and index
+     * path); NULL: the message generated from the columns */
+    const struct sl_proto_message *proto_message;
 } sl_serde_options;
 
 typedef struct sl_serde sl_serde;

@@ -6,6 +6,7 @@
  * name, case-insensitively; the target SQL type guides conversions (bytes
  * to DECIMAL, long to TIMESTAMP, ...). Avro C's generic values and readers
  * are reused across records. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,22 @@ static sl_err_t from_avro(avro_value_t *v, const sl_type *t, sl_arena *a, sl_val
             *out = sl_string(sl_arena_strndup(a, s, n), (uint32_t)n);
             return SL_OK;
         }
+        /* an Avro integer or boolean read as a STRING column is its text,
+         * as ksqlDB's Connect translation coerces it */
+        if (at == AVRO_INT32 && !avro_value_get_int(v, &i32)) {
+            char *txt = sl_arena_sprintf(a, "%" PRId32, i32);
+            *out = sl_string(txt, (uint32_t)strlen(txt));
+            return SL_OK;
+        }
+        if (at == AVRO_INT64 && !avro_value_get_long(v, &i64)) {
+            char *txt = sl_arena_sprintf(a, "%" PRId64, i64);
+            *out = sl_string(txt, (uint32_t)strlen(txt));
+            return SL_OK;
+        }
+        if (at == AVRO_BOOLEAN && !avro_value_get_boolean(v, &b)) {
+            *out = sl_cstring(b ? "true" : "false");
+            return SL_OK;
+        }
         if (at == AVRO_ENUM && !avro_value_get_enum(v, &b)) {
             const char *sym = avro_schema_enum_get(avro_value_get_schema(v), b);
             *out = sl_string(sl_arena_strdup(a, sym ? sym : ""), sym ? (uint32_t)strlen(sym) : 0);
@@ -241,6 +258,17 @@ static void i128_to_be(sl_i128 v, unsigned char *buf, size_t *len)
     memcpy(buf, tmp + start, *len);
 }
 
+/* a STRING column's text written to an Avro integer (the reverse of the
+ * coercion in from_avro) */
+static int64_t string_as_long(const sl_value *x)
+{
+    char buf[32];
+    size_t n = x->u.s.len < sizeof buf - 1 ? x->u.s.len : sizeof buf - 1;
+    memcpy(buf, x->u.s.ptr, n);
+    buf[n] = 0;
+    return strtoll(buf, NULL, 10);
+}
+
 static sl_err_t to_avro(avro_value_t *v, const sl_value *x, const sl_type *t, sl_error *err, int depth)
 {
     if (depth > 60)
@@ -264,9 +292,15 @@ static sl_err_t to_avro(avro_value_t *v, const sl_value *x, const sl_type *t, sl
     switch (at) {
     case AVRO_BOOLEAN: rc = avro_value_set_boolean(v, x->u.b); break;
     case AVRO_INT32:
-        rc = avro_value_set_int(v, x->kind == SL_BIGINT || x->kind == SL_TIMESTAMP || x->kind == SL_TIME ? (int32_t)x->u.l : x->u.i);
+        rc = avro_value_set_int(v, x->kind == SL_STRING ? (int32_t)string_as_long(x)
+                                   : x->kind == SL_BIGINT || x->kind == SL_TIMESTAMP || x->kind == SL_TIME ? (int32_t)x->u.l
+                                                                                                         : x->u.i);
         break;
-    case AVRO_INT64: rc = avro_value_set_long(v, x->kind == SL_INT || x->kind == SL_DATE ? x->u.i : x->u.l); break;
+    case AVRO_INT64:
+        rc = avro_value_set_long(v, x->kind == SL_STRING                        ? string_as_long(x)
+                                    : x->kind == SL_INT || x->kind == SL_DATE ? x->u.i
+                                                                               : x->u.l);
+        break;
     case AVRO_DOUBLE: rc = avro_value_set_double(v, sl_value_as_double(x)); break;
     case AVRO_FLOAT: rc = avro_value_set_float(v, (float)sl_value_as_double(x)); break;
     case AVRO_STRING: {

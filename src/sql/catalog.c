@@ -5,6 +5,7 @@
 
 #include "serde/avro.h"
 #include "serde/jsonschema.h"
+#include "serde/proto_schema.h"
 #include "serde/registry.h"
 #include "sql/parser.h"
 
@@ -249,9 +250,10 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
     snprintf(vsubject, sizeof vsubject, "%s-value", s->topic);
     const char *kjson = NULL, *vjson = NULL;
     int kid = 0, vid = 0;
-    if (registry && s->key_format == SL_FORMAT_AVRO && !s->from_query)
+    /* (a KEY_/VALUE_SCHEMA_ID already chose it: see sl_catalog_create_source) */
+    if (registry && s->key_format == SL_FORMAT_AVRO && !s->from_query && !s->key_avro_schema)
         sl_registry_latest(registry, ksubject, &kjson, &kid, NULL);
-    if (registry && s->value_format == SL_FORMAT_AVRO && !s->from_query)
+    if (registry && s->value_format == SL_FORMAT_AVRO && !s->from_query && !s->value_avro_schema)
         sl_registry_latest(registry, vsubject, &vjson, &vid, NULL);
     if (kjson) {
         s->key_avro_schema = kjson;
@@ -261,6 +263,11 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         s->value_avro_schema = vjson;
         s->value_schema_id = vid;
     }
+    /* a schema chosen by id is the writer schema as it is: nothing to register */
+    if (!kjson && s->key_format == SL_FORMAT_AVRO && s->key_avro_schema)
+        kjson = s->key_avro_schema;
+    if (!vjson && s->value_format == SL_FORMAT_AVRO && s->value_avro_schema)
+        vjson = s->value_avro_schema;
     /* JSON_SR and PROTOBUF: a sink registers the schema of its columns
      * (serde_json.c, serde_protobuf.c); a source keeps the schema its
      * producers registered, or the one its SCHEMA_ID names */
@@ -282,12 +289,12 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
     sl_serde_options ko = {.unwrapped = nk == 1 && key_unwraps, .delimiter = s->key_delimiter,
                            .avro_schema_json = s->key_avro_schema, .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->key_schema_id, .schema_registry = registry,
-                           .subject = kjson ? NULL : ksubject};
+                           .subject = kjson ? NULL : ksubject, .proto_message = s->key_proto_message};
     sl_serde_options vo = {.unwrapped = !s->wrap_single_value && nv == 1, .delimiter = s->value_delimiter,
                            .avro_schema_json = s->value_avro_schema,
                            .avro_record_name = "KsqlDataSourceSchema",
                            .schema_id = s->value_schema_id, .schema_registry = registry,
-                           .subject = vjson ? NULL : vsubject};
+                           .subject = vjson ? NULL : vsubject, .proto_message = s->value_proto_message};
     sl_error e2 = {0};
     s->key_serde = sl_serde_new(s->key_format, s->key_schema, &ko, &e2);
     if (!s->key_serde)
@@ -299,6 +306,40 @@ sl_err_t sl_source_finish(sl_source *s, sl_arena *a, struct sl_schema_registry *
         return sl_error_at(err, e2.code, file, pos.line, pos.col, "%s", e2.msg);
     }
     return SL_OK;
+}
+
+/* The imported file's text: the schema registered under the import's name
+ * (how `sluice test` seeds a schema's references; a registry's references
+ * name their subject, which Confluent's clients set to the import name). */
+static const char *proto_import(void *registry, const char *name)
+{
+    const char *text;
+    int id;
+    return sl_registry_latest(registry, name, &text, &id, NULL) ? NULL : text;
+}
+
+/* The columns of a registered PROTOBUF schema: the message that
+ * KEY_/VALUE_SCHEMA_FULL_NAME names (a ConnectDefault name is ignored, as
+ * ksqlDB does), else the first; names upper-cased unless a schema id was
+ * given (ksqlDB keeps the schema's own names then). */
+static const sl_type *proto_columns(sl_schema_registry *registry, const char *text, const sl_property_list *with,
+                                    int side, bool by_id, sl_arena *a, const sl_proto_message **message,
+                                    sl_error *err)
+{
+    *message = NULL;
+    const sl_proto_file *f = sl_proto_parse(text, a, proto_import, registry, err);
+    if (!f)
+        return NULL;
+    const char *full = prop_string(sl_with_find(with, side ? "VALUE_SCHEMA_FULL_NAME" : "KEY_SCHEMA_FULL_NAME"));
+    while (full && *full == ' ')
+        full++;
+    if (full && !strncmp(full, "ConnectDefault", 14))
+        full = NULL;
+    const sl_proto_message *m = sl_proto_find_message(f, full, err);
+    if (!m)
+        return NULL;
+    *message = m;
+    return sl_proto_message_type(m, !by_id, a, err);
 }
 
 /* Formats from FORMAT / KEY_FORMAT / VALUE_FORMAT with ksqlDB's defaults. */
@@ -393,12 +434,18 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
         int nv = 0;
         for (int i = 0; i < st->ncolumns; i++)
             nv += st->columns[i].role == SL_COL_VALUE;
-        /* no value columns with a registry format: they are inferred below,
-         * and checked there */
-        bool inferred_later = nv == 0 && cat->registry &&
-                              (s->value_format == SL_FORMAT_AVRO || s->value_format == SL_FORMAT_JSON_SR ||
-                               s->value_format == SL_FORMAT_PROTOBUF);
-        if (nv != 1 && !inferred_later)
+        /* value columns to be inferred from the registry: WRAP_SINGLE_VALUE
+         * = false makes the whole value one column, ROWVAL (see below) */
+        const char *vjson;
+        int vid;
+        char vsubject[512];
+        snprintf(vsubject, sizeof vsubject, "%s-value", s->topic);
+        bool inferred_value = nv == 0 && cat->registry &&
+                              (s->value_format == SL_FORMAT_AVRO || s->value_format == SL_FORMAT_JSON_SR) &&
+                              !sl_registry_latest(cat->registry, vsubject, &vjson, &vid, NULL);
+        if (inferred_value)
+            nv = 1;
+        if (nv != 1)
             return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
                                "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
         if ((s->value_format == SL_FORMAT_DELIMITED || s->value_format == SL_FORMAT_KAFKA) &&
@@ -410,6 +457,10 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
             s->wrap_single_value = p->value.u.b;
         else if (prop_string(p))
             s->wrap_single_value = !strcasecmp(prop_string(p), "true");
+        /* ksqlDB's PROTOBUF cannot unwrap a single value (PROTOBUF_NOSR can) */
+        if (s->value_format == SL_FORMAT_PROTOBUF && !s->wrap_single_value)
+            return sl_error_at(err, SL_ERR_INVALID, file, p->pos.line, p->pos.col,
+                               "Format 'PROTOBUF' does not support 'WRAP_SINGLE_VALUE' set to 'false'.");
     } else {
         const char *w = sl_catalog_property(cat, "ksql.persistence.wrap.single.values");
         if (w)
@@ -459,27 +510,67 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
     sl_column_def *inferred = NULL;
     int ninferred = 0;
     /* key or value columns not declared, with a schema-registry format:
-     * infer them from the schema registered for the topic, as ksqlDB does */
-    for (int side = 0; side < 2 && cat->registry; side++) {
+     * infer them from the schema registered for the topic, as ksqlDB does
+     * (or from the one KEY_SCHEMA_ID / VALUE_SCHEMA_ID names) */
+    for (int side = 0; side < 2; side++) {
         sl_format fmt = side ? s->value_format : s->key_format;
-        if (fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR && fmt != SL_FORMAT_PROTOBUF)
-            continue;
+        const sl_property *idp = sl_with_find(&st->with, side ? "VALUE_SCHEMA_ID" : "KEY_SCHEMA_ID");
         bool declared = false;
         for (int i = 0; i < st->ncolumns; i++)
             declared |= side ? st->columns[i].role == SL_COL_VALUE
                              : (st->columns[i].role == SL_COL_KEY || st->columns[i].role == SL_COL_PRIMARY_KEY);
+        if (idp && fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR && fmt != SL_FORMAT_PROTOBUF)
+            return sl_error_at(err, SL_ERR_INVALID, file, idp->pos.line, idp->pos.col,
+                               "%s should support schema inference when %s is provided. Current format is %s.",
+                               side ? "VALUE_FORMAT" : "KEY_FORMAT", idp->name, sl_format_name(fmt));
+        if (idp && declared)
+            return sl_error_at(err, SL_ERR_INVALID, file, idp->pos.line, idp->pos.col,
+                               "Table elements and %s cannot both exist for create statement.", idp->name);
+        if (!cat->registry || (fmt != SL_FORMAT_AVRO && fmt != SL_FORMAT_JSON_SR && fmt != SL_FORMAT_PROTOBUF))
+            continue;
         char subject[512];
         snprintf(subject, sizeof subject, "%s-%s", s->topic, side ? "value" : "key");
         const char *json;
-        int id;
-        if (declared || sl_registry_latest(cat->registry, subject, &json, &id, NULL))
+        int id = 0;
+        if (declared)
             continue;
-        if (fmt == SL_FORMAT_PROTOBUF)
-            return sl_error_at(err, SL_ERR_UNSUPPORTED, file, st->pos.line, st->pos.col,
-                               "inferring columns from a PROTOBUF schema is not supported yet");
+        if (idp) {
+            /* the schema the id names, whichever version of the subject
+             * is the latest */
+            id = idp->value.kind == SL_INT ? (int)idp->value.u.i : 0;
+            sl_error e2 = {0};
+            if (id <= 0 || sl_registry_by_id(cat->registry, id, &json, &e2))
+                return sl_error_at(err, SL_ERR_INVALID, file, idp->pos.line, idp->pos.col,
+                                   "Schema for message %s on schema id'%d does not exist in the Schema Registry.",
+                                   side ? "values" : "keys", id);
+        } else if (sl_registry_latest(cat->registry, subject, &json, &id, NULL)) {
+            continue;
+        }
         sl_error e2 = {0};
-        const sl_type *t = fmt == SL_FORMAT_AVRO ? sl_avro_schema_to_type(json, a, &e2)
-                                                 : sl_json_schema_to_type(json, a, &e2);
+        const sl_type *t;
+        if (fmt == SL_FORMAT_PROTOBUF) {
+            const sl_proto_message *m;
+            t = proto_columns(cat->registry, json, &st->with, side, idp != NULL, a, &m, &e2);
+            if (side)
+                s->value_proto_message = m;
+            else
+                s->key_proto_message = m;
+            if (idp) {
+                if (side)
+                    s->value_schema_id = id;
+                else
+                    s->key_schema_id = id;
+            }
+        } else {
+            t = fmt == SL_FORMAT_AVRO ? sl_avro_schema_to_type(json, a, &e2) : sl_json_schema_to_type(json, a, &e2);
+            if (idp && side) {
+                s->value_schema_id = id;
+                s->value_avro_schema = fmt == SL_FORMAT_AVRO ? json : NULL;
+            } else if (idp) {
+                s->key_schema_id = id;
+                s->key_avro_schema = fmt == SL_FORMAT_AVRO ? json : NULL;
+            }
+        }
         if (!t)
             return sl_error_at(err, e2.code ? e2.code : SL_ERR_INVALID, file, st->pos.line, st->pos.col, "%s",
                                e2.msg);
@@ -490,7 +581,7 @@ sl_err_t sl_catalog_create_source(sl_catalog *cat, const sl_stmt *st, const char
          * key unwrapped where its format can unwrap (AVRO, JSON_SR): one
          * ROWKEY column, a STRUCT for a record */
         bool unwrapped_key = !side && fmt != SL_FORMAT_PROTOBUF;
-        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0;
+        bool spread = !unwrapped_key && t->kind == SL_STRUCT && t->nfields > 0 && (!side || s->wrap_single_value);
         int add = spread ? t->nfields : 1;
         sl_column_def *grown = sl_arena_calloc(a, (size_t)(ninferred + add), sizeof *grown);
         if (ninferred)

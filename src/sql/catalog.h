@@ -50,6 +50,9 @@ typedef struct sl_source {
     const struct sl_join_lineage *lineage;
     const char *value_avro_schema, *key_avro_schema;
     int value_schema_id, key_schema_id;
+    /* PROTOBUF: the registered message the columns came from (see
+     * serde/proto_schema.h); NULL: generated from the columns */
+    const struct sl_proto_message *value_proto_message, *key_proto_message;
 } sl_source;
 
 typedef struct sl_catalog sl_catalog;

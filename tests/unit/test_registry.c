@@ -194,6 +194,31 @@ static void test_basic_auth_sent_never_printed(void **state)
     sl_registry_destroy(r);
 }
 
+/* a PROTOBUF schema's references: each fetched from its subject and kept
+ * under the import name, where the .proto reader looks for it */
+static void test_references_kept_under_import_name(void **state)
+{
+    fake_server s = {.replies = {"200 {\"schema\":\"import \\\"ev.proto\\\"; message L { Event e = 1; }\",\"id\":9,"
+                                 "\"references\":[{\"name\":\"ev.proto\",\"subject\":\"ev-subject\",\"version\":2}]}",
+                                 "200 {\"schema\":\"message Event { int64 ts = 1; }\",\"id\":4}"},
+                     .nreplies = 2};
+    server_start(&s);
+    sl_schema_registry *r = client_for(&s, NULL, NULL);
+    sl_error err = {0};
+    const char *text, *imported;
+    int id, iid;
+    assert_int_equal(sl_registry_latest(r, "t-value", &text, &id, &err), SL_OK);
+    assert_int_equal(id, 9);
+    assert_string_equal(text, "import \"ev.proto\"; message L { Event e = 1; }");
+    assert_non_null(strstr(s.requests[1], "GET /apis/ccompat/v7/subjects/ev-subject/versions/2 "));
+    /* no third request: the import is known by its name now */
+    assert_int_equal(sl_registry_latest(r, "ev.proto", &imported, &iid, &err), SL_OK);
+    assert_int_equal(iid, 4);
+    assert_string_equal(imported, "message Event { int64 ts = 1; }");
+    server_stop(&s);
+    sl_registry_destroy(r);
+}
+
 static void test_bad_url_not_echoed(void **state)
 {
     sl_error err = {0};
@@ -314,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_json_schema_text),
         cmocka_unit_test(test_json_sr_sink_writes_registered_id),
         cmocka_unit_test(test_protobuf_sink_writes_registered_id),
+        cmocka_unit_test(test_references_kept_under_import_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
