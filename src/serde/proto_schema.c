@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base64.h"
+
 #define MAX_NESTING SL_PROTO_MAX_DEPTH
 #define MAX_PATH (SL_PROTO_MAX_DEPTH + 2)
 #define MAX_IMPORTS 32
@@ -1020,37 +1022,15 @@ static bool looks_base64(const char *t)
     return n >= 4 && n % 4 == 0;
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 static const sl_proto_file *parse_any(parser *ps, const char *text)
 {
     if (!looks_base64(text))
         return parse_file(ps, text);
     size_t n = strlen(text);
-    unsigned char *bytes = sl_arena_alloc(ps->a, n / 4 * 3 + 1);
+    unsigned char *bytes = sl_arena_alloc(ps->a, n / 4 * 3 + 3);
     size_t len = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        for (int j = 0; j < 4; j++)
-            v[j] = text[i + j] == '=' ? 0 : b64_value(text[i + j]);
-        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
-            return bad_descriptor(ps), NULL;
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        bytes[len++] = (unsigned char)(w >> 16);
-        if (text[i + 2] != '=')
-            bytes[len++] = (unsigned char)(w >> 8);
-        if (text[i + 3] != '=')
-            bytes[len++] = (unsigned char)w;
-    }
+    if (!sl_base64_decode_into(text, n, bytes, &len))
+        return bad_descriptor(ps), NULL;
     return parse_descriptor(ps, bytes, len);
 }
 
