@@ -408,6 +408,27 @@ static bool map_field(parser *ps, msg_builder *b, int depth, int *path, int path
     return field_options(ps, f) && expect(ps, ";");
 }
 
+/* appends one value to an enum being read (text or descriptor), growing
+ * its arrays in the parser's arena */
+static void add_enum_value(parser *ps, sl_proto_enum *e, const char ***names, int **numbers, int *cap,
+                           const char *name, int number)
+{
+    if (e->nvalues == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        const char **nn = sl_arena_calloc(ps->a, (size_t)*cap, sizeof *nn);
+        int *nu = sl_arena_calloc(ps->a, (size_t)*cap, sizeof *nu);
+        if (e->nvalues) {
+            memcpy(nn, *names, (size_t)e->nvalues * sizeof *nn);
+            memcpy(nu, *numbers, (size_t)e->nvalues * sizeof *nu);
+        }
+        *names = nn;
+        *numbers = nu;
+    }
+    (*names)[e->nvalues] = name;
+    (*numbers)[e->nvalues] = number;
+    e->nvalues++;
+}
+
 static sl_proto_enum *enumeration(parser *ps, const char *scope)
 {
     if (!expect(ps, "enum"))
@@ -441,20 +462,7 @@ static sl_proto_enum *enumeration(parser *ps, const char *scope)
         sl_proto_field scratch = {.line = ps->tok.line, .col = ps->tok.col};
         if (!field_options(ps, &scratch) || !expect(ps, ";"))
             return NULL;
-        if (e->nvalues == cap) {
-            cap = cap ? cap * 2 : 8;
-            const char **nn = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nn);
-            int *nu = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nu);
-            if (e->nvalues) {
-                memcpy(nn, names, (size_t)e->nvalues * sizeof *nn);
-                memcpy(nu, numbers, (size_t)e->nvalues * sizeof *nu);
-            }
-            names = nn;
-            numbers = nu;
-        }
-        names[e->nvalues] = vname;
-        numbers[e->nvalues] = (int)number;
-        e->nvalues++;
+        add_enum_value(ps, e, &names, &numbers, &cap, vname, (int)number);
     }
     if (ps->failed || !expect(ps, "}"))
         return NULL;
@@ -761,19 +769,7 @@ static sl_proto_enum *pb_enum(parser *ps, pb_in in, const char *scope)
                 else if (n2 == 2 && w2 == 0)
                     vnum = (int32_t)v2;
             }
-            if (e->nvalues == cap) {
-                cap = cap ? cap * 2 : 8;
-                const char **nn = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nn);
-                int *nu = sl_arena_calloc(ps->a, (size_t)cap, sizeof *nu);
-                if (e->nvalues) {
-                    memcpy(nn, names, (size_t)e->nvalues * sizeof *nn);
-                    memcpy(nu, numbers, (size_t)e->nvalues * sizeof *nu);
-                }
-                names = nn;
-                numbers = nu;
-            }
-            names[e->nvalues] = vname;
-            numbers[e->nvalues++] = vnum;
+            add_enum_value(ps, e, &names, &numbers, &cap, vname, vnum);
         }
     }
     if (!e->name || !e->nvalues)
