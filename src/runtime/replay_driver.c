@@ -279,8 +279,12 @@ static bool read_committed(const char *bootstrap, const char *prefix, const char
     /* a committed transaction's markers reach the partitions after
      * commit_transaction returns: until they do, the last stable offset is
      * short of the high watermark and a read_committed reader stops before
-     * the last outputs. Wait until the two meet on every partition. */
-    rd_kafka_conf_t *uconf = client_conf(err, "bootstrap.servers", bootstrap, "group.id", group, NULL);
+     * the last outputs. Wait until the two meet on every partition. (The
+     * second client must read uncommitted: librdkafka's default is
+     * read_committed, whose "high watermark" is the last stable offset
+     * again, and the wait then ended at once.) */
+    rd_kafka_conf_t *uconf = client_conf(err, "bootstrap.servers", bootstrap, "group.id", group, "isolation.level",
+                                         "read_uncommitted", NULL);
     rd_kafka_t *u = uconf ? rd_kafka_new(RD_KAFKA_CONSUMER, uconf, errstr, sizeof errstr) : NULL;
     for (int64_t settle = now_ms() + 15000; u && now_ms() < settle; usleep(20000)) {
         bool settled = true;
